@@ -1,0 +1,3 @@
+from storeflight.cli.main import app
+
+app(prog_name="storeflight")

@@ -1,0 +1,1 @@
+"""Client credentials, token issuing and token checking."""

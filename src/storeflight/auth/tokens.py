@@ -1,0 +1,70 @@
+"""Access tokens: HS256 JWTs bound to a tenant and a client, signed with a key kept in the database."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+from storeflight.domain.errors import Unauthorized
+from storeflight.storage.protocol import Tx
+
+RESOURCE = "https://manage.devcenter.microsoft.com"
+SCOPE = RESOURCE + "/.default"
+_KEY_SETTING = "jwt_signing_key"
+_ALGORITHM = "HS256"
+
+
+def signing_key(tx: Tx) -> str:
+    """The shared signing key; the first process to ask creates it, every process then uses the same one."""
+    return tx.put_setting_if_absent(_KEY_SETTING, secrets.token_urlsafe(48))
+
+
+@dataclass(frozen=True)
+class Issued:
+    token: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Claims:
+    tenant_id: str
+    client_id: str
+    issued_at: datetime
+
+
+def issue(key: str, *, tenant_id: str, client_id: str, issuer: str, now: datetime, lifetime: timedelta) -> Issued:
+    expires = now + lifetime
+    payload = {
+        "aud": RESOURCE,
+        "iss": issuer,
+        "tid": tenant_id,
+        "appid": client_id,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+        "jti": str(uuid.uuid4()),
+    }
+    return Issued(jwt.encode(payload, key, algorithm=_ALGORITHM), now, expires)
+
+
+def verify(key: str, token: str) -> Claims:
+    """The token's claims, or Unauthorized when it is malformed, forged or expired."""
+    try:
+        payload = jwt.decode(
+            token, key, algorithms=[_ALGORITHM], audience=RESOURCE,
+            options={"require": ["exp", "iat", "tid", "appid"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The access token has expired. Request a new token.") from None
+    except jwt.PyJWTError:
+        raise Unauthorized("The access token is missing or invalid.") from None
+    return Claims(
+        tenant_id=str(payload["tid"]),
+        client_id=str(payload["appid"]),
+        issued_at=datetime.fromtimestamp(int(payload["iat"]), tz=None).astimezone(),
+    )

@@ -1,0 +1,1 @@
+"""The `storeflight` command: serve, dev-cert and admin."""

@@ -1,0 +1,147 @@
+"""`storeflight admin ...`: operator commands on the server's database, printing JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from storeflight.cli.common import DatabaseUrl, DataDir, open_store, print_json
+from storeflight.domain import dates
+from storeflight.domain.errors import StoreflightError
+from storeflight.http import render
+from storeflight.services import admin as service
+
+app = typer.Typer(help="Manage API clients, applications and flight groups.", no_args_is_help=True)
+
+Tenant = Annotated[str, typer.Option("--tenant-id", help="The tenant (directory) id.")]
+
+
+def _fail(error: StoreflightError) -> None:
+    print_json({"error": {"code": error.code, "message": error.message}})
+    raise typer.Exit(2)
+
+
+@app.command("create-client")
+def create_client(
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+    tenant_id: Annotated[str | None, typer.Option("--tenant-id", help="Tenant; a new one when left out.")] = None,
+    name: Annotated[str, typer.Option("--name")] = "client",
+) -> None:
+    """Create an API client. The secret is printed once and stored only as a hash."""
+    store = open_store(data_dir, database_url)
+    with store.transaction(write=True) as tx:
+        client, secret = service.create_client(tx, tenant_id=tenant_id, name=name, now=dates.utcnow())
+    print_json({"tenantId": client.tenant_id, "clientId": client.client_id, "clientSecret": secret})
+
+
+@app.command("list-clients")
+def list_clients(
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+    tenant_id: Annotated[str | None, typer.Option("--tenant-id")] = None,
+) -> None:
+    """List API clients (never their secrets)."""
+    store = open_store(data_dir, database_url)
+    with store.transaction(write=False) as tx:
+        clients = tx.list_clients(tenant_id.lower() if tenant_id else None)
+    print_json([
+        {"tenantId": c.tenant_id, "clientId": c.client_id, "name": c.name,
+         "createdAt": dates.render(c.created_at), "revoked": c.revoked_at is not None}
+        for c in clients
+    ])
+
+
+@app.command("revoke-client")
+def revoke_client(
+    client_id: Annotated[str, typer.Argument(help="The client to revoke.")],
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke a client: its tokens stop working at once and it can get no new ones."""
+    store = open_store(data_dir, database_url)
+    try:
+        with store.transaction(write=True) as tx:
+            client = service.revoke_client(tx, client_id, now=dates.utcnow())
+    except StoreflightError as error:
+        _fail(error)
+    print_json({"clientId": client.client_id, "revoked": True})
+
+
+@app.command("create-app")
+def create_app(
+    tenant_id: Tenant,
+    name: Annotated[str, typer.Option("--name", help="The app's primary name.")],
+    identity_name: Annotated[str, typer.Option("--identity-name", help="Package identity name.")],
+    publisher: Annotated[str, typer.Option("--publisher", help='Publisher, e.g. "CN=Contoso".')],
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+    baseline: Annotated[bool, typer.Option(
+        help="Give the app a published Partner Center submission, as the real service requires.")] = True,
+    unsupported_features: Annotated[bool, typer.Option(
+        help="Mark the app as using features the API does not support (every call answers 409).")] = False,
+) -> None:
+    """Create an application (as reserving it in Partner Center would)."""
+    store = open_store(data_dir, database_url)
+    try:
+        with store.transaction(write=True) as tx:
+            created = service.create_app(
+                tx, tenant_id=tenant_id, name=name, identity_name=identity_name, publisher=publisher,
+                now=dates.utcnow(), baseline=baseline, unsupported_features=unsupported_features,
+            )
+            body = render.application(created, None, tx.last_published(f"app:{created.id}"))
+    except StoreflightError as error:
+        _fail(error)
+    print_json(body)
+
+
+@app.command("list-apps")
+def list_apps(
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+    tenant_id: Annotated[str | None, typer.Option("--tenant-id")] = None,
+) -> None:
+    """List applications."""
+    store = open_store(data_dir, database_url)
+    with store.transaction(write=False) as tx:
+        page = tx.list_apps(tenant_id.lower() if tenant_id else None, skip=0, top=1_000_000)
+        body = [
+            {"tenantId": a.tenant_id, **render.application(a, tx.pending_submission(f"app:{a.id}"),
+                                                           tx.last_published(f"app:{a.id}"))}
+            for a in page.items
+        ]
+    print_json(body)
+
+
+@app.command("create-group")
+def create_group(
+    tenant_id: Tenant,
+    name: Annotated[str, typer.Option("--name")],
+    member: Annotated[list[str] | None, typer.Option("--member", help="A customer id; repeat for more.")] = None,
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a flight group; its id is what flights' groupIds name."""
+    store = open_store(data_dir, database_url)
+    members = member or []
+    try:
+        with store.transaction(write=True) as tx:
+            group = service.create_group(tx, tenant_id=tenant_id, name=name, members=members, now=dates.utcnow())
+    except StoreflightError as error:
+        _fail(error)
+    print_json({"id": group.id, "tenantId": group.tenant_id, "name": group.name, "memberCount": len(set(members))})
+
+
+@app.command("list-groups")
+def list_groups(
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+    tenant_id: Annotated[str | None, typer.Option("--tenant-id")] = None,
+) -> None:
+    """List flight groups with their member counts."""
+    store = open_store(data_dir, database_url)
+    with store.transaction(write=False) as tx:
+        groups = tx.list_groups(tenant_id.lower() if tenant_id else None)
+    print_json([{"id": g.id, "tenantId": g.tenant_id, "name": g.name, "memberCount": n} for g, n in groups])

@@ -1,0 +1,25 @@
+"""Server settings. The CLI fills them from options, each of which also reads a STOREFLIGHT_* variable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from storeflight.storage.engine import sqlite_url
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    public_url: str | None = None
+    token_lifetime: timedelta = timedelta(minutes=60)
+    upload_lifetime: timedelta = timedelta(hours=24)
+    allow_any_token: str | None = None
+    max_body_bytes: int = 8 * 1024 * 1024
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or sqlite_url(self.data_dir)

@@ -1,0 +1,80 @@
+"""Domain errors. Services raise only these; the HTTP layer maps them to responses in one place.
+
+    StoreflightError
+    ├── NotFound                  unknown (or another tenant's) app, flight, group or submission
+    ├── InvalidParameterValue     the request is malformed or a value is out of range
+    ├── InvalidOperation          the operation is not allowed for this resource at all
+    │   └── NotCreatedThroughApi  the submission was made in "Partner Center" (not through the API)
+    ├── InvalidState              the resource is in the wrong state for the operation
+    ├── Unauthorized              missing, invalid, expired or revoked credentials
+    └── ServiceError              an internal failure; clients may retry
+"""
+
+from __future__ import annotations
+
+
+class StoreflightError(Exception):
+    """Base of every error the service reports to a client."""
+
+    code = "Other"
+    target = "submission"
+
+    def __init__(self, message: str, *, target: str | None = None, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if target is not None:
+            self.target = target
+        self.details = details or []
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, target={self.target!r})"
+
+
+class NotFound(StoreflightError):
+    """The resource does not exist, or belongs to another tenant."""
+
+    code = "ResourceNotFound"
+
+
+class InvalidParameterValue(StoreflightError):
+    """A request parameter or body value is invalid."""
+
+    code = "InvalidParameterValue"
+
+
+class InvalidOperation(StoreflightError):
+    """The operation is not valid for this resource."""
+
+    code = "InvalidOperation"
+
+
+class NotCreatedThroughApi(InvalidOperation):
+    """The submission was not created through the API, so the API may not change it."""
+
+    target = "applicationSubmission"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Ingestion API can only update, delete, and commit submissions that are created through the API. "
+            "Please delete the current in-progress submission and create one using the API"
+        )
+
+
+class InvalidState(StoreflightError):
+    """The resource is in a state that does not allow the operation."""
+
+    code = "InvalidState"
+
+
+class Unauthorized(StoreflightError):
+    """Credentials are missing, invalid, expired or revoked."""
+
+    code = "Unauthorized"
+    target = "authorization"
+
+
+class ServiceError(StoreflightError):
+    """An unexpected internal failure."""
+
+    code = "ServiceError"
+    target = "service"

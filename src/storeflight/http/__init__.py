@@ -1,0 +1,1 @@
+"""The HTTP adapter: thin routers, one module per resource, errors mapped in `errors.py` only."""

@@ -1,0 +1,48 @@
+"""The ASGI application: routers, error mapping and middleware, wired once."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from storeflight import __version__
+from storeflight.auth import tokens
+from storeflight.config import Settings
+from storeflight.http import applications, errors, flights, health, submissions, token
+from storeflight.http.deps import ServerState
+from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
+from storeflight.storage.protocol import Store
+
+_SAS_KEY_SETTING = "sas_signing_key"
+
+
+def build_state(store: Store, settings: Settings) -> ServerState:
+    """Load (or create, on first start) the signing keys shared by every process on this database."""
+    import secrets
+
+    with store.transaction(write=True) as tx:
+        jwt_key = tokens.signing_key(tx)
+        sas_key = tx.put_setting_if_absent(_SAS_KEY_SETTING, secrets.token_urlsafe(48))
+    return ServerState(store=store, settings=settings, jwt_key=jwt_key, sas_key=sas_key)
+
+
+def create_app(state: ServerState) -> FastAPI:
+    app = FastAPI(
+        title="storeflight",
+        version=__version__,
+        description="Microsoft Store submission API for package flights, self-hosted. "
+        "Paths under /v1.0/my/ follow Microsoft's API; see docs/ for extensions.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.storeflight = state
+    routers = (
+        health.router, token.router, applications.router, flights.router,
+        submissions.flight_router, submissions.app_router,
+    )
+    for router in routers:
+        app.include_router(router)
+    errors.install(app)
+    words = literal_segments(str(getattr(r, "path", "")) for router in routers for r in router.routes)
+    app.add_middleware(NormalisePathMiddleware, words=words)
+    app.add_middleware(CorrelationIdMiddleware)
+    return app

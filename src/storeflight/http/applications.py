@@ -1,0 +1,40 @@
+"""`GET applications`, `GET applications/{id}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from storeflight.domain.errors import NotFound
+from storeflight.domain.models import Application
+from storeflight.http import render
+from storeflight.http.deps import ApiDep
+from storeflight.http.paging import PagingDep
+from storeflight.http.responses import StoreJSONResponse, ok
+from storeflight.services.context import load_app
+from storeflight.storage.protocol import Tx
+
+router = APIRouter(prefix="/v1.0/my", tags=["applications"])
+
+
+def _render(tx: Tx, app: Application) -> dict[str, Any]:
+    key = f"app:{app.id}"
+    return render.application(app, tx.pending_submission(key), tx.last_published(key))
+
+
+@router.get("/applications", summary="Get all apps")
+def list_applications(api: ApiDep, paging: PagingDep) -> StoreJSONResponse:
+    with api.tx() as tx:
+        page = tx.list_apps(api.caller.tenant_id, skip=paging.skip, top=paging.top)
+        if page.total == 0 and paging.skip == 0:
+            raise NotFound("No apps were found.", target="application")
+        items = [_render(tx, app) for app in page.items]
+    return ok(paging.wrap(items, page.total, "applications"))
+
+
+@router.get("/applications/{application_id}", summary="Get an app")
+def get_application(application_id: str, api: ApiDep) -> StoreJSONResponse:
+    with api.tx() as tx:
+        app = load_app(tx, api.ctx, application_id)
+        return ok(_render(tx, app))

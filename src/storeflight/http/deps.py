@@ -1,0 +1,99 @@
+"""Request-scoped dependencies: the authenticated API handle and the JSON body."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from storeflight.auth import tokens
+from storeflight.config import Settings
+from storeflight.domain.errors import InvalidParameterValue, Unauthorized
+from storeflight.http.errors import PayloadTooLarge
+from storeflight.services.context import Caller, Context
+from storeflight.storage.protocol import Store, Tx
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """Everything a request handler may need, built once at start-up."""
+
+    store: Store
+    settings: Settings
+    jwt_key: str
+    sas_key: str
+
+
+@dataclass(frozen=True)
+class Api:
+    """An authenticated request: opens transactions for its caller and renders URLs for it."""
+
+    state: ServerState
+    caller: Caller
+    public_url: str
+    check_client: bool
+
+    @property
+    def ctx(self) -> Context:
+        return Context(caller=self.caller, upload_lifetime=self.state.settings.upload_lifetime)
+
+    @contextmanager
+    def tx(self, *, write: bool = False) -> Iterator[Tx]:
+        with self.state.store.transaction(write=write) as tx:
+            if self.check_client:
+                client = tx.get_client(self.caller.client_id)
+                if client is None or client.revoked_at is not None or client.tenant_id != self.caller.tenant_id:
+                    raise Unauthorized("The client behind this access token has been revoked.")
+            yield tx
+
+
+def server_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.storeflight
+    return state
+
+
+def public_url(request: Request, state: ServerState) -> str:
+    return state.settings.public_url or str(request.base_url).rstrip("/")
+
+
+def authenticate(request: Request) -> Api:
+    """A valid bearer token (or any bearer, in the explicit proxy mode) or 401."""
+    state = server_state(request)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Access token is missing or invalid: send 'Authorization: Bearer <token>'.")
+    proxy_tenant = state.settings.allow_any_token
+    if proxy_tenant:
+        return Api(state, Caller(proxy_tenant.lower(), "proxy"), public_url(request, state), check_client=False)
+    claims = tokens.verify(state.jwt_key, token.strip())
+    return Api(state, Caller(claims.tenant_id, claims.client_id), public_url(request, state), check_client=True)
+
+
+async def json_body(request: Request) -> Any:
+    """The parsed JSON body, None for an empty one; 400 for malformed JSON, 413 past the size cap."""
+    limit = server_state(request).settings.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.", target="body")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.", target="body")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidParameterValue(f"The request body is not valid JSON: {error}.", target="body") from None
+
+
+ApiDep = Annotated[Api, Depends(authenticate)]
+BodyDep = Annotated[Any, Depends(json_body)]

@@ -1,0 +1,91 @@
+"""The one place where errors become HTTP responses (Store error body, `{code, message, ...}`)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from storeflight.domain import errors as e
+from storeflight.http.responses import StoreJSONResponse
+
+log = logging.getLogger("storeflight.http")
+
+STATUS: dict[type[e.StoreflightError], int] = {
+    e.NotFound: 404,
+    e.InvalidParameterValue: 400,
+    e.InvalidOperation: 400,
+    e.InvalidState: 409,
+    e.Unauthorized: 401,
+    e.ServiceError: 500,
+}
+
+
+class PayloadTooLarge(e.InvalidParameterValue):
+    """The request body is larger than the server accepts."""
+
+
+STATUS[PayloadTooLarge] = 413
+
+
+def status_for(error: e.StoreflightError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def error_body(code: str, message: str, target: str, details: list[str] | None = None) -> dict[str, object]:
+    return {
+        "code": code, "data": [], "details": details or [], "message": message,
+        "source": "Ingestion Api", "target": target,
+    }
+
+
+def store_error_response(error: e.StoreflightError) -> Response:
+    status = status_for(error)
+    body = error_body(error.code, error.message, error.target, error.details)
+    headers = {}
+    if status == 401:
+        body["statusCode"] = 401  # the APIM shape real 401s carry, merged into the Store shape
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return StoreJSONResponse(body, status_code=status, headers=headers)
+
+
+async def _domain(_: Request, error: Exception) -> Response:
+    assert isinstance(error, e.StoreflightError)
+    return store_error_response(error)
+
+
+async def _validation(_: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    problems = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in error.errors()]
+    message = "The request is invalid: " + "; ".join(problems)
+    return store_error_response(e.InvalidParameterValue(message, target="request", details=problems))
+
+
+async def _http(_: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 404:
+        wrapped: e.StoreflightError = e.NotFound("No resource exists at this path.", target="request")
+    elif error.status_code == 405:
+        wrapped = e.InvalidOperation("This method is not allowed on this resource.", target="request")
+    else:
+        wrapped = e.InvalidParameterValue(str(error.detail), target="request")
+        return StoreJSONResponse(error_body(wrapped.code, wrapped.message, "request"), status_code=error.status_code)
+    return store_error_response(wrapped)
+
+
+async def _unexpected(_: Request, error: Exception) -> Response:
+    log.exception("unexpected error", exc_info=error)
+    return store_error_response(e.ServiceError("An internal error occurred. Retry the operation."))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(e.StoreflightError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

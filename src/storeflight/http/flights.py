@@ -1,0 +1,44 @@
+"""Package flights: list, get, create, delete."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from storeflight.http import render
+from storeflight.http.deps import ApiDep, BodyDep
+from storeflight.http.paging import PagingDep
+from storeflight.http.parse import new_flight
+from storeflight.http.responses import StoreJSONResponse, no_content, ok
+from storeflight.services import flights
+
+router = APIRouter(prefix="/v1.0/my/applications/{application_id}", tags=["flights"])
+
+
+@router.get("/listflights", summary="Get package flights for an app")
+def list_flights(application_id: str, api: ApiDep, paging: PagingDep) -> StoreJSONResponse:
+    with api.tx() as tx:
+        views, total = flights.list_page(tx, api.ctx, application_id, skip=paging.skip, top=paging.top)
+    items = [render.flight(v) for v in views]
+    return ok(paging.wrap(items, total, f"applications/{application_id.upper()}/listflights"))
+
+
+@router.get("/flights/{flight_id}", summary="Get a package flight")
+def get_flight(application_id: str, flight_id: str, api: ApiDep) -> StoreJSONResponse:
+    with api.tx() as tx:
+        return ok(render.flight(flights.get(tx, api.ctx, application_id, flight_id)))
+
+
+@router.post("/flights", status_code=201, summary="Create a package flight (and its first submission)")
+def create_flight(application_id: str, api: ApiDep, body: BodyDep) -> StoreJSONResponse:
+    request = new_flight(body)
+    with api.tx(write=True) as tx:
+        created = flights.create(tx, api.ctx, application_id, request)
+    return ok(render.flight(created), 201)
+
+
+@router.delete("/flights/{flight_id}", status_code=204, summary="Delete a package flight")
+def delete_flight(application_id: str, flight_id: str, api: ApiDep) -> Response:
+    with api.tx(write=True) as tx:
+        flights.delete(tx, api.ctx, application_id, flight_id)
+    return no_content()

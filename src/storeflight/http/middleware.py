@@ -1,0 +1,62 @@
+"""ASGI middleware: path normalisation (case, trailing slash) and the MS-CorrelationId header."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+def literal_segments(paths: Iterable[str]) -> dict[str, str]:
+    """Every fixed word used in route paths, keyed by its lower-case form."""
+    words: dict[str, str] = {}
+    for path in paths:
+        for segment in path.split("/"):
+            if segment and not segment.startswith("{"):
+                words[segment.lower()] = segment
+    return words
+
+
+def normalise_path(path: str, words: dict[str, str]) -> str:
+    """`/V1.0/my/Applications/X/Submissions/1/Commit/` -> `/v1.0/my/applications/X/submissions/1/commit`."""
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    return "/".join(words.get(segment.lower(), segment) for segment in path.split("/"))
+
+
+class NormalisePathMiddleware:
+    """Real clients send `/Commit`, `/commit`, `listflights/?top=` and `flights/`: route them all."""
+
+    def __init__(self, app: ASGIApp, words: dict[str, str], *, skip_prefixes: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.words = words
+        self.skip_prefixes = skip_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(self.skip_prefixes):
+            path = normalise_path(scope["path"], self.words)
+            if path != scope["path"]:
+                scope = dict(scope, path=path, raw_path=path.encode())
+        await self.app(scope, receive, send)
+
+
+class CorrelationIdMiddleware:
+    """Every response carries a fresh `MS-CorrelationId`, as the real service's do."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        correlation = str(uuid.uuid4()).encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"ms-correlationid", correlation)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)

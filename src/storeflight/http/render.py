@@ -1,0 +1,112 @@
+"""Domain objects to the Store's JSON shapes (store-api.md section 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storeflight.auth import sas
+from storeflight.domain import dates
+from storeflight.domain.models import Application, Package, PackageRollout, Submission
+from storeflight.services.flights import FlightView
+
+
+def reference(submission: Submission) -> dict[str, str]:
+    """`{id, resourceLocation}`; flight submissions use the documented `flights/{f}/submissions/{s}` form."""
+    if submission.flight_id:
+        location = f"flights/{submission.flight_id}/submissions/{submission.id}"
+    else:
+        location = f"applications/{submission.app_id}/submissions/{submission.id}"
+    return {"id": submission.id, "resourceLocation": location}
+
+
+def application(app: Application, pending: Submission | None, published: Submission | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": app.id,
+        "primaryName": app.primary_name,
+        "packageFamilyName": app.family_name,
+        "packageIdentityName": app.identity_name,
+        "publisherName": app.publisher,
+        "firstPublishedDate": dates.render(app.first_published_date),
+        "hasAdvancedListingPermission": app.has_advanced_listing_permission,
+    }
+    if published is not None:
+        body["lastPublishedApplicationSubmission"] = reference(published)
+    if pending is not None:
+        body["pendingApplicationSubmission"] = reference(pending)
+    return body
+
+
+def flight(view: FlightView) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "flightId": view.flight.id,
+        "friendlyName": view.flight.friendly_name,
+        "groupIds": list(view.flight.group_ids),
+        "rankHigherThan": view.rank_higher_than,
+    }
+    if view.last_published is not None:
+        body["lastPublishedFlightSubmission"] = reference(view.last_published)
+    if view.pending is not None:
+        body["pendingFlightSubmission"] = reference(view.pending)
+    return body
+
+
+def package(p: Package) -> dict[str, Any]:
+    return {
+        "fileName": p.file_name,
+        "fileStatus": p.file_status.value,
+        "id": p.id,
+        "version": p.version,
+        "architecture": p.architecture,
+        "languages": list(p.languages),
+        "capabilities": list(p.capabilities),
+        "targetDeviceFamilies": list(p.target_device_families),
+        "minimumDirectXVersion": p.minimum_directx_version.value,
+        "minimumSystemRam": p.minimum_system_ram.value,
+    }
+
+
+def rollout(r: PackageRollout) -> dict[str, Any]:
+    return {
+        "isPackageRollout": r.is_package_rollout,
+        "packageRolloutPercentage": r.percentage,
+        "packageRolloutStatus": r.status.value,
+        "fallbackSubmissionId": r.fallback_submission_id,
+    }
+
+
+def status(s: Submission) -> dict[str, Any]:
+    details = s.status_details
+    return {
+        "status": s.status.value,
+        "statusDetails": {
+            "errors": [{"code": d.code, "details": d.details} for d in details.errors],
+            "warnings": [{"code": d.code, "details": d.details} for d in details.warnings],
+            "certificationReports": [
+                {"date": dates.render(r.date), "reportUrl": r.report_url} for r in details.certification_reports
+            ],
+        },
+    }
+
+
+def submission(s: Submission, *, sas_key: str, public_url: str) -> dict[str, Any]:
+    packages = [package(p) for p in s.packages]
+    body: dict[str, Any] = {"id": s.id}
+    if s.flight_id:
+        body["flightId"] = s.flight_id
+    else:
+        body.update(s.extra)
+    body.update(status(s))
+    body["flightPackages" if s.flight_id else "applicationPackages"] = packages
+    body["packageDeliveryOptions"] = {
+        "packageRollout": rollout(s.delivery.rollout),
+        "isMandatoryUpdate": s.delivery.is_mandatory_update,
+        "mandatoryUpdateEffectiveDate": dates.render(s.delivery.mandatory_update_effective_date),
+    }
+    body["targetPublishMode"] = s.target_publish_mode.value
+    body["targetPublishDate"] = dates.render(s.target_publish_date)
+    body["notesForCertification"] = s.notes_for_certification
+    if s.origin.value == "api":  # Partner Center submissions have no upload URL (clients test for it)
+        body["fileUploadUrl"] = sas.upload_url(
+            sas_key, public_url=public_url, blob_id=s.upload_blob_id, expires_at=s.upload_expires_at
+        )
+    return body

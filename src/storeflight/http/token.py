@@ -1,0 +1,110 @@
+"""The token service: Azure AD v1 and v2 client-credentials endpoints plus the v2 discovery document."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+
+from storeflight.auth import tokens
+from storeflight.auth.secrets import verify_secret
+from storeflight.domain import dates
+from storeflight.http.deps import ServerState, public_url, server_state
+from storeflight.http.responses import StoreJSONResponse
+
+router = APIRouter(tags=["token"])
+
+
+class TokenError(Exception):
+    """An OAuth error, answered in the AAD shape `{error, error_description}`."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(description)
+        self.status, self.error, self.description = status, error, description
+
+    def response(self) -> StoreJSONResponse:
+        body = {"error": self.error, "error_description": self.description, "error_codes": []}
+        return StoreJSONResponse(body, status_code=self.status)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    raw = (await request.body())[:65536].decode("utf-8", errors="replace")
+    # parse_qs copes with unencoded values such as `resource=https://manage.devcenter.microsoft.com`
+    return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def _check_client(state: ServerState, tenant: str, form: dict[str, str]) -> tuple[str, str]:
+    if form.get("grant_type") != "client_credentials":
+        raise TokenError(400, "unsupported_grant_type", "AADSTS70003: Only client_credentials is supported.")
+    client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+    if not client_id or not secret:
+        raise TokenError(400, "invalid_request", "AADSTS900144: client_id and client_secret are required.")
+    with state.store.transaction(write=False) as tx:
+        client = tx.get_client(client_id)
+    if client is None or client.revoked_at is not None:
+        raise TokenError(400, "unauthorized_client", f"AADSTS700016: Application '{client_id}' was not found.")
+    if client.tenant_id != tenant.lower():
+        raise TokenError(400, "unauthorized_client",
+                         f"AADSTS700016: Application '{client_id}' was not found in tenant '{tenant}'.")
+    if not verify_secret(secret, client.secret_hash):
+        raise TokenError(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
+    return client.tenant_id, client.client_id
+
+
+def _issue(request: Request, state: ServerState, tenant: str, client_id: str) -> tokens.Issued:
+    return tokens.issue(
+        state.jwt_key, tenant_id=tenant, client_id=client_id, issuer=f"{public_url(request, state)}/{tenant}/",
+        now=dates.utcnow(), lifetime=state.settings.token_lifetime,
+    )
+
+
+@router.post("/{tenant}/oauth2/token", summary="Azure AD v1 client-credentials token")
+async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
+    state = server_state(request)
+    form = await _form(request)
+    try:
+        if form.get("resource", "") != tokens.RESOURCE:
+            raise TokenError(400, "invalid_resource",
+                             f"AADSTS500011: The resource must be exactly '{tokens.RESOURCE}'.")
+        tenant_id, client_id = _check_client(state, tenant, form)
+    except TokenError as error:
+        return error.response()
+    issued = _issue(request, state, tenant_id, client_id)
+    lifetime = str(int((issued.expires_at - issued.issued_at).total_seconds()))
+    return StoreJSONResponse({
+        "token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
+        "expires_on": str(int(issued.expires_at.timestamp())), "not_before": str(int(issued.issued_at.timestamp())),
+        "resource": tokens.RESOURCE, "access_token": issued.token,
+    })
+
+
+@router.post("/{tenant}/oauth2/v2.0/token", summary="Azure AD v2 client-credentials token (MSAL)")
+async def token_v2(tenant: str, request: Request) -> StoreJSONResponse:
+    state = server_state(request)
+    form = await _form(request)
+    try:
+        if tokens.SCOPE not in form.get("scope", "").split():
+            raise TokenError(400, "invalid_scope", f"AADSTS70011: The scope must be '{tokens.SCOPE}'.")
+        tenant_id, client_id = _check_client(state, tenant, form)
+    except TokenError as error:
+        return error.response()
+    issued = _issue(request, state, tenant_id, client_id)
+    lifetime = int((issued.expires_at - issued.issued_at).total_seconds())
+    return StoreJSONResponse({
+        "token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": issued.token,
+    })
+
+
+@router.get("/{tenant}/v2.0/.well-known/openid-configuration", summary="OpenID discovery for MSAL")
+def openid_configuration(tenant: str, request: Request) -> StoreJSONResponse:
+    base = f"{public_url(request, server_state(request))}/{tenant}"
+    return StoreJSONResponse({
+        "issuer": f"{base}/v2.0",
+        "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+        "token_endpoint": f"{base}/oauth2/v2.0/token",
+        "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "tenant_region_scope": "storeflight",
+    })

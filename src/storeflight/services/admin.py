@@ -1,0 +1,74 @@
+"""Operator tasks: API clients, applications and flight groups (the `storeflight admin` commands)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from storeflight.auth.secrets import hash_secret, new_secret
+from storeflight.domain import ids
+from storeflight.domain import submissions as subs
+from storeflight.domain.errors import InvalidParameterValue, NotFound
+from storeflight.domain.lifecycle import Status
+from storeflight.domain.models import ApiClient, Application, FlightGroup, Origin, Submission
+from storeflight.storage.protocol import Tx
+
+
+def create_client(tx: Tx, *, tenant_id: str | None, name: str, now: datetime) -> tuple[ApiClient, str]:
+    """A new client and its secret. The secret is returned once and stored only as a hash."""
+    secret = new_secret()
+    client = ApiClient(
+        client_id=str(uuid.uuid4()), tenant_id=(tenant_id or str(uuid.uuid4())).lower(), name=name,
+        secret_hash=hash_secret(secret), created_at=now,
+    )
+    tx.add_client(client)
+    return client, secret
+
+
+def revoke_client(tx: Tx, client_id: str, *, now: datetime) -> ApiClient:
+    client = tx.get_client(client_id)
+    if client is None:
+        raise NotFound(f"No client '{client_id}'.", target="client")
+    if client.revoked_at is None:
+        client = client.model_copy(update={"revoked_at": now})
+        tx.save_client(client)
+    return client
+
+
+def create_app(
+    tx: Tx, *, tenant_id: str, name: str, identity_name: str, publisher: str, now: datetime,
+    baseline: bool = True, unsupported_features: bool = False,
+) -> Application:
+    """An app as Partner Center would have it after its first submission.
+
+    With `baseline`, the app gets a published, Partner-Center-made, non-flighted submission without packages:
+    the real service needs one before the API may create submissions or flights.
+    """
+    if not name.strip() or not identity_name.strip() or not publisher.strip():
+        raise InvalidParameterValue("name, identity name and publisher must not be empty.", target="application")
+    app = Application(
+        id=ids.new_store_id(), tenant_id=tenant_id.lower(), primary_name=name, identity_name=identity_name,
+        publisher=publisher, family_name=ids.package_family_name(identity_name, publisher),
+        first_published_date=now if baseline else None, unsupported_features=unsupported_features,
+        created_at=now,
+    )
+    tx.add_app(app)
+    if baseline:
+        tx.add_submission(_baseline(app, now))
+    return app
+
+
+def _baseline(app: Application, now: datetime) -> Submission:
+    identity = subs.Identity(
+        id=ids.new_decimal_id(), tenant_id=app.tenant_id, app_id=app.id, flight_id=None, origin=Origin.PORTAL,
+        upload_blob_id=str(uuid.uuid4()), upload_expires_at=now, now=now,
+    )
+    return subs.fresh(identity).model_copy(update={"status": Status.PUBLISHED, "published_at": now})
+
+
+def create_group(tx: Tx, *, tenant_id: str, name: str, members: list[str], now: datetime) -> FlightGroup:
+    if not name.strip():
+        raise InvalidParameterValue("A flight group needs a name.", target="flightGroup")
+    group = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id.lower(), name=name, created_at=now)
+    tx.add_group(group, [m.strip() for m in members if m.strip()])
+    return group

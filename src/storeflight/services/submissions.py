@@ -1,0 +1,100 @@
+"""Flight submissions and the app's non-flighted submissions: one set of use cases for both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storeflight.domain import submissions as subs
+from storeflight.domain.errors import InvalidState, NotCreatedThroughApi, NotFound
+from storeflight.domain.lifecycle import Event, Operation, check_allowed, next_status
+from storeflight.domain.models import Application, Origin, RolloutStatus, Submission
+from storeflight.services.context import Context, load_app
+from storeflight.services.flights import load_flight
+from storeflight.storage.protocol import StorageConflict, Tx
+
+
+@dataclass(frozen=True)
+class Parent:
+    """Where a submission lives: an app's non-flighted line (flight_id None) or one of its flights."""
+
+    app_id: str
+    flight_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"flight:{self.flight_id}" if self.flight_id else f"app:{self.app_id}"
+
+
+def _resolve(tx: Tx, ctx: Context, parent: Parent, *, lock: bool = False) -> tuple[Application, Parent]:
+    app = load_app(tx, ctx, parent.app_id, lock=lock)
+    if parent.flight_id is None:
+        return app, Parent(app.id)
+    flight = load_flight(tx, ctx, app.id, parent.flight_id)
+    return app, Parent(app.id, flight.id)
+
+
+def get(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> Submission:
+    """The submission; NotFound if unknown, InvalidState if it belongs to another flight or app."""
+    _, parent = _resolve(tx, ctx, parent)
+    submission = tx.get_submission(ctx.caller.tenant_id, submission_id)
+    if submission is None:
+        raise NotFound(f"The submission '{submission_id}' was not found.")
+    if submission.parent_key != parent.key:
+        owner = "flight" if parent.flight_id else "application"
+        raise InvalidState(f"The submission '{submission_id}' does not belong to the given {owner}.")
+    return submission
+
+
+def create(tx: Tx, ctx: Context, parent: Parent) -> Submission:
+    """A new pending submission: a clone of the last published one (or an empty one)."""
+    app, parent = _resolve(tx, ctx, parent, lock=True)
+    pending = tx.pending_submission(parent.key)
+    if pending is not None:
+        raise InvalidState(
+            f"Create submission failed: submission {pending.id} is still in progress ({pending.status.value})."
+        )
+    published = tx.last_published(parent.key)
+    if published is not None and published.delivery.rollout.status == RolloutStatus.IN_PROGRESS:
+        raise InvalidState(
+            f"Create submission failed: the package rollout of submission {published.id} is in progress; "
+            "finalize or halt it first."
+        )
+    identity = ctx.new_identity(app.id, parent.flight_id)
+    submission = subs.clone(published, identity) if published else subs.fresh(identity)
+    try:
+        tx.add_submission(submission)
+    except StorageConflict:
+        raise InvalidState("Create submission failed: another submission is in progress.") from None
+    tx.add_event(submission.id, ctx.now, None, submission.status.value, ctx.caller.client_id)
+    return submission
+
+
+def update(tx: Tx, ctx: Context, parent: Parent, submission_id: str, change: subs.SubmissionUpdate) -> Submission:
+    submission = _writable(tx, ctx, parent, submission_id, Operation.UPDATE)
+    updated = subs.apply_update(submission, change)
+    tx.save_submission(updated)
+    return updated
+
+
+def commit(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> Submission:
+    """Hand the submission to the ingestion pipeline (status CommitStarted)."""
+    submission = _writable(tx, ctx, parent, submission_id, Operation.COMMIT)
+    status = next_status(submission.status, Event.COMMIT)
+    committed = submission.model_copy(update={"status": status})
+    tx.save_submission(committed)
+    tx.add_event(submission.id, ctx.now, submission.status.value, status.value, ctx.caller.client_id)
+    return committed
+
+
+def delete(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> None:
+    submission = _writable(tx, ctx, parent, submission_id, Operation.DELETE)
+    tx.delete_submission(submission.id)
+    tx.add_event(submission.id, ctx.now, submission.status.value, "Deleted", ctx.caller.client_id)
+
+
+def _writable(tx: Tx, ctx: Context, parent: Parent, submission_id: str, operation: Operation) -> Submission:
+    submission = get(tx, ctx, parent, submission_id)
+    if submission.origin != Origin.API:
+        raise NotCreatedThroughApi()
+    check_allowed(operation, submission.status)
+    return submission

@@ -1,0 +1,116 @@
+"""The storage contract. Services see only these Protocols; every backend passes one conformance suite."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from storeflight.domain.models import ApiClient, Application, Flight, FlightGroup, Submission
+
+
+class StorageConflict(Exception):
+    """A uniqueness rule of the store was violated (a second pending submission, a duplicate name)."""
+
+    def __init__(self, constraint: str) -> None:
+        super().__init__(constraint)
+        self.constraint = constraint
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+
+
+class Tx(Protocol):
+    """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
+
+    def get_setting(self, key: str) -> str | None:
+        """The stored value, or None."""
+
+    def put_setting_if_absent(self, key: str, value: str) -> str:
+        """Store `value` unless a value exists; return whichever value is stored."""
+
+    def add_client(self, client: ApiClient) -> None:
+        """Insert a new API client."""
+
+    def get_client(self, client_id: str) -> ApiClient | None:
+        """The client with this id, or None."""
+
+    def list_clients(self, tenant_id: str | None) -> list[ApiClient]:
+        """All clients, or those of one tenant, oldest first."""
+
+    def save_client(self, client: ApiClient) -> None:
+        """Update an existing client."""
+
+    def add_app(self, app: Application) -> None:
+        """Insert a new application."""
+
+    def get_app(self, tenant_id: str, app_id: str, *, lock: bool = False) -> Application | None:
+        """The tenant's app, or None. `lock` serialises writers on this app until the transaction ends."""
+
+    def list_apps(self, tenant_id: str | None, *, skip: int, top: int) -> Page[Application]:
+        """A page of apps, oldest first."""
+
+    def add_group(self, group: FlightGroup, members: Sequence[str]) -> None:
+        """Insert a flight group and its members."""
+
+    def get_groups(self, tenant_id: str, group_ids: Sequence[str]) -> list[FlightGroup]:
+        """The tenant's groups among `group_ids` (unknown ids are left out)."""
+
+    def list_groups(self, tenant_id: str | None) -> list[tuple[FlightGroup, int]]:
+        """Groups with their member counts, oldest first."""
+
+    def add_flight(self, flight: Flight) -> None:
+        """Insert a flight (and its group links). Raises StorageConflict for a duplicate name."""
+
+    def get_flight(self, tenant_id: str, app_id: str, flight_id: str) -> Flight | None:
+        """The app's flight, or None."""
+
+    def list_flights(self, tenant_id: str, app_id: str) -> list[Flight]:
+        """Every flight of the app, in no particular order."""
+
+    def set_flight_ranks(self, ranks: dict[str, int]) -> None:
+        """Store new ranks for the given flights."""
+
+    def delete_flight(self, flight_id: str) -> None:
+        """Remove a flight with its submissions and group links."""
+
+    def add_submission(self, submission: Submission) -> None:
+        """Insert. Raises StorageConflict when its parent already has a pending submission."""
+
+    def get_submission(self, tenant_id: str, submission_id: str) -> Submission | None:
+        """The tenant's submission, or None."""
+
+    def save_submission(self, submission: Submission) -> None:
+        """Update an existing submission."""
+
+    def delete_submission(self, submission_id: str) -> None:
+        """Remove a submission."""
+
+    def pending_submission(self, parent_key: str) -> Submission | None:
+        """The pending submission of a flight (`flight:<id>`) or app (`app:<id>`), or None."""
+
+    def last_published(self, parent_key: str) -> Submission | None:
+        """The most recently published submission of a flight or app, or None."""
+
+    def add_event(self, submission_id: str, at: datetime, from_status: str | None, to: str, actor: str) -> None:
+        """Append an audit row for a status change."""
+
+
+class Store(Protocol):
+    """A database. `transaction(write=True)` serialises against other writers where the backend needs it."""
+
+    def transaction(self, *, write: bool) -> AbstractContextManager[Tx]:
+        """A transaction that commits when the block ends normally and rolls back on an exception."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+

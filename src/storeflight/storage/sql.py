@@ -1,0 +1,291 @@
+"""The SQLAlchemy implementation of the storage Protocol, shared by SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Row, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from storeflight.domain.lifecycle import Status, is_pending
+from storeflight.domain.models import ApiClient, Application, Flight, FlightGroup, Submission
+from storeflight.storage import tables as t
+from storeflight.storage.engine import WRITE_OPTION
+from storeflight.storage.protocol import Page, StorageConflict
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes; every stored value is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _conflict(error: IntegrityError) -> StorageConflict:
+    text = str(error.orig).lower()
+    for name in ("uq_submissions_one_pending", "uq_flights_app_name"):
+        if name in text:
+            return StorageConflict(name)
+    if "submissions.parent_key" in text:
+        return StorageConflict("uq_submissions_one_pending")
+    if "flights.app_id, flights.friendly_name" in text:
+        return StorageConflict("uq_flights_app_name")
+    return StorageConflict(text[:200])
+
+
+class SqlStore:
+    """A Store over an SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.is_postgres = engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[SqlTx]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{WRITE_OPTION: write})
+            with conn.begin():
+                yield SqlTx(conn, lock_rows=self.is_postgres)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class SqlTx:
+    """One transaction on one connection."""
+
+    def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
+        self.conn = conn
+        self.lock_rows = lock_rows
+
+    def _insert(self, statement: Any) -> None:
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(statement)
+        except IntegrityError as error:
+            raise _conflict(error) from error
+
+    # settings -------------------------------------------------------------------------------------------
+    def get_setting(self, key: str) -> str | None:
+        return self.conn.scalar(select(t.settings.c.value).where(t.settings.c.key == key))
+
+    def put_setting_if_absent(self, key: str, value: str) -> str:
+        existing = self.get_setting(key)
+        if existing is not None:
+            return existing
+        try:
+            self._insert(insert(t.settings).values(key=key, value=value))
+        except StorageConflict:
+            pass
+        stored = self.get_setting(key)
+        assert stored is not None
+        return stored
+
+    # clients --------------------------------------------------------------------------------------------
+    def add_client(self, client: ApiClient) -> None:
+        self.conn.execute(insert(t.clients).values(**client.model_dump()))
+
+    def get_client(self, client_id: str) -> ApiClient | None:
+        row = self.conn.execute(select(t.clients).where(t.clients.c.client_id == client_id)).first()
+        return _client(row) if row else None
+
+    def list_clients(self, tenant_id: str | None) -> list[ApiClient]:
+        query = select(t.clients).order_by(t.clients.c.created_at, t.clients.c.client_id)
+        if tenant_id is not None:
+            query = query.where(t.clients.c.tenant_id == tenant_id)
+        return [_client(row) for row in self.conn.execute(query)]
+
+    def save_client(self, client: ApiClient) -> None:
+        values = client.model_dump(exclude={"client_id"})
+        self.conn.execute(update(t.clients).where(t.clients.c.client_id == client.client_id).values(**values))
+
+    # applications ---------------------------------------------------------------------------------------
+    def add_app(self, app: Application) -> None:
+        self.conn.execute(
+            insert(t.applications).values(
+                id=app.id, tenant_id=app.tenant_id, doc=app.model_dump(mode="json"), created_at=app.created_at
+            )
+        )
+
+    def get_app(self, tenant_id: str, app_id: str, *, lock: bool = False) -> Application | None:
+        query = select(t.applications.c.doc).where(
+            t.applications.c.id == app_id, t.applications.c.tenant_id == tenant_id
+        )
+        if lock and self.lock_rows:
+            query = query.with_for_update()
+        doc = self.conn.scalar(query)
+        return Application.model_validate(doc) if doc is not None else None
+
+    def list_apps(self, tenant_id: str | None, *, skip: int, top: int) -> Page[Application]:
+        where = [] if tenant_id is None else [t.applications.c.tenant_id == tenant_id]
+        total = self.conn.scalar(select(func.count()).select_from(t.applications).where(*where)) or 0
+        query = (
+            select(t.applications.c.doc)
+            .where(*where)
+            .order_by(t.applications.c.created_at, t.applications.c.id)
+            .offset(skip)
+            .limit(top)
+        )
+        return Page([Application.model_validate(doc) for doc in self.conn.scalars(query)], total)
+
+    # flight groups --------------------------------------------------------------------------------------
+    def add_group(self, group: FlightGroup, members: Sequence[str]) -> None:
+        self.conn.execute(insert(t.flight_groups).values(**group.model_dump()))
+        unique = list(dict.fromkeys(members))
+        if unique:
+            self.conn.execute(insert(t.group_members), [{"group_id": group.id, "member": m} for m in unique])
+
+    def get_groups(self, tenant_id: str, group_ids: Sequence[str]) -> list[FlightGroup]:
+        query = select(t.flight_groups).where(
+            t.flight_groups.c.tenant_id == tenant_id, t.flight_groups.c.id.in_(list(group_ids))
+        )
+        return [_group(row) for row in self.conn.execute(query)]
+
+    def list_groups(self, tenant_id: str | None) -> list[tuple[FlightGroup, int]]:
+        counts = (
+            select(t.group_members.c.group_id, func.count().label("n"))
+            .group_by(t.group_members.c.group_id)
+            .subquery()
+        )
+        query = (
+            select(t.flight_groups, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.group_id == t.flight_groups.c.id)
+            .order_by(t.flight_groups.c.created_at, t.flight_groups.c.id)
+        )
+        if tenant_id is not None:
+            query = query.where(t.flight_groups.c.tenant_id == tenant_id)
+        return [(_group(row), int(row[-1])) for row in self.conn.execute(query)]
+
+    # flights --------------------------------------------------------------------------------------------
+    def add_flight(self, flight: Flight) -> None:
+        self._insert(insert(t.flights).values(**flight.model_dump(exclude={"group_ids"})))
+        links = [{"flight_id": flight.id, "group_id": g, "position": i} for i, g in enumerate(flight.group_ids)]
+        if links:
+            self.conn.execute(insert(t.flight_group_links), links)
+
+    def get_flight(self, tenant_id: str, app_id: str, flight_id: str) -> Flight | None:
+        flights = self._flights(
+            t.flights.c.id == flight_id, t.flights.c.tenant_id == tenant_id, t.flights.c.app_id == app_id
+        )
+        return flights[0] if flights else None
+
+    def list_flights(self, tenant_id: str, app_id: str) -> list[Flight]:
+        return self._flights(t.flights.c.tenant_id == tenant_id, t.flights.c.app_id == app_id)
+
+    def _flights(self, *where: Any) -> list[Flight]:
+        rows = self.conn.execute(select(t.flights).where(*where)).all()
+        if not rows:
+            return []
+        links = self.conn.execute(
+            select(t.flight_group_links)
+            .where(t.flight_group_links.c.flight_id.in_([r.id for r in rows]))
+            .order_by(t.flight_group_links.c.position)
+        ).all()
+        groups: dict[str, list[str]] = {}
+        for link in links:
+            groups.setdefault(link.flight_id, []).append(link.group_id)
+        return [_flight(row, groups.get(row.id, [])) for row in rows]
+
+    def set_flight_ranks(self, ranks: dict[str, int]) -> None:
+        for flight_id, rank in ranks.items():
+            self.conn.execute(update(t.flights).where(t.flights.c.id == flight_id).values(rank=rank))
+
+    def delete_flight(self, flight_id: str) -> None:
+        self.conn.execute(delete(t.submissions).where(t.submissions.c.flight_id == flight_id))
+        self.conn.execute(delete(t.flight_group_links).where(t.flight_group_links.c.flight_id == flight_id))
+        self.conn.execute(delete(t.flights).where(t.flights.c.id == flight_id))
+
+    # submissions ----------------------------------------------------------------------------------------
+    def add_submission(self, submission: Submission) -> None:
+        values = _submission_values(submission)
+        values["created_at"] = submission.created_at
+        self._insert(insert(t.submissions).values(**values))
+
+    def get_submission(self, tenant_id: str, submission_id: str) -> Submission | None:
+        doc = self.conn.scalar(
+            select(t.submissions.c.doc).where(
+                t.submissions.c.id == submission_id, t.submissions.c.tenant_id == tenant_id
+            )
+        )
+        return Submission.model_validate(doc) if doc is not None else None
+
+    def save_submission(self, submission: Submission) -> None:
+        statement = (
+            update(t.submissions)
+            .where(t.submissions.c.id == submission.id)
+            .values(**_submission_values(submission))
+        )
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(statement)
+        except IntegrityError as error:
+            raise _conflict(error) from error
+
+    def delete_submission(self, submission_id: str) -> None:
+        self.conn.execute(delete(t.submissions).where(t.submissions.c.id == submission_id))
+
+    def pending_submission(self, parent_key: str) -> Submission | None:
+        doc = self.conn.scalar(
+            select(t.submissions.c.doc).where(
+                t.submissions.c.parent_key == parent_key, t.submissions.c.is_pending.is_(True)
+            )
+        )
+        return Submission.model_validate(doc) if doc is not None else None
+
+    def last_published(self, parent_key: str) -> Submission | None:
+        doc = self.conn.scalar(
+            select(t.submissions.c.doc)
+            .where(t.submissions.c.parent_key == parent_key, t.submissions.c.status == Status.PUBLISHED.value)
+            .order_by(t.submissions.c.published_at.desc(), t.submissions.c.id.desc())
+            .limit(1)
+        )
+        return Submission.model_validate(doc) if doc is not None else None
+
+    def add_event(self, submission_id: str, at: datetime, from_status: str | None, to: str, actor: str) -> None:
+        self.conn.execute(
+            insert(t.submission_events).values(
+                submission_id=submission_id, at=at, from_status=from_status, to_status=to, actor=actor
+            )
+        )
+
+
+def _submission_values(submission: Submission) -> dict[str, Any]:
+    return {
+        "id": submission.id,
+        "tenant_id": submission.tenant_id,
+        "app_id": submission.app_id,
+        "flight_id": submission.flight_id,
+        "parent_key": submission.parent_key,
+        "status": submission.status.value,
+        "is_pending": is_pending(submission.status),
+        "published_at": submission.published_at,
+        "doc": submission.model_dump(mode="json"),
+        "updated_at": datetime.now(UTC),
+    }
+
+
+def _client(row: Row[Any]) -> ApiClient:
+    data = dict(row._mapping)
+    data["created_at"] = _utc(data["created_at"])
+    data["revoked_at"] = _utc(data["revoked_at"])
+    return ApiClient.model_validate(data)
+
+
+def _group(row: Row[Any]) -> FlightGroup:
+    return FlightGroup(id=row.id, tenant_id=row.tenant_id, name=row.name, created_at=_utc(row.created_at))
+
+
+def _flight(row: Row[Any], group_ids: list[str]) -> Flight:
+    return Flight(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        app_id=row.app_id,
+        friendly_name=row.friendly_name,
+        group_ids=group_ids,
+        rank=row.rank,
+        created_at=_utc(row.created_at),
+    )

@@ -1,0 +1,123 @@
+"""The relational schema. Documents (submissions) are JSON; everything queried on is a column."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    true,
+)
+
+metadata = MetaData()
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("tenant_id", String(64), nullable=False, index=True),
+    Column("name", String(256), nullable=False),
+    Column("secret_hash", String(128), nullable=False, comment="sha256 of the secret; the secret is never stored"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("doc", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_applications_tenant_created", "tenant_id", "created_at", "id"),
+)
+
+flight_groups = Table(
+    "flight_groups",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("tenant_id", String(64), nullable=False, index=True),
+    Column("name", String(256), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", String(24), ForeignKey("flight_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("member", String(320), primary_key=True),
+)
+
+flights = Table(
+    "flights",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("app_id", String(16), ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("friendly_name", String(256), nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("app_id", "friendly_name", name="uq_flights_app_name"),
+    Index("ix_flights_app", "app_id"),
+)
+
+flight_group_links = Table(
+    "flight_group_links",
+    metadata,
+    Column("flight_id", String(36), ForeignKey("flights.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", String(24), ForeignKey("flight_groups.id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Index("ix_flight_group_links_group", "group_id"),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("app_id", String(16), ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("flight_id", String(36), ForeignKey("flights.id", ondelete="CASCADE"), nullable=True),
+    Column("parent_key", String(64), nullable=False, comment="flight:<id> or app:<id>"),
+    Column("status", String(32), nullable=False),
+    Column("is_pending", Boolean, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("doc", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index(
+        "uq_submissions_one_pending",
+        "parent_key",
+        unique=True,
+        sqlite_where=Column("is_pending") == true(),
+        postgresql_where=Column("is_pending") == true(),
+    ),
+    Index("ix_submissions_parent_published", "parent_key", "published_at"),
+    Index("ix_submissions_status", "status"),
+)
+
+submission_events = Table(
+    "submission_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("submission_id", String(24), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("from_status", String(32), nullable=True),
+    Column("to_status", String(32), nullable=False),
+    Column("actor", String(128), nullable=False),
+)
