@@ -1,6 +1,5 @@
 """Flight submissions and app submissions: one set of handlers, mounted under both parents."""
 
-from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any
