@@ -158,3 +158,13 @@ def make_settings(tmp: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"data_dir": tmp, "token_lifetime": timedelta(minutes=60)}
     values.update(overrides)
     return Settings(**values)
+
+
+def force_state(server: LiveServer, tenant: Tenant, submission_id: str, **changes: Any) -> None:
+    """Put a submission into a state the API cannot reach yet (the pipeline's states, portal origin)."""
+    with server.store.transaction(write=True) as tx:
+        submission = tx.get_submission(tenant.tenant_id, submission_id)
+        assert submission is not None
+        if changes.get("status") is not None and str(changes["status"]) == "Published":
+            changes.setdefault("published_at", dates.utcnow())
+        tx.save_submission(submission.model_copy(update=changes))
