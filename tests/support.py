@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -74,6 +75,7 @@ class LiveServer:
         self.port = free_port()
         scheme = "https" if "ssl_certfile" in uvicorn_options else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
+        self.verify: str | bool = uvicorn_options.get("ssl_certfile", True)
         self.state = build_state(store, settings)
         config = uvicorn.Config(
             create_app(self.state), host="127.0.0.1", port=self.port, log_level="warning",
@@ -111,7 +113,8 @@ class Tenant:
         if not self.token:
             self.token = self.fetch_token()
         self.http = httpx.Client(
-            base_url=f"{self.server.url}/v1.0/my/", headers={"Authorization": f"Bearer {self.token}"}, timeout=30
+            base_url=f"{self.server.url}/v1.0/my/", headers={"Authorization": f"Bearer {self.token}"}, timeout=30,
+            verify=_ssl_context(self.server.verify),
         )
 
     def fetch_token(self) -> str:
@@ -119,7 +122,8 @@ class Tenant:
             "grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.secret,
             "resource": "https://manage.devcenter.microsoft.com",
         }
-        response = httpx.post(f"{self.server.url}/{self.tenant_id}/oauth2/token", data=form)
+        response = httpx.post(f"{self.server.url}/{self.tenant_id}/oauth2/token", data=form,
+                              verify=_ssl_context(self.server.verify))
         response.raise_for_status()
         return str(response.json()["access_token"])
 
@@ -146,6 +150,10 @@ class Tenant:
         assert response.status_code == 201, response.text
         result: dict[str, Any] = response.json()
         return result
+
+
+def _ssl_context(verify: str | bool) -> ssl.SSLContext | bool:
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
 
 
 def new_tenant(server: LiveServer) -> Tenant:

@@ -1,0 +1,146 @@
+"""The token service: v1 form posts, v2 for MSAL over HTTPS, expiry and revocation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import msal
+import pytest
+import requests
+
+from storeflight.cli.devcert import build_certificate
+from storeflight.domain import dates
+from storeflight.services import admin
+from storeflight.storage.sql import SqlStore
+from tests.support import LiveServer, Tenant, make_settings, new_tenant
+
+RESOURCE = "https://manage.devcenter.microsoft.com"
+
+
+def _form(tenant: Tenant, **overrides: str) -> dict[str, str]:
+    form = {"grant_type": "client_credentials", "client_id": tenant.client_id, "client_secret": tenant.secret,
+            "resource": RESOURCE}
+    form.update(overrides)
+    return form
+
+
+def test_v1_token_has_the_aad_v1_shape_with_numeric_strings(tenant: Tenant) -> None:
+    response = httpx.post(f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token", data=_form(tenant))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "Bearer" and body["resource"] == RESOURCE
+    for key in ("expires_in", "expires_on", "not_before"):
+        assert isinstance(body[key], str) and body[key].isdigit()
+    assert int(body["expires_in"]) == 3600
+    assert int(body["expires_on"]) - int(body["not_before"]) == 3600
+    api = httpx.get(f"{tenant.server.url}/v1.0/my/applications",
+                    headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert api.status_code == 404  # authenticated; the new tenant simply has no apps yet
+
+
+def test_v1_form_with_unencoded_values_works(tenant: Tenant) -> None:
+    raw = (f"grant_type=client_credentials&client_id={tenant.client_id}&client_secret={tenant.secret}"
+           f"&resource={RESOURCE}")
+    response = httpx.post(f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token", content=raw,
+                          headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    assert response.status_code == 200
+    assert response.json()["access_token"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "error"),
+    [
+        ({"client_secret": "wrong"}, 401, "invalid_client"),
+        ({"client_id": "00000000-0000-0000-0000-000000000000"}, 400, "unauthorized_client"),
+        ({"resource": RESOURCE + "/"}, 400, "invalid_resource"),
+        ({"resource": "https://graph.microsoft.com"}, 400, "invalid_resource"),
+        ({"grant_type": "password"}, 400, "unsupported_grant_type"),
+        ({"client_secret": ""}, 400, "invalid_request"),
+    ],
+)
+def test_v1_token_errors_are_aad_shaped_and_issue_no_token(
+    tenant: Tenant, overrides: dict[str, str], status: int, error: str
+) -> None:
+    response = httpx.post(f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token", data=_form(tenant, **overrides))
+    assert response.status_code == status
+    body = response.json()
+    assert body["error"] == error and body["error_description"]
+    assert "access_token" not in body
+
+
+def test_a_client_cannot_get_a_token_in_another_tenant(tenant: Tenant) -> None:
+    other = new_tenant(tenant.server)
+    response = httpx.post(f"{tenant.server.url}/{other.tenant_id}/oauth2/token", data=_form(tenant))
+    assert response.status_code == 400
+    assert response.json()["error"] == "unauthorized_client"
+
+
+def test_revoked_clients_tokens_stop_working(tenant: Tenant, app_id: str) -> None:
+    assert tenant.http.get(f"applications/{app_id}").status_code == 200
+    with tenant.server.store.transaction(write=True) as tx:
+        admin.revoke_client(tx, tenant.client_id, now=dates.utcnow())
+    response = tenant.http.get(f"applications/{app_id}")
+    assert response.status_code == 401
+    assert "revoked" in response.json()["message"]
+    token = httpx.post(f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token", data=_form(tenant))
+    assert token.status_code == 400
+
+
+def test_tokens_expire(store: SqlStore, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, token_lifetime=timedelta(seconds=1))
+    with LiveServer(store, settings) as server:
+        tenant = new_tenant(server)
+        app_id = tenant.create_app()
+        assert tenant.http.get(f"applications/{app_id}").status_code == 200
+        time.sleep(2.1)
+        response = tenant.http.get(f"applications/{app_id}")
+        assert response.status_code == 401
+        assert "expired" in response.json()["message"]
+
+
+@pytest.fixture
+def https_server(store: SqlStore, tmp_path: Path) -> Iterator[tuple[LiveServer, Path]]:
+    cert, key = build_certificate(days=1)
+    (tmp_path / "cert.pem").write_bytes(cert)
+    (tmp_path / "key.pem").write_bytes(key)
+    with LiveServer(store, make_settings(tmp_path), ssl_certfile=str(tmp_path / "cert.pem"),
+                    ssl_keyfile=str(tmp_path / "key.pem")) as server:
+        yield server, tmp_path / "cert.pem"
+
+
+def test_msal_confidential_client_gets_a_working_token(https_server: tuple[LiveServer, Path]) -> None:
+    server, cert = https_server
+    tenant = new_tenant(server)
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(cert)
+    app = msal.ConfidentialClientApplication(
+        tenant.client_id, client_credential=tenant.secret, authority=f"{server.url}/{tenant.tenant_id}",
+        instance_discovery=False, http_client=session,
+    )
+    result = app.acquire_token_for_client(scopes=[f"{RESOURCE}/.default"])
+    assert "access_token" in result, result
+    app_id = tenant.create_app()
+    response = session.get(f"{server.url}/v1.0/my/applications/{app_id}",
+                           headers={"Authorization": f"Bearer {result['access_token']}"})
+    assert response.status_code == 200
+    assert response.json()["id"] == app_id
+
+
+def test_msal_with_a_wrong_secret_gets_invalid_client(https_server: tuple[LiveServer, Path]) -> None:
+    server, cert = https_server
+    tenant = new_tenant(server)
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(cert)
+    app = msal.ConfidentialClientApplication(
+        tenant.client_id, client_credential="wrong", authority=f"{server.url}/{tenant.tenant_id}",
+        instance_discovery=False, http_client=session,
+    )
+    result = app.acquire_token_for_client(scopes=[f"{RESOURCE}/.default"])
+    assert result.get("error") == "invalid_client"
+    assert "access_token" not in result

@@ -1,0 +1,138 @@
+"""Bad input gets a clear Store error body with the right status, and changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support import Tenant, new_tenant
+
+
+def _assert_store_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert "ms-correlationid" in response.headers
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code
+    assert body["source"] == "Ingestion Api"
+    assert body["data"] == [] and all(isinstance(d, str) for d in body["details"])
+    assert body["message"]
+    return body
+
+
+@pytest.fixture
+def submission(tenant: Tenant, app_id: str) -> tuple[str, dict[str, Any]]:
+    flight = tenant.create_flight(app_id)
+    base = f"applications/{app_id}/flights/{flight['flightId']}/submissions/{flight['pendingFlightSubmission']['id']}"
+    return base, tenant.http.get(base).json()
+
+
+BAD_BODIES: list[tuple[str, bytes]] = [
+    ("malformed json", b'{"notesForCertification": '),
+    ("not an object", b"[1, 2, 3]"),
+    ("not utf-8", b'{"notesForCertification": "\xff\xfe"}'),
+    ("wrong type for notes", b'{"notesForCertification": 5}'),
+    ("packages not an array", b'{"flightPackages": {"fileName": "a"}}'),
+    ("package without file name", b'{"flightPackages": [{"fileStatus": "PendingUpload"}]}'),
+    ("unknown file status", b'{"flightPackages": [{"fileName": "a.msix", "fileStatus": "Uploading"}]}'),
+    ("unknown directx", b'{"flightPackages": [{"fileName": "a.msix", "fileStatus": "PendingUpload",'
+                        b' "minimumDirectXVersion": "DirectX12"}]}'),
+    ("absolute package path", b'{"flightPackages": [{"fileName": "/etc/passwd", "fileStatus": "PendingUpload"}]}'),
+    ("dot-dot package path", b'{"flightPackages": [{"fileName": "../a.msix", "fileStatus": "PendingUpload"}]}'),
+    ("duplicate package", b'{"flightPackages": [{"fileName": "a.msix", "fileStatus": "PendingUpload"},'
+                          b' {"fileName": "a.msix", "fileStatus": "PendingUpload"}]}'),
+    ("unknown publish mode", b'{"targetPublishMode": "Tomorrow"}'),
+    ("bad date", b'{"targetPublishMode": "SpecificDate", "targetPublishDate": "next tuesday"}'),
+    ("percentage too big", b'{"packageDeliveryOptions": {"packageRollout": {"packageRolloutPercentage": 101}}}'),
+    ("percentage negative", b'{"packageDeliveryOptions": {"packageRollout": {"packageRolloutPercentage": -1}}}'),
+    ("percentage not numeric", b'{"packageDeliveryOptions": {"packageRollout": {"packageRolloutPercentage": "x"}}}'),
+    ("percentage NaN", b'{"packageDeliveryOptions": {"packageRollout": {"packageRolloutPercentage": NaN}}}'),
+    ("rollout flag not bool", b'{"packageDeliveryOptions": {"packageRollout": {"isPackageRollout": "maybe"}}}'),
+    ("delivery options not object", b'{"packageDeliveryOptions": 3}'),
+]
+
+
+@pytest.mark.parametrize(("name", "payload"), BAD_BODIES, ids=[n for n, _ in BAD_BODIES])
+def test_bad_put_bodies_are_400_and_change_nothing(
+    tenant: Tenant, submission: tuple[str, dict[str, Any]], name: str, payload: bytes
+) -> None:
+    base, before = submission
+    response = tenant.http.put(base, content=payload, headers={"Content-Type": "application/json"})
+    _assert_store_error(response, 400, "InvalidParameterValue")
+    assert tenant.http.get(base).json() == before
+
+
+def test_oversized_body_is_413_with_a_store_error(tenant: Tenant, submission: tuple[str, dict[str, Any]]) -> None:
+    base, before = submission
+    limit = tenant.server.settings.max_body_bytes
+    payload = b'{"notesForCertification": "' + b"a" * limit + b'"}'
+    _assert_store_error(tenant.http.put(base, content=payload), 413, "InvalidParameterValue")
+    assert tenant.http.get(base).json() == before
+
+
+def test_bad_paging_parameters_are_400(tenant: Tenant, app_id: str) -> None:
+    for query in ("top=0", "top=abc", "skip=-1", "top=1000000"):
+        _assert_store_error(tenant.http.get(f"applications?{query}"), 400, "InvalidParameterValue")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer not-a-jwt"},
+     {"Authorization": "Bearer PROXY"}],
+    ids=["none", "empty bearer", "basic", "garbage", "proxy without opt-in"],
+)
+def test_missing_or_invalid_tokens_are_401(tenant: Tenant, app_id: str, headers: dict[str, str]) -> None:
+    response = httpx.get(f"{tenant.server.url}/v1.0/my/applications/{app_id}", headers=headers)
+    body = _assert_store_error(response, 401, "Unauthorized")
+    assert body["statusCode"] == 401
+    assert "negotiate" not in response.headers.get("www-authenticate", "").lower()
+    assert "ntlm" not in response.headers.get("www-authenticate", "").lower()
+
+
+def test_a_forged_token_is_401(tenant: Tenant, app_id: str) -> None:
+    import jwt
+
+    claims = jwt.decode(tenant.token, options={"verify_signature": False})
+    forged = jwt.encode(claims, "an-attacker-key-of-a-proper-length-0123456789", algorithm="HS256")
+    response = httpx.get(f"{tenant.server.url}/v1.0/my/applications/{app_id}",
+                         headers={"Authorization": f"Bearer {forged}"})
+    _assert_store_error(response, 401, "Unauthorized")
+
+
+def test_another_tenants_resources_are_404_and_untouched(tenant: Tenant, app_id: str) -> None:
+    flight = tenant.create_flight(app_id)
+    sid = flight["pendingFlightSubmission"]["id"]
+    base = f"applications/{app_id}/flights/{flight['flightId']}"
+    intruder = new_tenant(tenant.server)
+    calls = [
+        intruder.http.get(f"applications/{app_id}"),
+        intruder.http.get(f"applications/{app_id}/listflights"),
+        intruder.http.get(base),
+        intruder.http.get(f"{base}/submissions/{sid}"),
+        intruder.http.put(f"{base}/submissions/{sid}", json={"notesForCertification": "pwned"}),
+        intruder.http.post(f"{base}/submissions/{sid}/commit"),
+        intruder.http.delete(f"{base}/submissions/{sid}"),
+        intruder.http.delete(base),
+        intruder.http.post(f"{base}/submissions"),
+        intruder.http.post(f"applications/{app_id}/flights", json={"friendlyName": "x", "groupIds": ["1"]}),
+    ]
+    for response in calls:
+        _assert_store_error(response, 404, "ResourceNotFound")
+    assert intruder.http.get("applications").status_code == 404
+    sub = tenant.http.get(f"{base}/submissions/{sid}").json()
+    assert (sub["status"], sub["notesForCertification"]) == ("PendingCommit", "")
+
+
+def test_unsupported_feature_apps_answer_409_everywhere(tenant: Tenant) -> None:
+    app_id = tenant.create_app(unsupported=True)
+    for response in (tenant.http.get(f"applications/{app_id}"), tenant.http.get(f"applications/{app_id}/listflights"),
+                     tenant.http.post(f"applications/{app_id}/submissions")):
+        body = _assert_store_error(response, 409, "InvalidState")
+        assert body["target"] == "application"
+
+
+def test_unknown_paths_and_methods_get_store_errors(tenant: Tenant) -> None:
+    _assert_store_error(tenant.http.get("nothing/here"), 404, "ResourceNotFound")
+    _assert_store_error(tenant.http.patch("applications"), 400, "InvalidOperation")
