@@ -79,7 +79,7 @@ class LiveServer:
         self.state = build_state(store, settings)
         config = uvicorn.Config(
             create_app(self.state), host="127.0.0.1", port=self.port, log_level="warning",
-            lifespan="off", **uvicorn_options,
+            lifespan="off", timeout_graceful_shutdown=2, **uvicorn_options,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

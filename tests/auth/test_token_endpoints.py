@@ -127,6 +127,7 @@ def test_msal_confidential_client_gets_a_working_token(https_server: tuple[LiveS
     app_id = tenant.create_app()
     response = session.get(f"{server.url}/v1.0/my/applications/{app_id}",
                            headers={"Authorization": f"Bearer {result['access_token']}"})
+    session.close()
     assert response.status_code == 200
     assert response.json()["id"] == app_id
 
@@ -142,5 +143,6 @@ def test_msal_with_a_wrong_secret_gets_invalid_client(https_server: tuple[LiveSe
         instance_discovery=False, http_client=session,
     )
     result = app.acquire_token_for_client(scopes=[f"{RESOURCE}/.default"])
+    session.close()
     assert result.get("error") == "invalid_client"
     assert "access_token" not in result

@@ -30,9 +30,9 @@ from storeflight.storage.protocol import Store
 
 JSON_TYPE = "application/json; charset=utf-8"
 SUBMISSION_STATUSES = {
-    "None", "Canceled", "PendingCommit", "CommitStarted", "CommitFailed", "PendingPublication", "Publishing",
-    "Published", "PublishFailed", "PreProcessing", "PreProcessingFailed", "Certification", "CertificationFailed",
-    "Release", "ReleaseFailed",
+    "None", "Canceled", "PendingCommit", "CommitStarted", "CommitFailed", "PendingPublication",
+    "Publishing", "Published", "PublishFailed", "PreProcessing", "PreProcessingFailed", "Certification",
+    "CertificationFailed", "Release", "ReleaseFailed",
 }
 ROLLOUT_STATUSES = {
     "PackageRolloutNotStarted", "PackageRolloutInProgress", "PackageRolloutComplete", "PackageRolloutStopped",
@@ -85,6 +85,15 @@ class Trace:
         self.calls.append(f"{reply.method} {path[path.index('/'):]}")
         self.correlation_ids.append(reply.headers.get("ms-correlationid", ""))
 
+    def reset(self) -> None:
+        """Forget the arrange steps: the replay starts here."""
+        self.calls.clear()
+        self.correlation_ids.clear()
+
+    def fresh_correlation_ids(self) -> bool:
+        """Every response carried its own MS-CorrelationId."""
+        return len(set(self.correlation_ids)) == len(self.calls) and all(self.correlation_ids)
+
 
 def is_uuid(value: str | None) -> bool:
     try:
@@ -95,7 +104,7 @@ def is_uuid(value: str | None) -> bool:
 
 
 def common_headers(reply: Reply) -> None:
-    """Every response: a fresh MS-CorrelationId (clients log it) and a Content-Length (StoreBroker on PS 5.1)."""
+    """Every response: an MS-CorrelationId (clients log it) and a Content-Length (StoreBroker on PS 5.1)."""
     assert is_uuid(reply.headers.get("ms-correlationid")), reply
     if reply.status != 204:
         assert reply.headers.get("content-length") == str(len(reply.body)), reply
@@ -119,7 +128,7 @@ def deleted_reply(reply: Reply) -> None:
 
 
 def error_reply(reply: Reply, status: int, code: str | None = None) -> dict[str, Any]:
-    """A failure: non-empty JSON `{code, data: [str], details: [str], message, source, target}` (MUST 20, 23)."""
+    """A failure: a non-empty JSON `{code, data: [str], details: [str], message, source, target}`."""
     body = json_reply(reply, status)
     assert isinstance(body, dict), reply
     assert {"code", "data", "details", "message", "source", "target"} <= body.keys(), body
@@ -143,7 +152,7 @@ def status_details(details: Any) -> None:
 
 def submission_shape(body: Any, *, flight_id: str | None, packages_key: str = "flightPackages") -> None:
     """MUST 15-17: the fields every client reads, never null where .NET reads a non-nullable."""
-    assert SUBMISSION_KEYS <= body.keys(), body
+    assert body.keys() >= SUBMISSION_KEYS, body
     if flight_id is not None:
         assert body["flightId"] == flight_id, body
     assert isinstance(body["id"], str) and body["id"].isdigit(), body
@@ -229,22 +238,24 @@ def simulate_publish(store: Store, tenant_id: str, submission_id: str) -> None:
     with store.transaction(write=True) as tx:
         submission = tx.get_submission(tenant_id, submission_id)
         assert submission is not None and submission.status == Status.COMMIT_STARTED, submission
-        packages = []
-        for number, package in enumerate(submission.packages, start=1):
-            if package.file_status == FileStatus.PENDING_DELETE:
-                continue
-            if package.file_status == FileStatus.PENDING_UPLOAD:
-                package = uploaded_package(package.file_name, f"1.0.{number}.0")
-            packages.append(package)
+        packages = [
+            uploaded_package(p.file_name, f"1.0.{n}.0") if p.file_status == FileStatus.PENDING_UPLOAD else p
+            for n, p in enumerate(submission.packages, start=1)
+            if p.file_status != FileStatus.PENDING_DELETE
+        ]
         tx.save_submission(submission.model_copy(
             update={"status": Status.PUBLISHED, "published_at": dates.utcnow(), "packages": packages}
         ))
 
 
-def publish_flight_submission(http: httpx.Client, store: Store, tenant_id: str, app_id: str,
-                              flight_id: str, submission_id: str, file_names: list[str]) -> None:
-    """Arrange step: give a pending flight submission packages, commit it and let "ingestion" publish it."""
-    base = f"applications/{app_id}/flights/{flight_id}/submissions/{submission_id}"
+def publish_flight_submission(http: httpx.Client, url: str, store: Store, tenant_id: str,
+                              file_names: list[str]) -> None:
+    """Arrange step: give a pending flight submission packages, commit it and let "ingestion" publish it.
+
+    `url` is the submission's URL (relative when `http` has the `/v1.0/my/` base URL).
+    """
+    base = url
+    submission_id = url.rstrip("/").rsplit("/", 1)[-1]
     packages = [{"fileName": n, "fileStatus": "PendingUpload"} for n in file_names]
     put = http.put(base, json={"flightPackages": packages})
     assert put.status_code == 200, put.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -53,6 +54,9 @@ def serve(
         )
     store = open_store(data_dir, database_url)
     app = create_app(build_state(store, settings))
+    # uvicorn re-raises the stop signal after its graceful shutdown; a no-op handler turns that into exit 0.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda *_: None)
     uvicorn.run(
         app, host=host, port=port, log_level=log_level.lower(), timeout_graceful_shutdown=10,
         ssl_certfile=str(tls_cert) if tls_cert else None, ssl_keyfile=str(tls_key) if tls_key else None,

@@ -1,0 +1,102 @@
+"""`storeflight serve` as a real process: options from the environment, HTTPS, SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from storeflight.cli.devcert import build_certificate
+from tests.support import free_port
+
+
+def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "storeflight", "serve", *args], env={**os.environ, **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def _wait_healthy(url: str, verify: bool | str = True) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", verify=verify).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError("server did not become healthy")
+
+
+def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=15)
+    return process.returncode, output
+
+
+def test_serve_reads_options_from_the_environment_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"STOREFLIGHT_PORT": str(port), "STOREFLIGHT_DATA_DIR": str(tmp_path / "data"),
+           "STOREFLIGHT_PUBLIC_URL": "https://store.example.test/"}
+    process = _start(env)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}")
+        doc = httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()
+        assert "/v1.0/my/applications/{application_id}/flights" in doc["paths"]
+        assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+        config = httpx.get(f"http://127.0.0.1:{port}/t/v2.0/.well-known/openid-configuration").json()
+        assert config["token_endpoint"] == "https://store.example.test/t/oauth2/v2.0/token"
+    finally:
+        code, output = _stop(process)
+    assert code == 0, output
+    assert (tmp_path / "data" / "storeflight.db").exists()
+
+
+def test_serve_over_https_with_a_dev_certificate(tmp_path: Path) -> None:
+    cert, key = build_certificate(days=1)
+    (tmp_path / "cert.pem").write_bytes(cert)
+    (tmp_path / "key.pem").write_bytes(key)
+    port = free_port()
+    process = _start({}, "--port", str(port), "--data-dir", str(tmp_path / "d"),
+                     "--tls-cert", str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem"))
+    try:
+        import ssl
+
+        _wait_healthy(f"https://127.0.0.1:{port}", verify=ssl.create_default_context(cafile=tmp_path / "cert.pem"))
+    finally:
+        code, output = _stop(process)
+    assert code == 0, output
+
+
+def test_allow_any_token_prints_a_warning(tmp_path: Path) -> None:
+    port = free_port()
+    process = _start({}, "--port", str(port), "--data-dir", str(tmp_path), "--allow-any-token", "t")
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}")
+        response = httpx.get(f"http://127.0.0.1:{port}/v1.0/my/applications", headers={"Authorization": "Bearer PROXY"})
+        assert response.status_code == 404  # accepted as tenant t, which has no apps
+    finally:
+        code, output = _stop(process)
+    assert "WARNING" in output and "--allow-any-token" in output
+
+
+def test_dev_cert_writes_a_certificate_and_a_private_key(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "storeflight", "dev-cert", "--out-dir", str(tmp_path)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cert.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
+    assert oct((tmp_path / "key.pem").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("args", [["--tls-cert", "x.pem"]])
+def test_tls_options_go_together(tmp_path: Path, args: list[str]) -> None:
+    result = subprocess.run([sys.executable, "-m", "storeflight", "serve", "--data-dir", str(tmp_path), *args],
+                            capture_output=True, text=True, check=False, timeout=30)
+    assert result.returncode != 0
+    assert "--tls-key" in result.stderr or "--tls-key" in result.stdout
