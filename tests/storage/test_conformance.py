@@ -1,0 +1,156 @@
+"""One conformance suite for the storage Protocol, run against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from storeflight.domain import ids
+from storeflight.domain.lifecycle import Status
+from storeflight.domain.models import ApiClient, Application, Flight, FlightGroup, Origin, Submission
+from storeflight.domain.submissions import Identity, fresh
+from storeflight.storage.migrate import migrate
+from storeflight.storage.protocol import StorageConflict
+from storeflight.storage.sql import SqlStore
+from storeflight.storage.tables import metadata
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def tenant_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _app(tenant_id: str, offset: int = 0) -> Application:
+    return Application(id=ids.new_store_id(), tenant_id=tenant_id, primary_name="A", identity_name="I",
+                       publisher="CN=P", family_name="I_x", created_at=NOW + timedelta(seconds=offset))
+
+
+def _submission(tenant_id: str, app_id: str, flight_id: str | None = None, status: Status = Status.PENDING_COMMIT,
+                published_at: datetime | None = None) -> Submission:
+    identity = Identity(id=ids.new_decimal_id(), tenant_id=tenant_id, app_id=app_id, flight_id=flight_id,
+                        origin=Origin.API, upload_blob_id="b", upload_expires_at=NOW, now=NOW)
+    return fresh(identity).model_copy(update={"status": status, "published_at": published_at})
+
+
+def test_migrated_schema_matches_the_table_definitions(store: SqlStore) -> None:
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_migrating_twice_is_harmless(store: SqlStore) -> None:
+    migrate(store.engine)
+    migrate(store.engine)
+
+
+def test_put_setting_if_absent_keeps_the_first_value(store: SqlStore) -> None:
+    key = f"k-{uuid.uuid4()}"
+    with store.transaction(write=True) as tx:
+        assert tx.put_setting_if_absent(key, "one") == "one"
+        assert tx.put_setting_if_absent(key, "two") == "one"
+    with store.transaction(write=False) as tx:
+        assert tx.get_setting(key) == "one"
+
+
+def test_clients_round_trip_and_filter_by_tenant(store: SqlStore, tenant_id: str) -> None:
+    client = ApiClient(client_id=str(uuid.uuid4()), tenant_id=tenant_id, name="c", secret_hash="h", created_at=NOW)
+    with store.transaction(write=True) as tx:
+        tx.add_client(client)
+        tx.save_client(client.model_copy(update={"revoked_at": NOW}))
+    with store.transaction(write=False) as tx:
+        assert tx.get_client(client.client_id) == client.model_copy(update={"revoked_at": NOW})
+        assert [c.client_id for c in tx.list_clients(tenant_id)] == [client.client_id]
+        assert tx.get_client("missing") is None
+
+
+def test_apps_page_in_creation_order_per_tenant(store: SqlStore, tenant_id: str) -> None:
+    apps = [_app(tenant_id, i) for i in range(5)]
+    with store.transaction(write=True) as tx:
+        for app in reversed(apps):
+            tx.add_app(app)
+        tx.add_app(_app(str(uuid.uuid4())))
+    with store.transaction(write=False) as tx:
+        page = tx.list_apps(tenant_id, skip=1, top=2)
+        assert page.total == 5
+        assert [a.id for a in page.items] == [apps[1].id, apps[2].id]
+        assert tx.get_app(tenant_id, apps[0].id) == apps[0]
+        assert tx.get_app(str(uuid.uuid4()), apps[0].id) is None
+
+
+def test_groups_flights_and_the_unique_flight_name(store: SqlStore, tenant_id: str) -> None:
+    app = _app(tenant_id)
+    group = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id, name="g", created_at=NOW)
+    flight = Flight(id=ids.new_flight_id(), tenant_id=tenant_id, app_id=app.id, friendly_name="beta",
+                    group_ids=[group.id], rank=1, created_at=NOW)
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_group(group, ["a", "b", "a"])
+        tx.add_flight(flight)
+    with pytest.raises(StorageConflict), store.transaction(write=True) as tx:
+        tx.add_flight(flight.model_copy(update={"id": ids.new_flight_id()}))
+    with store.transaction(write=True) as tx:
+        assert tx.get_flight(tenant_id, app.id, flight.id) == flight
+        assert dict((g.id, n) for g, n in tx.list_groups(tenant_id)) == {group.id: 2}
+        assert tx.get_groups(tenant_id, [group.id, "nope"]) == [group]
+        tx.set_flight_ranks({flight.id: 7})
+        assert tx.list_flights(tenant_id, app.id)[0].rank == 7
+
+
+def test_only_one_pending_submission_per_parent(store: SqlStore, tenant_id: str) -> None:
+    app = _app(tenant_id)
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        first = _submission(tenant_id, app.id)
+        tx.add_submission(first)
+    with pytest.raises(StorageConflict), store.transaction(write=True) as tx:
+        tx.add_submission(_submission(tenant_id, app.id))
+    with store.transaction(write=True) as tx:
+        assert tx.pending_submission(f"app:{app.id}") == first
+        tx.save_submission(first.model_copy(update={"status": Status.PUBLISHED, "published_at": NOW}))
+        tx.add_submission(_submission(tenant_id, app.id))
+        assert tx.pending_submission(f"app:{app.id}") != first
+
+
+def test_last_published_is_the_newest_published(store: SqlStore, tenant_id: str) -> None:
+    app = _app(tenant_id)
+    old = _submission(tenant_id, app.id, status=Status.PUBLISHED, published_at=NOW)
+    new = _submission(tenant_id, app.id, status=Status.PUBLISHED, published_at=NOW + timedelta(hours=1))
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_submission(new)
+        tx.add_submission(old)
+        assert tx.last_published(f"app:{app.id}") == new
+        tx.delete_submission(new.id)
+        assert tx.last_published(f"app:{app.id}") == old
+        assert tx.get_submission(tenant_id, new.id) is None
+
+
+def test_deleting_a_flight_removes_its_submissions(store: SqlStore, tenant_id: str) -> None:
+    app = _app(tenant_id)
+    group = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id, name="g", created_at=NOW)
+    flight = Flight(id=ids.new_flight_id(), tenant_id=tenant_id, app_id=app.id, friendly_name="f",
+                    group_ids=[group.id], rank=1, created_at=NOW)
+    sub = _submission(tenant_id, app.id, flight.id)
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_group(group, [])
+        tx.add_flight(flight)
+        tx.add_submission(sub)
+        tx.delete_flight(flight.id)
+        assert tx.get_flight(tenant_id, app.id, flight.id) is None
+        assert tx.get_submission(tenant_id, sub.id) is None
+
+
+def test_a_failed_transaction_leaves_nothing_behind(store: SqlStore, tenant_id: str) -> None:
+    app = _app(tenant_id)
+    with pytest.raises(RuntimeError), store.transaction(write=True) as tx:
+        tx.add_app(app)
+        raise RuntimeError("boom")
+    with store.transaction(write=False) as tx:
+        assert tx.get_app(tenant_id, app.id) is None
