@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from storeflight.storage.sql import SqlStore
 from tests.support import (
     REQUIRE_PG,
     LiveServer,
     Tenant,
+    make_settings,
     new_tenant,
     open_store,
     postgres_available,
     postgres_database,
-    make_settings,
 )
-from storeflight.storage.sql import SqlStore
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

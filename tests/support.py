@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import psycopg
-import pytest
 import uvicorn
 
 from storeflight.config import Settings
@@ -78,8 +77,13 @@ class LiveServer:
         self.verify: str | bool = uvicorn_options.get("ssl_certfile", True)
         self.state = build_state(store, settings)
         config = uvicorn.Config(
-            create_app(self.state), host="127.0.0.1", port=self.port, log_level="warning",
-            lifespan="off", timeout_graceful_shutdown=2, **uvicorn_options,
+            create_app(self.state),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            **uvicorn_options,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -113,26 +117,43 @@ class Tenant:
         if not self.token:
             self.token = self.fetch_token()
         self.http = httpx.Client(
-            base_url=f"{self.server.url}/v1.0/my/", headers={"Authorization": f"Bearer {self.token}"}, timeout=30,
+            base_url=f"{self.server.url}/v1.0/my/",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
             verify=_ssl_context(self.server.verify),
         )
 
     def fetch_token(self) -> str:
         form = {
-            "grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.secret,
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self.secret,
             "resource": "https://manage.devcenter.microsoft.com",
         }
-        response = httpx.post(f"{self.server.url}/{self.tenant_id}/oauth2/token", data=form,
-                              verify=_ssl_context(self.server.verify))
+        response = httpx.post(
+            f"{self.server.url}/{self.tenant_id}/oauth2/token", data=form, verify=_ssl_context(self.server.verify)
+        )
         response.raise_for_status()
         return str(response.json()["access_token"])
 
-    def create_app(self, *, baseline: bool = True, identity: str = "Contoso.App",
-                   publisher: str = "CN=Contoso", unsupported: bool = False) -> str:
+    def create_app(
+        self,
+        *,
+        baseline: bool = True,
+        identity: str = "Contoso.App",
+        publisher: str = "CN=Contoso",
+        unsupported: bool = False,
+    ) -> str:
         with self.server.store.transaction(write=True) as tx:
             app = admin.create_app(
-                tx, tenant_id=self.tenant_id, name=f"App {uuid.uuid4().hex[:6]}", identity_name=identity,
-                publisher=publisher, now=dates.utcnow(), baseline=baseline, unsupported_features=unsupported,
+                tx,
+                tenant_id=self.tenant_id,
+                name=f"App {uuid.uuid4().hex[:6]}",
+                identity_name=identity,
+                publisher=publisher,
+                now=dates.utcnow(),
+                baseline=baseline,
+                unsupported_features=unsupported,
             )
         return app.id
 
@@ -143,8 +164,9 @@ class Tenant:
             )
         return group.id
 
-    def create_flight(self, app_id: str, name: str = "beta", groups: list[str] | None = None,
-                      **extra: Any) -> dict[str, Any]:
+    def create_flight(
+        self, app_id: str, name: str = "beta", groups: list[str] | None = None, **extra: Any
+    ) -> dict[str, Any]:
         body = {"friendlyName": name, "groupIds": groups or [self.create_group()], **extra}
         response = self.http.post(f"applications/{app_id}/flights", json=body)
         assert response.status_code == 201, response.text

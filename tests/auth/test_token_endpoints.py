@@ -22,8 +22,12 @@ RESOURCE = "https://manage.devcenter.microsoft.com"
 
 
 def _form(tenant: Tenant, **overrides: str) -> dict[str, str]:
-    form = {"grant_type": "client_credentials", "client_id": tenant.client_id, "client_secret": tenant.secret,
-            "resource": RESOURCE}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": tenant.client_id,
+        "client_secret": tenant.secret,
+        "resource": RESOURCE,
+    }
     form.update(overrides)
     return form
 
@@ -37,16 +41,21 @@ def test_v1_token_has_the_aad_v1_shape_with_numeric_strings(tenant: Tenant) -> N
         assert isinstance(body[key], str) and body[key].isdigit()
     assert int(body["expires_in"]) == 3600
     assert int(body["expires_on"]) - int(body["not_before"]) == 3600
-    api = httpx.get(f"{tenant.server.url}/v1.0/my/applications",
-                    headers={"Authorization": f"Bearer {body['access_token']}"})
+    api = httpx.get(
+        f"{tenant.server.url}/v1.0/my/applications", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
     assert api.status_code == 404  # authenticated; the new tenant simply has no apps yet
 
 
 def test_v1_form_with_unencoded_values_works(tenant: Tenant) -> None:
-    raw = (f"grant_type=client_credentials&client_id={tenant.client_id}&client_secret={tenant.secret}"
-           f"&resource={RESOURCE}")
-    response = httpx.post(f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token", content=raw,
-                          headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    raw = (
+        f"grant_type=client_credentials&client_id={tenant.client_id}&client_secret={tenant.secret}&resource={RESOURCE}"
+    )
+    response = httpx.post(
+        f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token",
+        content=raw,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
     assert response.status_code == 200
     assert response.json()["access_token"]
 
@@ -107,8 +116,9 @@ def https_server(store: SqlStore, tmp_path: Path) -> Iterator[tuple[LiveServer, 
     cert, key = build_certificate(days=1)
     (tmp_path / "cert.pem").write_bytes(cert)
     (tmp_path / "key.pem").write_bytes(key)
-    with LiveServer(store, make_settings(tmp_path), ssl_certfile=str(tmp_path / "cert.pem"),
-                    ssl_keyfile=str(tmp_path / "key.pem")) as server:
+    with LiveServer(
+        store, make_settings(tmp_path), ssl_certfile=str(tmp_path / "cert.pem"), ssl_keyfile=str(tmp_path / "key.pem")
+    ) as server:
         yield server, tmp_path / "cert.pem"
 
 
@@ -119,14 +129,18 @@ def test_msal_confidential_client_gets_a_working_token(https_server: tuple[LiveS
     session.trust_env = False
     session.verify = str(cert)
     app = msal.ConfidentialClientApplication(
-        tenant.client_id, client_credential=tenant.secret, authority=f"{server.url}/{tenant.tenant_id}",
-        instance_discovery=False, http_client=session,
+        tenant.client_id,
+        client_credential=tenant.secret,
+        authority=f"{server.url}/{tenant.tenant_id}",
+        instance_discovery=False,
+        http_client=session,
     )
     result = app.acquire_token_for_client(scopes=[f"{RESOURCE}/.default"])
     assert "access_token" in result, result
     app_id = tenant.create_app()
-    response = session.get(f"{server.url}/v1.0/my/applications/{app_id}",
-                           headers={"Authorization": f"Bearer {result['access_token']}"})
+    response = session.get(
+        f"{server.url}/v1.0/my/applications/{app_id}", headers={"Authorization": f"Bearer {result['access_token']}"}
+    )
     session.close()
     assert response.status_code == 200
     assert response.json()["id"] == app_id
@@ -139,8 +153,11 @@ def test_msal_with_a_wrong_secret_gets_invalid_client(https_server: tuple[LiveSe
     session.trust_env = False
     session.verify = str(cert)
     app = msal.ConfidentialClientApplication(
-        tenant.client_id, client_credential="wrong", authority=f"{server.url}/{tenant.tenant_id}",
-        instance_discovery=False, http_client=session,
+        tenant.client_id,
+        client_credential="wrong",
+        authority=f"{server.url}/{tenant.tenant_id}",
+        instance_discovery=False,
+        http_client=session,
     )
     result = app.acquire_token_for_client(scopes=[f"{RESOURCE}/.default"])
     session.close()

@@ -46,8 +46,18 @@ def test_revoking_an_unknown_client_fails_with_a_json_error(tmp_path: Path) -> N
 
 def test_create_app_computes_the_package_family_name(tmp_path: Path) -> None:
     publisher = "CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US"
-    created = _run(tmp_path, "create-app", "--tenant-id", "t", "--name", "Hello",
-                   "--identity-name", "20477fca-282d-49fb-b03e-371dca074f0f", "--publisher", publisher)
+    created = _run(
+        tmp_path,
+        "create-app",
+        "--tenant-id",
+        "t",
+        "--name",
+        "Hello",
+        "--identity-name",
+        "20477fca-282d-49fb-b03e-371dca074f0f",
+        "--publisher",
+        publisher,
+    )
     assert created["packageFamilyName"] == "20477fca-282d-49fb-b03e-371dca074f0f_8wekyb3d8bbwe"
     assert len(created["id"]) == 12 and created["id"].isalnum() and created["id"].upper() == created["id"]
     assert "lastPublishedApplicationSubmission" in created
@@ -57,22 +67,58 @@ def test_create_app_computes_the_package_family_name(tmp_path: Path) -> None:
 
 
 def test_create_app_without_baseline_has_no_published_submission(tmp_path: Path) -> None:
-    created = _run(tmp_path, "create-app", "--tenant-id", "t", "--name", "A", "--identity-name", "A",
-                   "--publisher", "CN=A", "--no-baseline")
+    created = _run(
+        tmp_path,
+        "create-app",
+        "--tenant-id",
+        "t",
+        "--name",
+        "A",
+        "--identity-name",
+        "A",
+        "--publisher",
+        "CN=A",
+        "--no-baseline",
+    )
     assert "lastPublishedApplicationSubmission" not in created
 
 
 def test_create_group_with_members(tmp_path: Path) -> None:
-    group = _run(tmp_path, "create-group", "--tenant-id", "t", "--name", "insiders",
-                 "--member", "a@example.com", "--member", "b@example.com", "--member", "a@example.com")
+    group = _run(
+        tmp_path,
+        "create-group",
+        "--tenant-id",
+        "t",
+        "--name",
+        "insiders",
+        "--member",
+        "a@example.com",
+        "--member",
+        "b@example.com",
+        "--member",
+        "a@example.com",
+    )
     assert group["id"].isdigit() and group["memberCount"] == 2
-    assert _run(tmp_path, "list-groups") == [
-        {"id": group["id"], "tenantId": "t", "name": "insiders", "memberCount": 2}
-    ]
+    assert _run(tmp_path, "list-groups") == [{"id": group["id"], "tenantId": "t", "name": "insiders", "memberCount": 2}]
 
 
 def test_empty_app_name_is_rejected(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["admin", "create-app", "--tenant-id", "t", "--name", " ", "--identity-name", "A",
-                                 "--publisher", "CN=A", "--data-dir", str(tmp_path)])
+    result = runner.invoke(
+        app,
+        [
+            "admin",
+            "create-app",
+            "--tenant-id",
+            "t",
+            "--name",
+            " ",
+            "--identity-name",
+            "A",
+            "--publisher",
+            "CN=A",
+            "--data-dir",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 2
     assert json.loads(result.output)["error"]["code"] == "InvalidParameterValue"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -18,8 +19,11 @@ from tests.support import free_port
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "storeflight", "serve", *args], env={**os.environ, **env},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "storeflight", "serve", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -42,8 +46,11 @@ def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 def test_serve_reads_options_from_the_environment_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
-    env = {"STOREFLIGHT_PORT": str(port), "STOREFLIGHT_DATA_DIR": str(tmp_path / "data"),
-           "STOREFLIGHT_PUBLIC_URL": "https://store.example.test/"}
+    env = {
+        "STOREFLIGHT_PORT": str(port),
+        "STOREFLIGHT_DATA_DIR": str(tmp_path / "data"),
+        "STOREFLIGHT_PUBLIC_URL": "https://store.example.test/",
+    }
     process = _start(env)
     try:
         _wait_healthy(f"http://127.0.0.1:{port}")
@@ -63,11 +70,18 @@ def test_serve_over_https_with_a_dev_certificate(tmp_path: Path) -> None:
     (tmp_path / "cert.pem").write_bytes(cert)
     (tmp_path / "key.pem").write_bytes(key)
     port = free_port()
-    process = _start({}, "--port", str(port), "--data-dir", str(tmp_path / "d"),
-                     "--tls-cert", str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem"))
+    process = _start(
+        {},
+        "--port",
+        str(port),
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--tls-cert",
+        str(tmp_path / "cert.pem"),
+        "--tls-key",
+        str(tmp_path / "key.pem"),
+    )
     try:
-        import ssl
-
         _wait_healthy(f"https://127.0.0.1:{port}", verify=ssl.create_default_context(cafile=tmp_path / "cert.pem"))
     finally:
         code, output = _stop(process)
@@ -82,13 +96,17 @@ def test_allow_any_token_prints_a_warning(tmp_path: Path) -> None:
         response = httpx.get(f"http://127.0.0.1:{port}/v1.0/my/applications", headers={"Authorization": "Bearer PROXY"})
         assert response.status_code == 404  # accepted as tenant t, which has no apps
     finally:
-        code, output = _stop(process)
+        _code, output = _stop(process)
     assert "WARNING" in output and "--allow-any-token" in output
 
 
 def test_dev_cert_writes_a_certificate_and_a_private_key(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "storeflight", "dev-cert", "--out-dir", str(tmp_path)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "storeflight", "dev-cert", "--out-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "cert.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
     assert oct((tmp_path / "key.pem").stat().st_mode & 0o777) == "0o600"
@@ -96,7 +114,12 @@ def test_dev_cert_writes_a_certificate_and_a_private_key(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("args", [["--tls-cert", "x.pem"]])
 def test_tls_options_go_together(tmp_path: Path, args: list[str]) -> None:
-    result = subprocess.run([sys.executable, "-m", "storeflight", "serve", "--data-dir", str(tmp_path), *args],
-                            capture_output=True, text=True, check=False, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "storeflight", "serve", "--data-dir", str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
     assert result.returncode != 0
     assert "--tls-key" in result.stderr or "--tls-key" in result.stdout

@@ -172,6 +172,19 @@ def submission_shape(body: Any, *, flight_id: str | None, packages_key: str = "f
     assert isinstance(body["notesForCertification"], str), body
 
 
+def application_shape(body: Any, app_id: str) -> None:
+    """The app resource (store-api 2.1): what StoreBroker, msstore-cli and the DevOps task read from it."""
+    assert body["id"] == app_id, body
+    for key in ("primaryName", "packageFamilyName", "packageIdentityName", "publisherName"):
+        assert isinstance(body[key], str) and body[key], body
+    assert STORE_DATE.match(body["firstPublishedDate"]), body
+    assert isinstance(body["hasAdvancedListingPermission"], bool), body
+    for key in ("pendingApplicationSubmission", "lastPublishedApplicationSubmission"):
+        if key in body:  # left out when there is none, never null
+            ref = body[key]
+            assert ref["resourceLocation"] == f"applications/{app_id}/submissions/{ref['id']}", body
+
+
 def upload_expiry(file_upload_url: str) -> datetime:
     """The `se=` value of a SAS URL, read the way msstore-cli does (query-string parse of the whole URL)."""
     assert isinstance(file_upload_url, str) and file_upload_url.startswith("http"), file_upload_url

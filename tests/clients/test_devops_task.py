@@ -93,7 +93,8 @@ def delete_old_packages(packages: list[dict[str, Any]], keep: int) -> None:
     """apiHelper.deleteOldPackages: per device family keep the `keep` highest versions, mark the rest."""
     versions: dict[str, list[str]] = defaultdict(list)
     for package in packages:
-        families = package.get("targetDeviceFamilies") or [f"{package.get('targetPlatform')}_{package['architecture']}"]
+        platform = f"{package.get('targetPlatform')}_{package['architecture']}"
+        families = package.get("targetDeviceFamilies") or [platform]
         for family in families:
             versions[family].append(package["version"])
     kept = {v for vs in versions.values()
@@ -137,8 +138,9 @@ def arrange_published_flight_with_leftover(tenant: Tenant, app_id: str, flight_i
     """The flight has a published submission (two packages) and a pending one left by an earlier run."""
     flight = tenant.http.get(f"applications/{app_id}/flights/{flight_id}").json()
     first = flight["pendingFlightSubmission"]["id"]
-    publish_flight_submission(tenant.http, f"applications/{app_id}/flights/{flight_id}/submissions/{first}",
-                              tenant.server.store, tenant.tenant_id, ["0_Notes_1.0.msixbundle", "1_Notes_1.1.msixbundle"])
+    url = f"applications/{app_id}/flights/{flight_id}/submissions/{first}"
+    packages = ["0_Notes_1.0.msixbundle", "1_Notes_1.1.msixbundle"]
+    publish_flight_submission(tenant.http, url, tenant.server.store, tenant.tenant_id, packages)
     leftover = tenant.http.post(f"applications/{app_id}/flights/{flight_id}/submissions")
     assert leftover.status_code == 201
     return str(leftover.json()["id"])
@@ -162,15 +164,15 @@ def test_devops_flight_task_finds_app_and_flight_across_pages_forces_and_commits
     assert location == f"flights/{f}/submissions/{leftover}"
 
     deleted_reply(task.request("DELETE", f"{task.root}applications/{app_id}/{location}"))
-    resource = json_reply(task.request("POST", f"{task.root}applications/{app_id}/flights/{f}/submissions"), 201)
+    submissions = f"{task.root}applications/{app_id}/flights/{f}/submissions"
+    resource = json_reply(task.request("POST", submissions), 201)
     submission_shape(resource, flight_id=f)
     future_upload_url(resource["fileUploadUrl"])
     s = resource["id"]
     assert [p["version"] for p in resource["flightPackages"]] == ["1.0.1.0", "1.0.2.0"]
 
     put = prepare_put(resource, ["drop/Notes_2.0.msixbundle", "drop/Notes_2.0.appxsym"], keep=1)
-    updated = json_reply(task.request("PUT", f"{task.root}applications/{app_id}/flights/{f}/submissions/{s}", put),
-                         200)
+    updated = json_reply(task.request("PUT", f"{submissions}/{s}", put), 200)
     assert [(p["fileName"], p["fileStatus"]) for p in updated["flightPackages"]] == [
         ("0_Notes_1.0.msixbundle", "PendingDelete"), ("1_Notes_1.1.msixbundle", "Uploaded"),
         ("0_Notes_2.0.msixbundle", "PendingUpload"), ("1_Notes_2.0.appxsym", "PendingUpload"),
@@ -181,9 +183,9 @@ def test_devops_flight_task_finds_app_and_flight_across_pages_forces_and_commits
     assert options["packageRollout"]["isPackageRollout"] is True
     assert options["packageRollout"]["packageRolloutPercentage"] == 25.0
 
-    commit = task.request("POST", f"{task.root}applications/{app_id}/flights/{f}/submissions/{s}/commit")
+    commit = task.request("POST", f"{submissions}/{s}/commit")
     assert json_reply(commit, (200, 202))["status"] == "CommitStarted"
-    polled = task.get(f"{task.root}applications/{app_id}/flights/{f}/submissions/{s}/status")
+    polled = task.get(f"{submissions}/{s}/status")
     assert polled["status"] == "CommitStarted"  # neither ...Failed nor Published: the task polls again later
     status_details(polled["statusDetails"])
 

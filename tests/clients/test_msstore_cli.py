@@ -20,17 +20,18 @@ from typing import Any
 from tests.clients.replay import (
     Reply,
     Trace,
+    application_shape,
     bare_httpx,
     deleted_reply,
     error_reply,
     future_upload_url,
     json_reply,
     publish_flight_submission,
+    seed_app_baseline,
     status_details,
     submission_shape,
     upload_expiry,
     uploaded_package,
-    seed_app_baseline,
 )
 from tests.support import Tenant
 
@@ -63,7 +64,8 @@ class MsStoreCli:
 
     def __post_init__(self) -> None:
         self.http = bare_httpx({
-            "Authorization": f"Bearer {self.token}", "TenantId": self.tenant_id, "ms-correlationid": self.session_id,
+            "Authorization": f"Bearer {self.token}", "TenantId": self.tenant_id,
+            "ms-correlationid": self.session_id,
         })
 
     def send(self, method: str, path: str, body: Any = _NO_BODY) -> Reply:
@@ -72,7 +74,8 @@ class MsStoreCli:
         if body is not _NO_BODY:
             headers["Content-Type"] = CONTENT_TYPE
             content = json.dumps(body, separators=(",", ":")).encode()
-        response = self.http.request(method, f"{self.base_url}/v1.0/my/{path}", headers=headers, content=content)
+        url = f"{self.base_url}/v1.0/my/{path}"
+        response = self.http.request(method, url, headers=headers, content=content)
         assert "user-agent" not in response.request.headers
         reply = Reply.of_httpx(response)
         self.trace.record(reply)
@@ -81,7 +84,9 @@ class MsStoreCli:
     # --- StorePackagedAPI -----------------------------------------------------------------------------------
 
     def get_app(self, app_id: str) -> Any:
-        return json_reply(self.send("GET", f"applications/{app_id}"), 200)
+        body = json_reply(self.send("GET", f"applications/{app_id}"), 200)
+        application_shape(body, app_id)
+        return body
 
     def list_apps(self) -> Any:
         return json_reply(self.send("GET", "applications?skip=0&top=100"), 200)["value"]
@@ -100,8 +105,7 @@ class MsStoreCli:
         return json_reply(self.send("POST", f"applications/{app_id}/flights", body), 201)
 
     def get_submission(self, app_id: str, flight_id: str, submission_id: str) -> Any:
-        body = json_reply(self.send("GET", f"applications/{app_id}/flights/{flight_id}/submissions/{submission_id}"),
-                          200)
+        body = json_reply(self.send("GET", submission_path(app_id, flight_id, submission_id)), 200)
         submission_shape(body, flight_id=flight_id)
         return body
 
@@ -110,23 +114,23 @@ class MsStoreCli:
         assert body["id"] and future_upload_url(body["fileUploadUrl"])  # aborts on a null id or upload URL
         return body
 
-    def update_submission(self, app_id: str, flight_id: str, submission_id: str, update: dict[str, Any]) -> Any:
-        path = f"applications/{app_id}/flights/{flight_id}/submissions/{submission_id}"
-        body = json_reply(self.send("PUT", path, update), 200)
+    def update_submission(self, app_id: str, flight_id: str, submission_id: str,
+                          update: dict[str, Any]) -> Any:
+        body = json_reply(self.send("PUT", submission_path(app_id, flight_id, submission_id), update), 200)
         submission_shape(body, flight_id=flight_id)
         return body
 
     def delete_submission(self, app_id: str, flight_id: str, submission_id: str) -> Reply:
         """The raw body comes back before any status check: empty means "Existing submission deleted!"."""
-        return self.send("DELETE", f"applications/{app_id}/flights/{flight_id}/submissions/{submission_id}")
+        return self.send("DELETE", submission_path(app_id, flight_id, submission_id))
 
     def commit(self, app_id: str, flight_id: str, submission_id: str) -> Reply:
         """Parsed as DevCenterError plus `status`; an empty or non-JSON body would crash the CLI."""
-        return self.send("POST", f"applications/{app_id}/flights/{flight_id}/submissions/{submission_id}/commit")
+        return self.send("POST", submission_path(app_id, flight_id, submission_id) + "/commit")
 
     def status(self, app_id: str, flight_id: str, submission_id: str) -> Any:
-        path = f"applications/{app_id}/flights/{flight_id}/submissions/{submission_id}/status"
-        body = json_reply(self.send("GET", path), 200)
+        reply = self.send("GET", submission_path(app_id, flight_id, submission_id) + "/status")
+        body = json_reply(reply, 200)
         status_details(ci(body, "statusDetails"))
         return body
 
@@ -144,7 +148,8 @@ class MsStoreCli:
         elif pending:
             existing = self.get_submission(app_id, flight_id, pending["id"])
             assert existing["fileUploadUrl"] is not None, "created in Partner Center: the CLI stops here"
-            if upload_expiry(existing["fileUploadUrl"]) < datetime.now(UTC) or existing["status"] == "CommitFailed":
+            expired = upload_expiry(existing["fileUploadUrl"]) < datetime.now(UTC)
+            if expired or existing["status"] == "CommitFailed":
                 deleted_reply(self.delete_submission(app_id, flight_id, existing["id"]))
             else:
                 submission = existing
@@ -161,7 +166,12 @@ class MsStoreCli:
         return updated, polled
 
 
-def flight_update(submission: dict[str, Any], files: list[str], rollout_percentage: float | None) -> dict[str, Any]:
+def submission_path(app_id: str, flight_id: str, submission_id: str) -> str:
+    return f"applications/{app_id}/flights/{flight_id}/submissions/{submission_id}"
+
+
+def flight_update(submission: dict[str, Any], files: list[str],
+                  rollout_percentage: float | None) -> dict[str, Any]:
     """DevCenterFlightSubmissionUpdate, PascalCase with nulls, rebuilt the way the CLI rebuilds packages."""
     packages = [
         {"Id": p["id"], "FileName": p["fileName"], "FileStatus": p["fileStatus"],
@@ -170,7 +180,8 @@ def flight_update(submission: dict[str, Any], files: list[str], rollout_percenta
     ]
     existing = list(packages)
     for name in files:
-        same = next((p for p in existing if PurePosixPath(p["FileName"]).suffix == PurePosixPath(name).suffix), None)
+        suffix = PurePosixPath(name).suffix
+        same = next((p for p in existing if PurePosixPath(p["FileName"]).suffix == suffix), None)
         if same is not None and same["FileStatus"] == "PendingUpload":
             packages.remove(same)
         elif same is not None:
@@ -227,7 +238,9 @@ def test_msstore_flights_create_list_get_then_publish_reuses_the_fresh_pending_s
 
     updated, polled = cli.publish_flight(app_id, f, ["Insiders_1.0.0.0_x64.msix"])
     assert [(p["fileName"], p["fileStatus"], p["minimumDirectXVersion"], p["minimumSystemRam"])
-            for p in updated["flightPackages"]] == [("Insiders_1.0.0.0_x64.msix", "PendingUpload", "None", "None")]
+            for p in updated["flightPackages"]] == [
+        ("Insiders_1.0.0.0_x64.msix", "PendingUpload", "None", "None")
+    ]
     assert updated["targetPublishDate"] == "1601-01-01T00:00:00.0000000Z"
     assert updated["packageDeliveryOptions"]["packageRollout"]["isPackageRollout"] is False
     assert polled["status"] == "CommitStarted"
@@ -290,13 +303,14 @@ def test_msstore_gets_error_bodies_it_can_parse_for_failed_commit_delete_and_upd
 
     again = error_reply(cli.commit(app_id, f, s), 409, "InvalidState")
     assert again.get("status") is None  # the CLI prints code/message/source/target/data/details, exits -2
-    error_reply(cli.delete_submission(app_id, f, s), 409, "InvalidState")  # an empty body would read as success
+    # An empty body on a failed DELETE would read as "Existing submission deleted!".
+    error_reply(cli.delete_submission(app_id, f, s), 409, "InvalidState")
     error_reply(cli.delete_submission(app_id, f, "1152921504606846977"), 404, "ResourceNotFound")
     update = {"FlightPackages": [], "TargetPublishMode": "Immediate", "TargetPublishDate": None}
-    error_reply(cli.send("PUT", f"applications/{app_id}/flights/{f}/submissions/{s}", update), 409, "InvalidState")
+    error_reply(cli.send("PUT", submission_path(app_id, f, s), update), 409, "InvalidState")
     error_reply(cli.send("GET", f"applications/{app_id}/flights/{uuid.uuid4()}"), 404, "ResourceNotFound")
-    error_reply(cli.send("POST", f"applications/{app_id}/flights", {"FriendlyName": None, "GroupIds": None}), 400,
-                "InvalidParameterValue")
+    nameless = {"FlightId": None, "FriendlyName": None, "GroupIds": None, "RankHigherThan": None}
+    error_reply(cli.send("POST", f"applications/{app_id}/flights", nameless), 400, "InvalidParameterValue")
 
 
 def test_msstore_app_submission_is_created_updated_in_pascal_case_and_committed_with_capital_commit(
@@ -322,10 +336,11 @@ def test_msstore_app_submission_is_created_updated_in_pascal_case_and_committed_
         "Id": s, "Status": got["status"], "FileUploadUrl": got["fileUploadUrl"],
         "ApplicationCategory": "DeveloperTools", "Pricing": {"TrialPeriod": "OneDay"},
         "Listings": {"en-us": {"BaseListing": {"Title": "Contoso", "Description": "An app."}}},
-        "AllowTargetFutureDeviceFamilies": {"Desktop": True, "Mobile": False, "Holographic": True, "Xbox": False},
+        "AllowTargetFutureDeviceFamilies": {"Desktop": True, "Mobile": False, "Holographic": True,
+                                            "Xbox": False},
         "ApplicationPackages": [
-            {"Id": got["applicationPackages"][0]["id"], "FileName": "App_1.0_x64.msix", "FileStatus": "PendingDelete",
-             "MinimumDirectXVersion": "None", "MinimumSystemRam": "None"},
+            {"Id": got["applicationPackages"][0]["id"], "FileName": "App_1.0_x64.msix",
+             "FileStatus": "PendingDelete", "MinimumDirectXVersion": "None", "MinimumSystemRam": "None"},
             {"Id": None, "FileName": "App_2.0_x64.msix", "FileStatus": "PendingUpload",
              "MinimumDirectXVersion": None, "MinimumSystemRam": None},
         ],

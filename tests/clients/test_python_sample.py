@@ -23,6 +23,7 @@ from tests.clients.replay import (
     Reply,
     Trace,
     deleted_reply,
+    error_reply,
     future_upload_url,
     json_reply,
     status_details,
@@ -73,7 +74,6 @@ class Sample:
         headers = {k.lower(): v for k, v in response.getheaders()}
         reply = Reply(method, f"{self.base_url}/v1.0/my/{path}", response.status, headers, data)
         self.trace.record(reply)
-        print(response.status, headers.get("ms-correlationid"))  # the sample prints every correlation id
         return reply
 
     def close(self) -> None:
@@ -110,7 +110,8 @@ def test_docs_sample_creates_a_flight_replaces_its_submission_commits_and_polls_
     submission_shape(created, flight_id=flight_id)
     future_upload_url(upload_url.replace("+", "%2B"))
 
-    updated = json_reply(sample.call("PUT", f"{base}/submissions/{submission_id}", json.dumps(SAMPLE_UPDATE)), 200)
+    put = sample.call("PUT", f"{base}/submissions/{submission_id}", json.dumps(SAMPLE_UPDATE))
+    updated = json_reply(put, 200)
     assert [(p["fileName"], p["fileStatus"]) for p in updated["flightPackages"]] == [
         ("newPackage.appx", "PendingUpload")
     ]
@@ -123,8 +124,13 @@ def test_docs_sample_creates_a_flight_replaces_its_submission_commits_and_polls_
     assert status["status"] == "CommitStarted"  # the sample sleeps 60 s and polls again while this holds
     status_details(status["statusDetails"])
 
+    # The sample's last step deletes the flight; while its submission is being committed that is refused
+    # (store-api 3.3) with a JSON error the sample can print, on the same connection.
+    error_reply(sample.call("DELETE", base), 409, "InvalidState")
+    assert json_reply(sample.call("GET", base), 200)["pendingFlightSubmission"]["id"] == submission_id
+
     assert [c.split(" ", 1)[0] for c in sample.trace.calls] == [
-        "POST", "GET", "DELETE", "POST", "PUT", "POST", "GET",
+        "POST", "GET", "DELETE", "POST", "PUT", "POST", "GET", "DELETE", "GET",
     ]
     assert sample.trace.fresh_correlation_ids()
 
@@ -135,10 +141,8 @@ def test_docs_sample_deletes_a_new_flight_together_with_its_auto_created_submiss
     flight_id, pending = create_flight(sample, app_id, tenant.create_group(), "Throwaway")
     deleted_reply(sample.call("DELETE", f"applications/{app_id}/flights/{flight_id}"))
 
-    gone = sample.call("GET", f"applications/{app_id}/flights/{flight_id}")
-    assert gone.status == 404
-    assert json_reply(gone, 404)["code"] == "ResourceNotFound"
-    assert sample.call("GET", f"applications/{app_id}/flights/{flight_id}/submissions/{pending}").status == 404
+    error_reply(sample.call("GET", f"applications/{app_id}/flights/{flight_id}"), 404, "ResourceNotFound")
+    error_reply(sample.call("GET", f"applications/{app_id}/flights/{flight_id}/submissions/{pending}"), 404)
     again_id, _ = create_flight(sample, app_id, tenant.create_group(), "Throwaway")  # the name is free again
     assert again_id != flight_id
 

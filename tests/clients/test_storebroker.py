@@ -24,6 +24,7 @@ from storeflight.storage.sql import SqlStore
 from tests.clients.replay import (
     Reply,
     Trace,
+    application_shape,
     bare_httpx,
     deleted_reply,
     error_reply,
@@ -141,6 +142,7 @@ class StoreBroker:
     def monitor_once(self, app_id: str, flight_id: str, submission_id: str) -> tuple[str, str, str]:
         """Start-ApplicationFlightSubmissionMonitor: app name, flight name, then the full submission."""
         app = json_reply(self.invoke("GET", f"applications/{app_id}"), 200)
+        application_shape(app, app_id)
         flight = self.get_application_flight(app_id, flight_id)
         submission = self.get_submission(app_id, flight_id, submission_id)
         return app["primaryName"], flight["friendlyName"], submission["status"]
@@ -277,9 +279,16 @@ def test_storebroker_replace_packages_marks_every_published_package_pending_dele
     assert all(i.isdigit() for i in old_ids)
     assert all(p["version"] and p["targetDeviceFamilies"] for p in clone["flightPackages"])
 
-    patched = replace_packages(clone, ["App_2.0_x64.msix"], mandatory_date=round_trip_date(datetime.now(UTC)),
-                               publish_mode="Immediate", notes="")
+    # PowerShell 7 turns date strings into DateTime on the way in and re-formats them on the way out.
+    mandatory = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    patched = replace_packages(clone, ["App_2.0_x64.msix"], publish_mode="SpecificDate", notes="",
+                               mandatory_date="2031-05-06T09:08:09.1234567+02:00")
+    patched["targetPublishDate"] = "2031-06-01T00:00:00Z"
+    patched["packageDeliveryOptions"]["packageRollout"]["fallbackSubmissionId"] = "0"
     updated = sb.set_application_flight_submission(app_id, patched)
+    assert parse_store_date(updated["packageDeliveryOptions"]["mandatoryUpdateEffectiveDate"]) == mandatory
+    assert updated["targetPublishMode"] == "SpecificDate"
+    assert updated["targetPublishDate"] == "2031-06-01T00:00:00.0000000Z"
     assert [(p["id"], p["fileName"], p["fileStatus"]) for p in updated["flightPackages"]] == [
         (old_ids[0], "App_1.0_x64.msix", "PendingDelete"),
         (old_ids[1], "App_1.0_arm64.msix", "PendingDelete"),

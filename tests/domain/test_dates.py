@@ -19,7 +19,10 @@ from storeflight.domain.errors import InvalidParameterValue
         ("1970-01-01T00:00:00.000Z", "1970-01-01T00:00:00.0000000Z"),
         ("2020-02-24T22:07:53+02:00", "2020-02-24T20:07:53.0000000Z"),
         ("2020-02-24T22:07:53", "2020-02-24T22:07:53.0000000Z"),
-        (UNSET, UNSET), ("1601-01-01T00:00:00Z", UNSET), ("", UNSET), (None, UNSET),
+        (UNSET, UNSET),
+        ("1601-01-01T00:00:00Z", UNSET),
+        ("", UNSET),
+        (None, UNSET),
     ],
 )
 def test_parse_and_render(text: str | None, expected: str) -> None:

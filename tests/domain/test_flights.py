@@ -9,15 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from storeflight.domain.errors import InvalidParameterValue
-from storeflight.domain.flights import NON_FLIGHTED, find_rank_target, rank_higher_than, ordered, reranked
+from storeflight.domain.flights import NON_FLIGHTED, find_rank_target, ordered, rank_higher_than, reranked
 from storeflight.domain.models import Flight
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _flight(name: str, rank: int) -> Flight:
-    return Flight(id=f"id-{name}", tenant_id="t", app_id="A", friendly_name=name, group_ids=["1"], rank=rank,
-                  created_at=NOW)
+    return Flight(
+        id=f"id-{name}", tenant_id="t", app_id="A", friendly_name=name, group_ids=["1"], rank=rank, created_at=NOW
+    )
 
 
 def test_rank_higher_than_names_the_next_lower_flight() -> None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import re
 
-from storeflight.domain.ids import new_decimal_id, new_flight_id, new_store_id, package_family_name, publisher_hash
+from storeflight.domain.ids import (
+    new_decimal_id,
+    new_flight_id,
+    new_store_id,
+    package_family_name,
+    publisher_hash,
+)
 
 MICROSOFT = "CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US"
 

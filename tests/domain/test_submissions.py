@@ -12,7 +12,14 @@ from storeflight.domain.errors import InvalidParameterValue
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import FileStatus, Origin, Package, PackageRollout, RolloutStatus
 from storeflight.domain.submissions import (
-    Identity, PackageChange, SubmissionUpdate, apply_update, check_package_path, check_percentage, clone, fresh,
+    Identity,
+    PackageChange,
+    SubmissionUpdate,
+    apply_update,
+    check_package_path,
+    check_percentage,
+    clone,
+    fresh,
     merge_packages,
 )
 
@@ -20,8 +27,16 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _identity(n: int = 1) -> Identity:
-    return Identity(id=str(n), tenant_id="t", app_id="A", flight_id="f", origin=Origin.API,
-                    upload_blob_id=f"blob-{n}", upload_expires_at=NOW + timedelta(days=1), now=NOW)
+    return Identity(
+        id=str(n),
+        tenant_id="t",
+        app_id="A",
+        flight_id="f",
+        origin=Origin.API,
+        upload_blob_id=f"blob-{n}",
+        upload_expires_at=NOW + timedelta(days=1),
+        now=NOW,
+    )
 
 
 def _uploaded(name: str, pid: str) -> Package:
@@ -29,13 +44,26 @@ def _uploaded(name: str, pid: str) -> Package:
 
 
 def test_clone_copies_settings_and_resets_status_rollout_and_upload() -> None:
-    source = fresh(_identity(1)).model_copy(update={
-        "status": Status.PUBLISHED, "notes_for_certification": "n",
-        "packages": [_uploaded("a.msix", "11"), _uploaded("gone.msix", "12").model_copy(
-            update={"file_status": FileStatus.PENDING_DELETE})],
-        "delivery": fresh(_identity()).delivery.model_copy(update={"rollout": PackageRollout(
-            is_package_rollout=True, percentage=50.0, status=RolloutStatus.IN_PROGRESS, fallback_submission_id="9")}),
-    })
+    source = fresh(_identity(1)).model_copy(
+        update={
+            "status": Status.PUBLISHED,
+            "notes_for_certification": "n",
+            "packages": [
+                _uploaded("a.msix", "11"),
+                _uploaded("gone.msix", "12").model_copy(update={"file_status": FileStatus.PENDING_DELETE}),
+            ],
+            "delivery": fresh(_identity()).delivery.model_copy(
+                update={
+                    "rollout": PackageRollout(
+                        is_package_rollout=True,
+                        percentage=50.0,
+                        status=RolloutStatus.IN_PROGRESS,
+                        fallback_submission_id="9",
+                    )
+                }
+            ),
+        }
+    )
     copy = clone(source, _identity(2))
     assert copy.status == Status.PENDING_COMMIT and copy.id == "2" and copy.upload_blob_id == "blob-2"
     assert [p.file_name for p in copy.packages] == ["a.msix"]
@@ -46,11 +74,14 @@ def test_clone_copies_settings_and_resets_status_rollout_and_upload() -> None:
 
 def test_merge_keeps_metadata_marks_deletes_and_adds_new_packages() -> None:
     current = [_uploaded("a.msix", "11"), _uploaded("b.msix", "12")]
-    result = merge_packages(current, [
-        PackageChange(file_name="a.msix", file_status=FileStatus.UPLOADED),
-        PackageChange(file_name="renamed-by-client", file_status=FileStatus.PENDING_DELETE, id="12"),
-        PackageChange(file_name="c.msix", file_status=FileStatus.PENDING_UPLOAD),
-    ])
+    result = merge_packages(
+        current,
+        [
+            PackageChange(file_name="a.msix", file_status=FileStatus.UPLOADED),
+            PackageChange(file_name="renamed-by-client", file_status=FileStatus.PENDING_DELETE, id="12"),
+            PackageChange(file_name="c.msix", file_status=FileStatus.PENDING_UPLOAD),
+        ],
+    )
     assert [(p.file_name, p.file_status, p.version) for p in result] == [
         ("a.msix", FileStatus.UPLOADED, "1.0.0.0"),
         ("b.msix", FileStatus.PENDING_DELETE, "1.0.0.0"),
@@ -76,8 +107,22 @@ def test_apply_update_changes_only_what_was_sent() -> None:
     assert updated.delivery.rollout.status == RolloutStatus.NOT_STARTED
 
 
-@pytest.mark.parametrize("name", ["", " ", "/abs.msix", "\\abs.msix", "C:/x.msix", "a/../b.msix", "a//b.msix",
-                                  "./a.msix", "a\x00.msix", "a/", "x" * 1025])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        " ",
+        "/abs.msix",
+        "\\abs.msix",
+        "C:/x.msix",
+        "a/../b.msix",
+        "a//b.msix",
+        "./a.msix",
+        "a\x00.msix",
+        "a/",
+        "x" * 1025,
+    ],
+)
 def test_bad_package_paths_are_refused(name: str) -> None:
     with pytest.raises(InvalidParameterValue):
         check_package_path(name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from tests.support import Tenant, new_tenant
@@ -37,12 +38,18 @@ BAD_BODIES: list[tuple[str, bytes]] = [
     ("packages not an array", b'{"flightPackages": {"fileName": "a"}}'),
     ("package without file name", b'{"flightPackages": [{"fileStatus": "PendingUpload"}]}'),
     ("unknown file status", b'{"flightPackages": [{"fileName": "a.msix", "fileStatus": "Uploading"}]}'),
-    ("unknown directx", b'{"flightPackages": [{"fileName": "a.msix", "fileStatus": "PendingUpload",'
-                        b' "minimumDirectXVersion": "DirectX12"}]}'),
+    (
+        "unknown directx",
+        b'{"flightPackages": [{"fileName": "a.msix", "fileStatus": "PendingUpload",'
+        b' "minimumDirectXVersion": "DirectX12"}]}',
+    ),
     ("absolute package path", b'{"flightPackages": [{"fileName": "/etc/passwd", "fileStatus": "PendingUpload"}]}'),
     ("dot-dot package path", b'{"flightPackages": [{"fileName": "../a.msix", "fileStatus": "PendingUpload"}]}'),
-    ("duplicate package", b'{"flightPackages": [{"fileName": "a.msix", "fileStatus": "PendingUpload"},'
-                          b' {"fileName": "a.msix", "fileStatus": "PendingUpload"}]}'),
+    (
+        "duplicate package",
+        b'{"flightPackages": [{"fileName": "a.msix", "fileStatus": "PendingUpload"},'
+        b' {"fileName": "a.msix", "fileStatus": "PendingUpload"}]}',
+    ),
     ("unknown publish mode", b'{"targetPublishMode": "Tomorrow"}'),
     ("bad date", b'{"targetPublishMode": "SpecificDate", "targetPublishDate": "next tuesday"}'),
     ("percentage too big", b'{"packageDeliveryOptions": {"packageRollout": {"packageRolloutPercentage": 101}}}'),
@@ -79,8 +86,13 @@ def test_bad_paging_parameters_are_400(tenant: Tenant, app_id: str) -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer not-a-jwt"},
-     {"Authorization": "Bearer PROXY"}],
+    [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer not-a-jwt"},
+        {"Authorization": "Bearer PROXY"},
+    ],
     ids=["none", "empty bearer", "basic", "garbage", "proxy without opt-in"],
 )
 def test_missing_or_invalid_tokens_are_401(tenant: Tenant, app_id: str, headers: dict[str, str]) -> None:
@@ -92,12 +104,11 @@ def test_missing_or_invalid_tokens_are_401(tenant: Tenant, app_id: str, headers:
 
 
 def test_a_forged_token_is_401(tenant: Tenant, app_id: str) -> None:
-    import jwt
-
     claims = jwt.decode(tenant.token, options={"verify_signature": False})
     forged = jwt.encode(claims, "an-attacker-key-of-a-proper-length-0123456789", algorithm="HS256")
-    response = httpx.get(f"{tenant.server.url}/v1.0/my/applications/{app_id}",
-                         headers={"Authorization": f"Bearer {forged}"})
+    response = httpx.get(
+        f"{tenant.server.url}/v1.0/my/applications/{app_id}", headers={"Authorization": f"Bearer {forged}"}
+    )
     _assert_store_error(response, 401, "Unauthorized")
 
 
@@ -127,8 +138,11 @@ def test_another_tenants_resources_are_404_and_untouched(tenant: Tenant, app_id:
 
 def test_unsupported_feature_apps_answer_409_everywhere(tenant: Tenant) -> None:
     app_id = tenant.create_app(unsupported=True)
-    for response in (tenant.http.get(f"applications/{app_id}"), tenant.http.get(f"applications/{app_id}/listflights"),
-                     tenant.http.post(f"applications/{app_id}/submissions")):
+    for response in (
+        tenant.http.get(f"applications/{app_id}"),
+        tenant.http.get(f"applications/{app_id}/listflights"),
+        tenant.http.post(f"applications/{app_id}/submissions"),
+    ):
         body = _assert_store_error(response, 409, "InvalidState")
         assert body["target"] == "application"
 

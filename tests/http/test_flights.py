@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support import Tenant
+from tests.support import Tenant, new_tenant
 
 
 def test_create_flight_returns_flight_with_pending_submission(tenant: Tenant, app_id: str) -> None:
@@ -67,9 +67,7 @@ def test_invalid_flight_requests_are_400_invalid_parameter_value(tenant: Tenant,
     assert tenant.http.get(f"applications/{app_id}/listflights").json()["totalCount"] == 1
 
 
-def test_another_tenants_group_is_unknown(tenant: Tenant, app_id: str, server: object) -> None:
-    from tests.support import new_tenant
-
+def test_another_tenants_group_is_unknown(tenant: Tenant, app_id: str) -> None:
     other = new_tenant(tenant.server)
     foreign = other.create_group()
     response = tenant.http.post(f"applications/{app_id}/flights", json={"friendlyName": "f", "groupIds": [foreign]})

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.support import Tenant
 from storeflight.http.middleware import literal_segments, normalise_path
+from tests.support import Tenant
 
 WORDS = literal_segments(["/v1.0/my/applications/{application_id}/flights/{flight_id}/submissions/{s}/commit"])
 

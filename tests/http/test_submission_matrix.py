@@ -9,8 +9,13 @@ from storeflight.domain.models import Origin, RolloutStatus
 from tests.support import Tenant, force_state
 
 DELETABLE = {
-    Status.PENDING_COMMIT, Status.COMMIT_FAILED, Status.PRE_PROCESSING_FAILED, Status.CERTIFICATION_FAILED,
-    Status.RELEASE_FAILED, Status.PUBLISH_FAILED, Status.CANCELED,
+    Status.PENDING_COMMIT,
+    Status.COMMIT_FAILED,
+    Status.PRE_PROCESSING_FAILED,
+    Status.CERTIFICATION_FAILED,
+    Status.RELEASE_FAILED,
+    Status.PUBLISH_FAILED,
+    Status.CANCELED,
 }
 STATUSES = [s for s in Status if s != Status.NONE]
 
@@ -32,7 +37,8 @@ def test_get_and_status_work_in_every_state(tenant: Tenant, app_id: str, status:
     state = tenant.http.get(f"{base}/submissions/{sid}/status")
     assert state.status_code == 200
     assert state.json() == {
-        "status": status.value, "statusDetails": {"errors": [], "warnings": [], "certificationReports": []}
+        "status": status.value,
+        "statusDetails": {"errors": [], "warnings": [], "certificationReports": []},
     }
 
 
@@ -121,7 +127,11 @@ def test_partner_center_submissions_cannot_be_changed_through_the_api(
     }[operation]()
     assert response.status_code == 400
     body = response.json()
-    assert (body["code"], body["source"], body["target"]) == ("InvalidOperation", "Ingestion Api", "applicationSubmission")
+    assert (body["code"], body["source"], body["target"]) == (
+        "InvalidOperation",
+        "Ingestion Api",
+        "applicationSubmission",
+    )
     got = tenant.http.get(url).json()
     assert got["status"] == "PendingCommit"
     assert "fileUploadUrl" not in got
@@ -135,8 +145,9 @@ def test_create_is_refused_while_the_published_rollout_is_in_progress(tenant: Te
         rollout = published.delivery.rollout.model_copy(
             update={"is_package_rollout": True, "percentage": 25.0, "status": RolloutStatus.IN_PROGRESS}
         )
-        tx.save_submission(published.model_copy(update={"delivery": published.delivery.model_copy(
-            update={"rollout": rollout})}))
+        tx.save_submission(
+            published.model_copy(update={"delivery": published.delivery.model_copy(update={"rollout": rollout})})
+        )
     response = tenant.http.post(f"{base}/submissions")
     assert response.status_code == 409
     assert "rollout" in response.json()["message"]

@@ -22,13 +22,26 @@ def _new(tenant: Tenant, app_id: str) -> tuple[str, dict[str, Any]]:
 def test_flight_submission_has_the_complete_documented_shape(tenant: Tenant, app_id: str) -> None:
     _, sub = _new(tenant, app_id)
     assert set(sub) == {
-        "id", "flightId", "status", "statusDetails", "flightPackages", "packageDeliveryOptions", "fileUploadUrl",
-        "targetPublishMode", "targetPublishDate", "notesForCertification",
+        "id",
+        "flightId",
+        "status",
+        "statusDetails",
+        "flightPackages",
+        "packageDeliveryOptions",
+        "fileUploadUrl",
+        "targetPublishMode",
+        "targetPublishDate",
+        "notesForCertification",
     }
     assert sub["packageDeliveryOptions"] == {
-        "packageRollout": {"isPackageRollout": False, "packageRolloutPercentage": 0.0,
-                           "packageRolloutStatus": "PackageRolloutNotStarted", "fallbackSubmissionId": "0"},
-        "isMandatoryUpdate": False, "mandatoryUpdateEffectiveDate": UNSET,
+        "packageRollout": {
+            "isPackageRollout": False,
+            "packageRolloutPercentage": 0.0,
+            "packageRolloutStatus": "PackageRolloutNotStarted",
+            "fallbackSubmissionId": "0",
+        },
+        "isMandatoryUpdate": False,
+        "mandatoryUpdateEffectiveDate": UNSET,
     }
     assert sub["targetPublishDate"] == UNSET
     assert sub["targetPublishMode"] == "Immediate"
@@ -64,8 +77,12 @@ def test_put_adds_and_keeps_packages_and_sets_delivery_options(tenant: Tenant, a
     assert body["flightPackages"][0]["fileStatus"] == "PendingUpload"
     assert body["flightPackages"][0]["minimumDirectXVersion"] == "None"
     rollout = body["packageDeliveryOptions"]["packageRollout"]
-    assert rollout == {"isPackageRollout": True, "packageRolloutPercentage": 25.0,
-                       "packageRolloutStatus": "PackageRolloutNotStarted", "fallbackSubmissionId": "0"}
+    assert rollout == {
+        "isPackageRollout": True,
+        "packageRolloutPercentage": 25.0,
+        "packageRolloutStatus": "PackageRolloutNotStarted",
+        "fallbackSubmissionId": "0",
+    }
     assert body["packageDeliveryOptions"]["mandatoryUpdateEffectiveDate"] == "2030-01-02T03:04:05.1234560Z"
     assert body["targetPublishDate"] == "2030-01-31T23:00:00.0000000Z"
     assert tenant.http.get(f"{base}/{sub['id']}").json() == body
@@ -74,12 +91,28 @@ def test_put_adds_and_keeps_packages_and_sets_delivery_options(tenant: Tenant, a
 def test_put_accepts_pascal_case_and_explicit_nulls(tenant: Tenant, app_id: str) -> None:
     base, sub = _new(tenant, app_id)
     body = {
-        "FlightPackages": [{"Id": None, "FileName": "a.msix", "FileStatus": "PendingUpload",
-                            "MinimumDirectXVersion": None, "MinimumSystemRam": None}],
-        "PackageDeliveryOptions": {"PackageRollout": {"IsPackageRollout": False, "PackageRolloutPercentage": 0,
-                                                      "PackageRolloutStatus": None, "FallbackSubmissionId": None},
-                                   "IsMandatoryUpdate": False, "MandatoryUpdateEffectiveDate": None},
-        "TargetPublishMode": "Immediate", "TargetPublishDate": None, "NotesForCertification": None,
+        "FlightPackages": [
+            {
+                "Id": None,
+                "FileName": "a.msix",
+                "FileStatus": "PendingUpload",
+                "MinimumDirectXVersion": None,
+                "MinimumSystemRam": None,
+            }
+        ],
+        "PackageDeliveryOptions": {
+            "PackageRollout": {
+                "IsPackageRollout": False,
+                "PackageRolloutPercentage": 0,
+                "PackageRolloutStatus": None,
+                "FallbackSubmissionId": None,
+            },
+            "IsMandatoryUpdate": False,
+            "MandatoryUpdateEffectiveDate": None,
+        },
+        "TargetPublishMode": "Immediate",
+        "TargetPublishDate": None,
+        "NotesForCertification": None,
     }
     response = tenant.http.put(f"{base}/{sub['id']}", json=body)
     assert response.status_code == 200, response.text

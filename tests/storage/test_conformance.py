@@ -27,14 +27,34 @@ def tenant_id() -> str:
 
 
 def _app(tenant_id: str, offset: int = 0) -> Application:
-    return Application(id=ids.new_store_id(), tenant_id=tenant_id, primary_name="A", identity_name="I",
-                       publisher="CN=P", family_name="I_x", created_at=NOW + timedelta(seconds=offset))
+    return Application(
+        id=ids.new_store_id(),
+        tenant_id=tenant_id,
+        primary_name="A",
+        identity_name="I",
+        publisher="CN=P",
+        family_name="I_x",
+        created_at=NOW + timedelta(seconds=offset),
+    )
 
 
-def _submission(tenant_id: str, app_id: str, flight_id: str | None = None, status: Status = Status.PENDING_COMMIT,
-                published_at: datetime | None = None) -> Submission:
-    identity = Identity(id=ids.new_decimal_id(), tenant_id=tenant_id, app_id=app_id, flight_id=flight_id,
-                        origin=Origin.API, upload_blob_id="b", upload_expires_at=NOW, now=NOW)
+def _submission(
+    tenant_id: str,
+    app_id: str,
+    flight_id: str | None = None,
+    status: Status = Status.PENDING_COMMIT,
+    published_at: datetime | None = None,
+) -> Submission:
+    identity = Identity(
+        id=ids.new_decimal_id(),
+        tenant_id=tenant_id,
+        app_id=app_id,
+        flight_id=flight_id,
+        origin=Origin.API,
+        upload_blob_id="b",
+        upload_expires_at=NOW,
+        now=NOW,
+    )
     return fresh(identity).model_copy(update={"status": status, "published_at": published_at})
 
 
@@ -86,8 +106,15 @@ def test_apps_page_in_creation_order_per_tenant(store: SqlStore, tenant_id: str)
 def test_groups_flights_and_the_unique_flight_name(store: SqlStore, tenant_id: str) -> None:
     app = _app(tenant_id)
     group = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id, name="g", created_at=NOW)
-    flight = Flight(id=ids.new_flight_id(), tenant_id=tenant_id, app_id=app.id, friendly_name="beta",
-                    group_ids=[group.id], rank=1, created_at=NOW)
+    flight = Flight(
+        id=ids.new_flight_id(),
+        tenant_id=tenant_id,
+        app_id=app.id,
+        friendly_name="beta",
+        group_ids=[group.id],
+        rank=1,
+        created_at=NOW,
+    )
     with store.transaction(write=True) as tx:
         tx.add_app(app)
         tx.add_group(group, ["a", "b", "a"])
@@ -96,7 +123,7 @@ def test_groups_flights_and_the_unique_flight_name(store: SqlStore, tenant_id: s
         tx.add_flight(flight.model_copy(update={"id": ids.new_flight_id()}))
     with store.transaction(write=True) as tx:
         assert tx.get_flight(tenant_id, app.id, flight.id) == flight
-        assert dict((g.id, n) for g, n in tx.list_groups(tenant_id)) == {group.id: 2}
+        assert {g.id: n for g, n in tx.list_groups(tenant_id)} == {group.id: 2}
         assert tx.get_groups(tenant_id, [group.id, "nope"]) == [group]
         tx.set_flight_ranks({flight.id: 7})
         assert tx.list_flights(tenant_id, app.id)[0].rank == 7
@@ -134,8 +161,15 @@ def test_last_published_is_the_newest_published(store: SqlStore, tenant_id: str)
 def test_deleting_a_flight_removes_its_submissions(store: SqlStore, tenant_id: str) -> None:
     app = _app(tenant_id)
     group = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id, name="g", created_at=NOW)
-    flight = Flight(id=ids.new_flight_id(), tenant_id=tenant_id, app_id=app.id, friendly_name="f",
-                    group_ids=[group.id], rank=1, created_at=NOW)
+    flight = Flight(
+        id=ids.new_flight_id(),
+        tenant_id=tenant_id,
+        app_id=app.id,
+        friendly_name="f",
+        group_ids=[group.id],
+        rank=1,
+        created_at=NOW,
+    )
     sub = _submission(tenant_id, app.id, flight.id)
     with store.transaction(write=True) as tx:
         tx.add_app(app)

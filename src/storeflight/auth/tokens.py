@@ -56,7 +56,10 @@ def verify(key: str, token: str) -> Claims:
     """The token's claims, or Unauthorized when it is malformed, forged or expired."""
     try:
         payload = jwt.decode(
-            token, key, algorithms=[_ALGORITHM], audience=RESOURCE,
+            token,
+            key,
+            algorithms=[_ALGORITHM],
+            audience=RESOURCE,
             options={"require": ["exp", "iat", "tid", "appid"]},
         )
     except jwt.ExpiredSignatureError:

@@ -47,11 +47,18 @@ def list_clients(
     store = open_store(data_dir, database_url)
     with store.transaction(write=False) as tx:
         clients = tx.list_clients(tenant_id.lower() if tenant_id else None)
-    print_json([
-        {"tenantId": c.tenant_id, "clientId": c.client_id, "name": c.name,
-         "createdAt": dates.render(c.created_at), "revoked": c.revoked_at is not None}
-        for c in clients
-    ])
+    print_json(
+        [
+            {
+                "tenantId": c.tenant_id,
+                "clientId": c.client_id,
+                "name": c.name,
+                "createdAt": dates.render(c.created_at),
+                "revoked": c.revoked_at is not None,
+            }
+            for c in clients
+        ]
+    )
 
 
 @app.command("revoke-client")
@@ -78,18 +85,26 @@ def create_app(
     publisher: Annotated[str, typer.Option("--publisher", help='Publisher, e.g. "CN=Contoso".')],
     data_dir: DataDir = Path("./data"),
     database_url: DatabaseUrl = None,
-    baseline: Annotated[bool, typer.Option(
-        help="Give the app a published Partner Center submission, as the real service requires.")] = True,
-    unsupported_features: Annotated[bool, typer.Option(
-        help="Mark the app as using features the API does not support (every call answers 409).")] = False,
+    baseline: Annotated[
+        bool, typer.Option(help="Give the app a published Partner Center submission, as the real service requires.")
+    ] = True,
+    unsupported_features: Annotated[
+        bool, typer.Option(help="Mark the app as using features the API does not support (every call answers 409).")
+    ] = False,
 ) -> None:
     """Create an application (as reserving it in Partner Center would)."""
     store = open_store(data_dir, database_url)
     try:
         with store.transaction(write=True) as tx:
             created = service.create_app(
-                tx, tenant_id=tenant_id, name=name, identity_name=identity_name, publisher=publisher,
-                now=dates.utcnow(), baseline=baseline, unsupported_features=unsupported_features,
+                tx,
+                tenant_id=tenant_id,
+                name=name,
+                identity_name=identity_name,
+                publisher=publisher,
+                now=dates.utcnow(),
+                baseline=baseline,
+                unsupported_features=unsupported_features,
             )
             body = render.application(created, None, tx.last_published(f"app:{created.id}"))
     except StoreflightError as error:
@@ -108,8 +123,10 @@ def list_apps(
     with store.transaction(write=False) as tx:
         page = tx.list_apps(tenant_id.lower() if tenant_id else None, skip=0, top=1_000_000)
         body = [
-            {"tenantId": a.tenant_id, **render.application(a, tx.pending_submission(f"app:{a.id}"),
-                                                           tx.last_published(f"app:{a.id}"))}
+            {
+                "tenantId": a.tenant_id,
+                **render.application(a, tx.pending_submission(f"app:{a.id}"), tx.last_published(f"app:{a.id}")),
+            }
             for a in page.items
         ]
     print_json(body)

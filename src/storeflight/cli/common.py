@@ -17,8 +17,11 @@ DataDir = Annotated[
 ]
 DatabaseUrl = Annotated[
     str | None,
-    typer.Option("--database-url", envvar="STOREFLIGHT_DATABASE_URL",
-                 help="postgresql://... to use PostgreSQL instead of SQLite in the data dir."),
+    typer.Option(
+        "--database-url",
+        envvar="STOREFLIGHT_DATABASE_URL",
+        help="postgresql://... to use PostgreSQL instead of SQLite in the data dir.",
+    ),
 ]
 
 

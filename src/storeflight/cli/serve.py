@@ -23,19 +23,28 @@ def serve(
     port: Annotated[int, typer.Option(envvar="STOREFLIGHT_PORT", help="Port to bind.")] = 8080,
     data_dir: DataDir = Path("./data"),
     database_url: DatabaseUrl = None,
-    public_url: Annotated[str | None, typer.Option(
-        envvar="STOREFLIGHT_PUBLIC_URL", help="Base URL for generated links (default: the request's).")] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(envvar="STOREFLIGHT_PUBLIC_URL", help="Base URL for generated links (default: the request's)."),
+    ] = None,
     tls_cert: Annotated[Path | None, typer.Option(envvar="STOREFLIGHT_TLS_CERT", help="PEM certificate.")] = None,
     tls_key: Annotated[Path | None, typer.Option(envvar="STOREFLIGHT_TLS_KEY", help="PEM private key.")] = None,
-    token_lifetime: Annotated[int, typer.Option(
-        envvar="STOREFLIGHT_TOKEN_LIFETIME", help="Access token lifetime in seconds.")] = 3600,
-    upload_url_lifetime: Annotated[int, typer.Option(
-        envvar="STOREFLIGHT_UPLOAD_URL_LIFETIME", help="fileUploadUrl lifetime in seconds.")] = 86400,
-    allow_any_token: Annotated[str | None, typer.Option(
-        envvar="STOREFLIGHT_ALLOW_ANY_TOKEN",
-        help="UNSAFE: accept any bearer (StoreBroker's 'Bearer PROXY') as this tenant.")] = None,
-    max_body_bytes: Annotated[int, typer.Option(
-        envvar="STOREFLIGHT_MAX_BODY_BYTES", help="Largest accepted JSON body.")] = 8 * 1024 * 1024,
+    token_lifetime: Annotated[
+        int, typer.Option(envvar="STOREFLIGHT_TOKEN_LIFETIME", help="Access token lifetime in seconds.")
+    ] = 3600,
+    upload_url_lifetime: Annotated[
+        int, typer.Option(envvar="STOREFLIGHT_UPLOAD_URL_LIFETIME", help="fileUploadUrl lifetime in seconds.")
+    ] = 86400,
+    allow_any_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="STOREFLIGHT_ALLOW_ANY_TOKEN",
+            help="UNSAFE: accept any bearer (StoreBroker's 'Bearer PROXY') as this tenant.",
+        ),
+    ] = None,
+    max_body_bytes: Annotated[
+        int, typer.Option(envvar="STOREFLIGHT_MAX_BODY_BYTES", help="Largest accepted JSON body.")
+    ] = 8 * 1024 * 1024,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
 ) -> None:
     """Run the API server (SQLite in --data-dir unless --database-url is given)."""
@@ -43,14 +52,20 @@ def serve(
         raise typer.BadParameter("--tls-cert and --tls-key go together.")
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     settings = Settings(
-        data_dir=data_dir, database_url=database_url, public_url=public_url.rstrip("/") if public_url else None,
-        token_lifetime=timedelta(seconds=token_lifetime), upload_lifetime=timedelta(seconds=upload_url_lifetime),
-        allow_any_token=allow_any_token, max_body_bytes=max_body_bytes,
+        data_dir=data_dir,
+        database_url=database_url,
+        public_url=public_url.rstrip("/") if public_url else None,
+        token_lifetime=timedelta(seconds=token_lifetime),
+        upload_lifetime=timedelta(seconds=upload_url_lifetime),
+        allow_any_token=allow_any_token,
+        max_body_bytes=max_body_bytes,
     )
     if allow_any_token:
         typer.secho(
             f"WARNING: --allow-any-token is on: every bearer token is accepted as tenant {allow_any_token}. "
-            "Never expose this server.", fg=typer.colors.RED, err=True,
+            "Never expose this server.",
+            fg=typer.colors.RED,
+            err=True,
         )
     store = open_store(data_dir, database_url)
     app = create_app(build_state(store, settings))
@@ -58,7 +73,12 @@ def serve(
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: None)
     uvicorn.run(
-        app, host=host, port=port, log_level=log_level.lower(), timeout_graceful_shutdown=10,
-        ssl_certfile=str(tls_cert) if tls_cert else None, ssl_keyfile=str(tls_key) if tls_key else None,
+        app,
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        timeout_graceful_shutdown=10,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
     )
     store.close()

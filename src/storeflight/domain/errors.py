@@ -1,13 +1,13 @@
 """Domain errors. Services raise only these; the HTTP layer maps them to responses in one place.
 
-    StoreflightError
-    ├── NotFound                  unknown (or another tenant's) app, flight, group or submission
-    ├── InvalidParameterValue     the request is malformed or a value is out of range
-    ├── InvalidOperation          the operation is not allowed for this resource at all
-    │   └── NotCreatedThroughApi  the submission was made in "Partner Center" (not through the API)
-    ├── InvalidState              the resource is in the wrong state for the operation
-    ├── Unauthorized              missing, invalid, expired or revoked credentials
-    └── ServiceError              an internal failure; clients may retry
+StoreflightError
+├── NotFound                  unknown (or another tenant's) app, flight, group or submission
+├── InvalidParameterValue     the request is malformed or a value is out of range
+├── InvalidOperation          the operation is not allowed for this resource at all
+│   └── NotCreatedThroughApi  the submission was made in "Partner Center" (not through the API)
+├── InvalidState              the resource is in the wrong state for the operation
+├── Unauthorized              missing, invalid, expired or revoked credentials
+└── ServiceError              an internal failure; clients may retry
 """
 
 from __future__ import annotations

@@ -90,9 +90,7 @@ _VERBS = {Operation.UPDATE: "updated", Operation.COMMIT: "committed", Operation.
 def check_allowed(operation: Operation, status: Status) -> None:
     """Raise InvalidState unless `operation` may run on a submission in `status`."""
     if status not in ALLOWED[operation]:
-        raise InvalidState(
-            f"The submission could not be {_VERBS[operation]} in its current state ({status.value})."
-        )
+        raise InvalidState(f"The submission could not be {_VERBS[operation]} in its current state ({status.value}).")
 
 
 def next_status(status: Status, event: Event) -> Status:

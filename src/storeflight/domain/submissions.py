@@ -141,9 +141,7 @@ def _delivery(current: DeliveryOptions, update: SubmissionUpdate, given: set[str
     if "is_mandatory_update" in given and update.is_mandatory_update is not None:
         result = result.model_copy(update={"is_mandatory_update": update.is_mandatory_update})
     if "mandatory_update_effective_date" in given:
-        result = result.model_copy(
-            update={"mandatory_update_effective_date": update.mandatory_update_effective_date}
-        )
+        result = result.model_copy(update={"mandatory_update_effective_date": update.mandatory_update_effective_date})
     return result
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from fastapi import FastAPI
 
 from storeflight import __version__
@@ -17,8 +19,6 @@ _SAS_KEY_SETTING = "sas_signing_key"
 
 def build_state(store: Store, settings: Settings) -> ServerState:
     """Load (or create, on first start) the signing keys shared by every process on this database."""
-    import secrets
-
     with store.transaction(write=True) as tx:
         jwt_key = tokens.signing_key(tx)
         sas_key = tx.put_setting_if_absent(_SAS_KEY_SETTING, secrets.token_urlsafe(48))
@@ -36,8 +36,12 @@ def create_app(state: ServerState) -> FastAPI:
     )
     app.state.storeflight = state
     routers = (
-        health.router, token.router, applications.router, flights.router,
-        submissions.flight_router, submissions.app_router,
+        health.router,
+        token.router,
+        applications.router,
+        flights.router,
+        submissions.flight_router,
+        submissions.app_router,
     )
     for router in routers:
         app.include_router(router)

@@ -40,8 +40,12 @@ def status_for(error: e.StoreflightError) -> int:
 
 def error_body(code: str, message: str, target: str, details: list[str] | None = None) -> dict[str, object]:
     return {
-        "code": code, "data": [], "details": details or [], "message": message,
-        "source": "Ingestion Api", "target": target,
+        "code": code,
+        "data": [],
+        "details": details or [],
+        "message": message,
+        "source": "Ingestion Api",
+        "target": target,
     }
 
 

@@ -1,6 +1,5 @@
 """Flight submissions and app submissions: one set of handlers, mounted under both parents."""
 
-
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -40,7 +39,9 @@ def _routes(router: APIRouter, parent_of: Callable[..., Parent], packages_key: s
             return ok(render.status(submissions.get(tx, api.ctx, parent, submission_id)))
 
     @router.put("/{submission_id}", summary=f"Update a {kind} submission")
-    def put(submission_id: str, api: ApiDep, body: BodyDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
+    def put(
+        submission_id: str, api: ApiDep, body: BodyDep, parent: Annotated[Parent, Depends(parent_of)]
+    ) -> StoreJSONResponse:
         change = submission_update(body, packages_key=packages_key)
         with api.tx(write=True) as tx:
             updated = submissions.update(tx, api.ctx, parent, submission_id, change)

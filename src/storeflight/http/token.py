@@ -44,8 +44,9 @@ def _check_client(state: ServerState, tenant: str, form: dict[str, str]) -> tupl
     if client is None or client.revoked_at is not None:
         raise TokenError(400, "unauthorized_client", f"AADSTS700016: Application '{client_id}' was not found.")
     if client.tenant_id != tenant.lower():
-        raise TokenError(400, "unauthorized_client",
-                         f"AADSTS700016: Application '{client_id}' was not found in tenant '{tenant}'.")
+        raise TokenError(
+            400, "unauthorized_client", f"AADSTS700016: Application '{client_id}' was not found in tenant '{tenant}'."
+        )
     if not verify_secret(secret, client.secret_hash):
         raise TokenError(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
     return client.tenant_id, client.client_id
@@ -53,8 +54,12 @@ def _check_client(state: ServerState, tenant: str, form: dict[str, str]) -> tupl
 
 def _issue(request: Request, state: ServerState, tenant: str, client_id: str) -> tokens.Issued:
     return tokens.issue(
-        state.jwt_key, tenant_id=tenant, client_id=client_id, issuer=f"{public_url(request, state)}/{tenant}/",
-        now=dates.utcnow(), lifetime=state.settings.token_lifetime,
+        state.jwt_key,
+        tenant_id=tenant,
+        client_id=client_id,
+        issuer=f"{public_url(request, state)}/{tenant}/",
+        now=dates.utcnow(),
+        lifetime=state.settings.token_lifetime,
     )
 
 
@@ -64,18 +69,25 @@ async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
     form = await _form(request)
     try:
         if form.get("resource", "") != tokens.RESOURCE:
-            raise TokenError(400, "invalid_resource",
-                             f"AADSTS500011: The resource must be exactly '{tokens.RESOURCE}'.")
+            raise TokenError(
+                400, "invalid_resource", f"AADSTS500011: The resource must be exactly '{tokens.RESOURCE}'."
+            )
         tenant_id, client_id = _check_client(state, tenant, form)
     except TokenError as error:
         return error.response()
     issued = _issue(request, state, tenant_id, client_id)
     lifetime = str(int((issued.expires_at - issued.issued_at).total_seconds()))
-    return StoreJSONResponse({
-        "token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
-        "expires_on": str(int(issued.expires_at.timestamp())), "not_before": str(int(issued.issued_at.timestamp())),
-        "resource": tokens.RESOURCE, "access_token": issued.token,
-    })
+    return StoreJSONResponse(
+        {
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "ext_expires_in": lifetime,
+            "expires_on": str(int(issued.expires_at.timestamp())),
+            "not_before": str(int(issued.issued_at.timestamp())),
+            "resource": tokens.RESOURCE,
+            "access_token": issued.token,
+        }
+    )
 
 
 @router.post("/{tenant}/oauth2/v2.0/token", summary="Azure AD v2 client-credentials token (MSAL)")
@@ -90,21 +102,28 @@ async def token_v2(tenant: str, request: Request) -> StoreJSONResponse:
         return error.response()
     issued = _issue(request, state, tenant_id, client_id)
     lifetime = int((issued.expires_at - issued.issued_at).total_seconds())
-    return StoreJSONResponse({
-        "token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": issued.token,
-    })
+    return StoreJSONResponse(
+        {
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "ext_expires_in": lifetime,
+            "access_token": issued.token,
+        }
+    )
 
 
 @router.get("/{tenant}/v2.0/.well-known/openid-configuration", summary="OpenID discovery for MSAL")
 def openid_configuration(tenant: str, request: Request) -> StoreJSONResponse:
     base = f"{public_url(request, server_state(request))}/{tenant}"
-    return StoreJSONResponse({
-        "issuer": f"{base}/v2.0",
-        "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-        "token_endpoint": f"{base}/oauth2/v2.0/token",
-        "token_endpoint_auth_methods_supported": ["client_secret_post"],
-        "response_types_supported": ["token"],
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "tenant_region_scope": "storeflight",
-    })
+    return StoreJSONResponse(
+        {
+            "issuer": f"{base}/v2.0",
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "token_endpoint_auth_methods_supported": ["client_secret_post"],
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "tenant_region_scope": "storeflight",
+        }
+    )

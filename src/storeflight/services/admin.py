@@ -18,8 +18,11 @@ def create_client(tx: Tx, *, tenant_id: str | None, name: str, now: datetime) ->
     """A new client and its secret. The secret is returned once and stored only as a hash."""
     secret = new_secret()
     client = ApiClient(
-        client_id=str(uuid.uuid4()), tenant_id=(tenant_id or str(uuid.uuid4())).lower(), name=name,
-        secret_hash=hash_secret(secret), created_at=now,
+        client_id=str(uuid.uuid4()),
+        tenant_id=(tenant_id or str(uuid.uuid4())).lower(),
+        name=name,
+        secret_hash=hash_secret(secret),
+        created_at=now,
     )
     tx.add_client(client)
     return client, secret
@@ -36,8 +39,15 @@ def revoke_client(tx: Tx, client_id: str, *, now: datetime) -> ApiClient:
 
 
 def create_app(
-    tx: Tx, *, tenant_id: str, name: str, identity_name: str, publisher: str, now: datetime,
-    baseline: bool = True, unsupported_features: bool = False,
+    tx: Tx,
+    *,
+    tenant_id: str,
+    name: str,
+    identity_name: str,
+    publisher: str,
+    now: datetime,
+    baseline: bool = True,
+    unsupported_features: bool = False,
 ) -> Application:
     """An app as Partner Center would have it after its first submission.
 
@@ -47,9 +57,14 @@ def create_app(
     if not name.strip() or not identity_name.strip() or not publisher.strip():
         raise InvalidParameterValue("name, identity name and publisher must not be empty.", target="application")
     app = Application(
-        id=ids.new_store_id(), tenant_id=tenant_id.lower(), primary_name=name, identity_name=identity_name,
-        publisher=publisher, family_name=ids.package_family_name(identity_name, publisher),
-        first_published_date=now if baseline else None, unsupported_features=unsupported_features,
+        id=ids.new_store_id(),
+        tenant_id=tenant_id.lower(),
+        primary_name=name,
+        identity_name=identity_name,
+        publisher=publisher,
+        family_name=ids.package_family_name(identity_name, publisher),
+        first_published_date=now if baseline else None,
+        unsupported_features=unsupported_features,
         created_at=now,
     )
     tx.add_app(app)
@@ -60,8 +75,14 @@ def create_app(
 
 def _baseline(app: Application, now: datetime) -> Submission:
     identity = subs.Identity(
-        id=ids.new_decimal_id(), tenant_id=app.tenant_id, app_id=app.id, flight_id=None, origin=Origin.PORTAL,
-        upload_blob_id=str(uuid.uuid4()), upload_expires_at=now, now=now,
+        id=ids.new_decimal_id(),
+        tenant_id=app.tenant_id,
+        app_id=app.id,
+        flight_id=None,
+        origin=Origin.PORTAL,
+        upload_blob_id=str(uuid.uuid4()),
+        upload_expires_at=now,
+        now=now,
     )
     return subs.fresh(identity).model_copy(update={"status": Status.PUBLISHED, "published_at": now})
 

@@ -77,8 +77,13 @@ def create(tx: Tx, ctx: Context, app_id: str, request: NewFlight) -> FlightView:
         raise InvalidParameterValue(f"A flight named '{name}' already exists for this app.", target="friendlyName")
     below = ranking.find_rank_target(request.rank_higher_than, siblings) if request.rank_higher_than else None
     flight = Flight(
-        id=ids.new_flight_id(), tenant_id=ctx.caller.tenant_id, app_id=app.id, friendly_name=name,
-        group_ids=group_ids, rank=0, created_at=ctx.now,
+        id=ids.new_flight_id(),
+        tenant_id=ctx.caller.tenant_id,
+        app_id=app.id,
+        friendly_name=name,
+        group_ids=group_ids,
+        rank=0,
+        created_at=ctx.now,
     )
     ranks = ranking.reranked(siblings, flight.id, below, at_top=not request.rank_higher_than)
     flight = flight.model_copy(update={"rank": ranks.pop(flight.id)})
@@ -96,8 +101,9 @@ def create(tx: Tx, ctx: Context, app_id: str, request: NewFlight) -> FlightView:
 def _check_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 256:
-        raise InvalidParameterValue("friendlyName must be a non-empty name of at most 256 characters.",
-                                    target="friendlyName")
+        raise InvalidParameterValue(
+            "friendlyName must be a non-empty name of at most 256 characters.", target="friendlyName"
+        )
     return name
 
 
@@ -119,13 +125,15 @@ def delete(tx: Tx, ctx: Context, app_id: str, flight_id: str) -> None:
     pending = tx.pending_submission(f"flight:{flight.id}")
     if pending is not None:
         if pending.origin != Origin.API:
-            raise InvalidState("The flight has an in-progress submission made in Partner Center; delete it first.",
-                               target="flight")
+            raise InvalidState(
+                "The flight has an in-progress submission made in Partner Center; delete it first.", target="flight"
+            )
         try:
             check_allowed(Operation.DELETE, pending.status)
         except InvalidState:
             raise InvalidState(
                 f"The flight could not be deleted in its current state: its submission {pending.id} is "
-                f"{pending.status.value}.", target="flight"
+                f"{pending.status.value}.",
+                target="flight",
             ) from None
     tx.delete_flight(flight.id)

@@ -33,10 +33,10 @@ def _resolve(tx: Tx, ctx: Context, parent: Parent, *, lock: bool = False) -> tup
     return app, Parent(app.id, flight.id)
 
 
-def get(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> Submission:
+def get(tx: Tx, ctx: Context, parent: Parent, submission_id: str, *, lock: bool = False) -> Submission:
     """The submission; NotFound if unknown, InvalidState if it belongs to another flight or app."""
     _, parent = _resolve(tx, ctx, parent)
-    submission = tx.get_submission(ctx.caller.tenant_id, submission_id)
+    submission = tx.get_submission(ctx.caller.tenant_id, submission_id, lock=lock)
     if submission is None:
         raise NotFound(f"The submission '{submission_id}' was not found.")
     if submission.parent_key != parent.key:
@@ -93,7 +93,8 @@ def delete(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> None:
 
 
 def _writable(tx: Tx, ctx: Context, parent: Parent, submission_id: str, operation: Operation) -> Submission:
-    submission = get(tx, ctx, parent, submission_id)
+    # Locked: a PUT racing a commit must not write the old status back over CommitStarted.
+    submission = get(tx, ctx, parent, submission_id, lock=True)
     if submission.origin != Origin.API:
         raise NotCreatedThroughApi()
     check_allowed(operation, submission.status)

@@ -18,8 +18,8 @@ def migrate(engine: Engine) -> None:
     """Apply every pending Alembic migration inside one transaction."""
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.connect() as conn:
-        conn = conn.execution_options(**{WRITE_OPTION: True})
+    with engine.connect() as raw:
+        conn = raw.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
             if engine.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")

@@ -85,8 +85,8 @@ class Tx(Protocol):
     def add_submission(self, submission: Submission) -> None:
         """Insert. Raises StorageConflict when its parent already has a pending submission."""
 
-    def get_submission(self, tenant_id: str, submission_id: str) -> Submission | None:
-        """The tenant's submission, or None."""
+    def get_submission(self, tenant_id: str, submission_id: str, *, lock: bool = False) -> Submission | None:
+        """The tenant's submission, or None. `lock` holds off other writers of it until the transaction ends."""
 
     def save_submission(self, submission: Submission) -> None:
         """Update an existing submission."""
@@ -112,5 +112,3 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
-
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,8 +46,8 @@ class SqlStore:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[SqlTx]:
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(**{WRITE_OPTION: write})
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(**{WRITE_OPTION: write})
             with conn.begin():
                 yield SqlTx(conn, lock_rows=self.is_postgres)
 
@@ -77,10 +77,8 @@ class SqlTx:
         existing = self.get_setting(key)
         if existing is not None:
             return existing
-        try:
+        with suppress(StorageConflict):
             self._insert(insert(t.settings).values(key=key, value=value))
-        except StorageConflict:
-            pass
         stored = self.get_setting(key)
         assert stored is not None
         return stored
@@ -147,9 +145,7 @@ class SqlTx:
 
     def list_groups(self, tenant_id: str | None) -> list[tuple[FlightGroup, int]]:
         counts = (
-            select(t.group_members.c.group_id, func.count().label("n"))
-            .group_by(t.group_members.c.group_id)
-            .subquery()
+            select(t.group_members.c.group_id, func.count().label("n")).group_by(t.group_members.c.group_id).subquery()
         )
         query = (
             select(t.flight_groups, func.coalesce(counts.c.n, 0))
@@ -205,19 +201,18 @@ class SqlTx:
         values["created_at"] = submission.created_at
         self._insert(insert(t.submissions).values(**values))
 
-    def get_submission(self, tenant_id: str, submission_id: str) -> Submission | None:
-        doc = self.conn.scalar(
-            select(t.submissions.c.doc).where(
-                t.submissions.c.id == submission_id, t.submissions.c.tenant_id == tenant_id
-            )
+    def get_submission(self, tenant_id: str, submission_id: str, *, lock: bool = False) -> Submission | None:
+        query = select(t.submissions.c.doc).where(
+            t.submissions.c.id == submission_id, t.submissions.c.tenant_id == tenant_id
         )
+        if lock and self.lock_rows:
+            query = query.with_for_update()
+        doc = self.conn.scalar(query)
         return Submission.model_validate(doc) if doc is not None else None
 
     def save_submission(self, submission: Submission) -> None:
         statement = (
-            update(t.submissions)
-            .where(t.submissions.c.id == submission.id)
-            .values(**_submission_values(submission))
+            update(t.submissions).where(t.submissions.c.id == submission.id).values(**_submission_values(submission))
         )
         try:
             with self.conn.begin_nested():

@@ -26,8 +26,9 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(64), primary_key=True),
         sa.Column("tenant_id", sa.String(64), nullable=False),
         sa.Column("name", sa.String(256), nullable=False),
-        sa.Column("secret_hash", sa.String(128), nullable=False,
-                  comment="sha256 of the secret; the secret is never stored"),
+        sa.Column(
+            "secret_hash", sa.String(128), nullable=False, comment="sha256 of the secret; the secret is never stored"
+        ),
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("revoked_at", TZ, nullable=True),
     )
@@ -50,8 +51,7 @@ def upgrade() -> None:
     op.create_index("ix_flight_groups_tenant_id", "flight_groups", ["tenant_id"])
     op.create_table(
         "group_members",
-        sa.Column("group_id", sa.String(24), sa.ForeignKey("flight_groups.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column("group_id", sa.String(24), sa.ForeignKey("flight_groups.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("member", sa.String(320), primary_key=True),
     )
     _flights()
@@ -95,8 +95,14 @@ def _submissions() -> None:
         sa.Column("updated_at", TZ, nullable=False),
     )
     pending = sa.text("is_pending = true")
-    op.create_index("uq_submissions_one_pending", "submissions", ["parent_key"], unique=True,
-                    sqlite_where=pending, postgresql_where=pending)
+    op.create_index(
+        "uq_submissions_one_pending",
+        "submissions",
+        ["parent_key"],
+        unique=True,
+        sqlite_where=pending,
+        postgresql_where=pending,
+    )
     op.create_index("ix_submissions_parent_published", "submissions", ["parent_key", "published_at"])
     op.create_index("ix_submissions_status", "submissions", ["status"])
     op.create_table(
@@ -112,6 +118,15 @@ def _submissions() -> None:
 
 
 def downgrade() -> None:
-    for table in ("submission_events", "submissions", "flight_group_links", "flights", "group_members",
-                  "flight_groups", "applications", "clients", "settings"):
+    for table in (
+        "submission_events",
+        "submissions",
+        "flight_group_links",
+        "flights",
+        "group_members",
+        "flight_groups",
+        "applications",
+        "clients",
+        "settings",
+    ):
         op.drop_table(table)
