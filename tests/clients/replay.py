@@ -277,10 +277,6 @@ def publish_flight_submission(http: httpx.Client, url: str, store: Store, tenant
     simulate_publish(store, tenant_id, submission_id)
 
 
-def lower_keys(mapping: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower(): v for k, v in mapping.items()}
-
-
 def bare_httpx(headers: Mapping[str, str]) -> httpx.Client:
     """An httpx client that sends exactly `headers` (plus Host and Content-Length), not httpx's defaults."""
     client = httpx.Client(timeout=30)

@@ -143,7 +143,7 @@ class MsStoreCli:
         flight = self.get_flight(app_id, flight_id)
         pending = flight.get("pendingFlightSubmission")
         submission = None
-        if pending and "lastPublishedFlightSubmission" in flight:
+        if pending and flight.get("lastPublishedFlightSubmission") is not None:
             deleted_reply(self.delete_submission(app_id, flight_id, pending["id"]))
         elif pending:
             existing = self.get_submission(app_id, flight_id, pending["id"])

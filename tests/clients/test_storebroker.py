@@ -284,7 +284,6 @@ def test_storebroker_replace_packages_marks_every_published_package_pending_dele
     patched = replace_packages(clone, ["App_2.0_x64.msix"], publish_mode="SpecificDate", notes="",
                                mandatory_date="2031-05-06T09:08:09.1234567+02:00")
     patched["targetPublishDate"] = "2031-06-01T00:00:00Z"
-    patched["packageDeliveryOptions"]["packageRollout"]["fallbackSubmissionId"] = "0"
     updated = sb.set_application_flight_submission(app_id, patched)
     assert parse_store_date(updated["packageDeliveryOptions"]["mandatoryUpdateEffectiveDate"]) == mandatory
     assert updated["targetPublishMode"] == "SpecificDate"

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from storeflight import __version__
 from storeflight.auth import tokens
 from storeflight.config import Settings
-from storeflight.http import applications, errors, flights, health, submissions, token
+from storeflight.http import applications, errors, flights, health, schemas, submissions, token
 from storeflight.http.deps import ServerState
 from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
 from storeflight.storage.protocol import Store
@@ -46,6 +46,7 @@ def create_app(state: ServerState) -> FastAPI:
     for router in routers:
         app.include_router(router)
     errors.install(app)
+    schemas.install_openapi(app)
     words = literal_segments(str(getattr(r, "path", "")) for router in routers for r in router.routes)
     app.add_middleware(NormalisePathMiddleware, words=words)
     app.add_middleware(CorrelationIdMiddleware)

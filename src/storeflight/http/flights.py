@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from storeflight.http import render
+from storeflight.http import render, schemas
 from storeflight.http.deps import ApiDep, BodyDep
 from storeflight.http.paging import PagingDep
 from storeflight.http.parse import new_flight
@@ -29,7 +29,12 @@ def get_flight(application_id: str, flight_id: str, api: ApiDep) -> StoreJSONRes
         return ok(render.flight(flights.get(tx, api.ctx, application_id, flight_id)))
 
 
-@router.post("/flights", status_code=201, summary="Create a package flight (and its first submission)")
+@router.post(
+    "/flights",
+    status_code=201,
+    summary="Create a package flight (and its first submission)",
+    openapi_extra=schemas.body(schemas.FlightCreate),
+)
 def create_flight(application_id: str, api: ApiDep, body: BodyDep) -> StoreJSONResponse:
     request = new_flight(body)
     with api.tx(write=True) as tx:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from storeflight.domain.models import Submission
-from storeflight.http import render
+from storeflight.http import render, schemas
 from storeflight.http.deps import Api, ApiDep, BodyDep
 from storeflight.http.parse import submission_update
 from storeflight.http.responses import StoreJSONResponse, no_content, ok
@@ -38,7 +38,11 @@ def _routes(router: APIRouter, parent_of: Callable[..., Parent], packages_key: s
         with api.tx() as tx:
             return ok(render.status(submissions.get(tx, api.ctx, parent, submission_id)))
 
-    @router.put("/{submission_id}", summary=f"Update a {kind} submission")
+    @router.put(
+        "/{submission_id}",
+        summary=f"Update a {kind} submission",
+        openapi_extra=schemas.body(schemas.SubmissionUpdate),
+    )
     def put(
         submission_id: str, api: ApiDep, body: BodyDep, parent: Annotated[Parent, Depends(parent_of)]
     ) -> StoreJSONResponse:

@@ -1,0 +1,73 @@
+"""OpenAPI descriptions of the request bodies. Documentation only: bodies are parsed by `parse.py`,
+which also accepts PascalCase names, numeric strings and explicit nulls."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+
+_REF = "#/components/schemas/{model}"
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class FlightCreate(_Wire):
+    friendlyName: str = Field(description="Unique name of the flight within the app.")
+    groupIds: list[str | int] = Field(description="Flight group ids (strings or numbers).", min_length=1)
+    rankHigherThan: str | None = Field(None, description="Name or id of the flight ranked immediately lower.")
+
+
+class PackageIn(_Wire):
+    fileName: str = Field(description="For new packages, the path of the file inside the uploaded ZIP.")
+    fileStatus: Literal["None", "PendingUpload", "Uploaded", "PendingDelete"]
+    id: str | None = None
+    minimumDirectXVersion: Literal["None", "DirectX93", "DirectX100"] | None = None
+    minimumSystemRam: Literal["None", "Memory2GB"] | None = None
+
+
+class PackageRolloutIn(_Wire):
+    isPackageRollout: bool | None = None
+    packageRolloutPercentage: float | str | None = Field(None, description="0 to 100; numeric strings accepted.")
+
+
+class DeliveryOptionsIn(_Wire):
+    packageRollout: PackageRolloutIn | None = None
+    isMandatoryUpdate: bool | None = None
+    mandatoryUpdateEffectiveDate: str | None = Field(None, description="ISO 8601; the 1601 sentinel means unset.")
+
+
+class SubmissionUpdate(_Wire):
+    flightPackages: list[PackageIn] | None = Field(None, description="Flight submissions.")
+    applicationPackages: list[PackageIn] | None = Field(None, description="App submissions.")
+    packageDeliveryOptions: DeliveryOptionsIn | None = None
+    targetPublishMode: Literal["Immediate", "Manual", "SpecificDate"] | None = None
+    targetPublishDate: str | None = None
+    notesForCertification: str | None = None
+
+
+def body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    """`openapi_extra` for a route whose JSON body is described by `model`."""
+    schema = {"$ref": _REF.format(model=model.__name__)}
+    return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Generate the document once, with the body models added to its components."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            components = document.setdefault("components", {}).setdefault("schemas", {})
+            for model in (FlightCreate, SubmissionUpdate):
+                schema = model.model_json_schema(ref_template=_REF)
+                components.update(schema.pop("$defs", {}))
+                components[model.__name__] = schema
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
