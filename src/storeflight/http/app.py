@@ -48,6 +48,8 @@ def create_app(state: ServerState) -> FastAPI:
     errors.install(app)
     schemas.install_openapi(app)
     words = literal_segments(str(getattr(r, "path", "")) for router in routers for r in router.routes)
+    # Outermost last: correlation id -> catch-all 500 -> path normalisation -> routing.
     app.add_middleware(NormalisePathMiddleware, words=words)
+    app.add_middleware(errors.UnexpectedErrorMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     return app

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storeflight.domain import errors as e
 from storeflight.http.responses import StoreJSONResponse
@@ -83,13 +84,34 @@ async def _http(_: Request, error: Exception) -> Response:
     return store_error_response(wrapped)
 
 
-async def _unexpected(_: Request, error: Exception) -> Response:
-    log.exception("unexpected error", exc_info=error)
-    return store_error_response(e.ServiceError("An internal error occurred. Retry the operation."))
+class UnexpectedErrorMiddleware:
+    """Any exception no handler took becomes a 500 Store error body (never a stack trace), and is logged.
+
+    It sits inside the correlation-id middleware, so even these responses carry MS-CorrelationId.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            log.exception("unexpected error", exc_info=error)
+            if started or scope["type"] != "http":
+                raise
+            response = store_error_response(e.ServiceError("An internal error occurred. Retry the operation."))
+            await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(e.StoreflightError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _unexpected)

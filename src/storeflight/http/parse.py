@@ -170,3 +170,13 @@ def _extra(fields: Fields, packages_key: str) -> dict[str, Any]:
     """App-submission fields we do not interpret (listings, pricing, ...), kept as sent in camelCase."""
     skip = _READ_ONLY | _SUBMISSION_KEYS | {packages_key.lower()}
     return {k[:1].lower() + k[1:]: v for k, v in fields.original.items() if str(k).lower() not in skip}
+
+
+def rollout_percentage(query: str | None, body: Any) -> float:
+    """`?percentage=` (float or numeric string), or `{"percentage": n}` in a JSON body, as one client sends."""
+    value: Any = query
+    if value is None and body is not None:
+        value = Fields(body, "body").get("percentage")
+    if value is None:
+        raise InvalidParameterValue("The percentage query parameter is required.", target="percentage")
+    return number(value, "percentage")

@@ -3,15 +3,16 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from storeflight.domain.models import Submission
+from storeflight.domain.rollout import RolloutAction
 from storeflight.http import render, schemas
 from storeflight.http.deps import Api, ApiDep, BodyDep
-from storeflight.http.parse import submission_update
+from storeflight.http.parse import rollout_percentage, submission_update
 from storeflight.http.responses import StoreJSONResponse, no_content, ok
-from storeflight.services import submissions
+from storeflight.services import rollout, submissions
 from storeflight.services.submissions import Parent
 
 
@@ -64,6 +65,41 @@ def _routes(router: APIRouter, parent_of: Callable[..., Parent], packages_key: s
         return no_content()
 
 
+def _rollout_routes(router: APIRouter, parent_of: Callable[..., Parent], kind: str) -> None:
+    """Register the four package rollout endpoints for one parent kind."""
+
+    @router.get("/{submission_id}/packagerollout", summary=f"Get the package rollout of a {kind} submission")
+    def get_rollout(
+        submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]
+    ) -> StoreJSONResponse:
+        with api.tx() as tx:
+            return ok(render.rollout(rollout.get(tx, api.ctx, parent, submission_id)))
+
+    def act(
+        api: Api, parent: Parent, submission_id: str, action: RolloutAction, pct: float | None
+    ) -> StoreJSONResponse:
+        with api.tx(write=True) as tx:
+            return ok(render.rollout(rollout.change(tx, api.ctx, parent, submission_id, action, pct)))
+
+    @router.post("/{submission_id}/updatepackagerolloutpercentage", summary=f"Set a {kind} rollout percentage")
+    def update_percentage(
+        submission_id: str,
+        api: ApiDep,
+        body: BodyDep,
+        parent: Annotated[Parent, Depends(parent_of)],
+        percentage: Annotated[str | None, Query(description="0 to 100, e.g. 20, 50.5 or 1E-05")] = None,
+    ) -> StoreJSONResponse:
+        return act(api, parent, submission_id, RolloutAction.UPDATE, rollout_percentage(percentage, body))
+
+    @router.post("/{submission_id}/haltpackagerollout", summary=f"Halt a {kind} rollout")
+    def halt(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
+        return act(api, parent, submission_id, RolloutAction.HALT, None)
+
+    @router.post("/{submission_id}/finalizepackagerollout", summary=f"Finalize a {kind} rollout")
+    def finalize(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
+        return act(api, parent, submission_id, RolloutAction.FINALIZE, None)
+
+
 def _flight_parent(application_id: str, flight_id: str) -> Parent:
     return Parent(application_id, flight_id)
 
@@ -78,3 +114,5 @@ flight_router = APIRouter(
 app_router = APIRouter(prefix="/v1.0/my/applications/{application_id}/submissions", tags=["app submissions"])
 _routes(flight_router, _flight_parent, "flightPackages", "flight")
 _routes(app_router, _app_parent, "applicationPackages", "app")
+_rollout_routes(flight_router, _flight_parent, "flight")
+_rollout_routes(app_router, _app_parent, "app")
