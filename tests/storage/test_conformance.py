@@ -7,13 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from storeflight.domain import ids
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import ApiClient, Application, Flight, FlightGroup, Origin, Submission
 from storeflight.domain.submissions import Identity, fresh
-from storeflight.storage.migrate import migrate
+from storeflight.storage.migrate import HEAD_REVISION, MIGRATIONS, current_revision, migrate
 from storeflight.storage.protocol import StorageConflict
 from storeflight.storage.sql import SqlStore
 from storeflight.storage.tables import metadata
@@ -188,3 +190,10 @@ def test_a_failed_transaction_leaves_nothing_behind(store: SqlStore, tenant_id: 
         raise RuntimeError("boom")
     with store.transaction(write=False) as tx:
         assert tx.get_app(tenant_id, app.id) is None
+
+
+def test_head_revision_constant_matches_the_migration_scripts(store: SqlStore) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+    assert current_revision(store.engine) == HEAD_REVISION

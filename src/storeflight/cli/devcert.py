@@ -8,16 +8,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from storeflight.domain.dates import utcnow
 
 
 def build_certificate(days: int) -> tuple[bytes, bytes]:
     """PEM certificate and key: EC P-256, SAN 127.0.0.1 and localhost, CA:TRUE (passes X509_STRICT)."""
+    # Imported here: loading cryptography costs every other command start-up time.
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "storeflight dev 127.0.0.1")])
     now = utcnow()
