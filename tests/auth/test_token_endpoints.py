@@ -122,20 +122,25 @@ def https_server(store: SqlStore, tmp_path: Path) -> Iterator[tuple[LiveServer, 
         yield server, tmp_path / "cert.pem"
 
 
-def test_msal_confidential_client_gets_a_working_token(https_server: tuple[LiveServer, Path]) -> None:
-    server, cert = https_server
-    tenant = new_tenant(server)
+def _msal(server: LiveServer, cert: Path, tenant: Tenant, secret: str) -> tuple[requests.Session, dict[str, str]]:
+    """MSAL's recommended set-up for a local authority: HTTPS, no instance discovery, our CA only."""
     session = requests.Session()
     session.trust_env = False
     session.verify = str(cert)
     app = msal.ConfidentialClientApplication(
         tenant.client_id,
-        client_credential=tenant.secret,
+        client_credential=secret,
         authority=f"{server.url}/{tenant.tenant_id}",
         instance_discovery=False,
         http_client=session,
     )
-    result = app.acquire_token_for_client(scopes=[f"{RESOURCE}/.default"])
+    return session, app.acquire_token_for_client(scopes=[f"{RESOURCE}/.default"])
+
+
+def test_msal_confidential_client_gets_a_working_token(https_server: tuple[LiveServer, Path]) -> None:
+    server, cert = https_server
+    tenant = new_tenant(server)
+    session, result = _msal(server, cert, tenant, tenant.secret)
     assert "access_token" in result, result
     app_id = tenant.create_app()
     response = session.get(
@@ -149,17 +154,7 @@ def test_msal_confidential_client_gets_a_working_token(https_server: tuple[LiveS
 def test_msal_with_a_wrong_secret_gets_invalid_client(https_server: tuple[LiveServer, Path]) -> None:
     server, cert = https_server
     tenant = new_tenant(server)
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = str(cert)
-    app = msal.ConfidentialClientApplication(
-        tenant.client_id,
-        client_credential="wrong",
-        authority=f"{server.url}/{tenant.tenant_id}",
-        instance_discovery=False,
-        http_client=session,
-    )
-    result = app.acquire_token_for_client(scopes=[f"{RESOURCE}/.default"])
+    session, result = _msal(server, cert, tenant, "wrong")
     session.close()
     assert result.get("error") == "invalid_client"
     assert "access_token" not in result
