@@ -247,7 +247,10 @@ def request(port: int, method: str, path: str, token: str | None = None, *, body
         raw = response.read()
     finally:
         conn.close()
-    return response.status, json.loads(raw) if raw.strip() else None
+    try:
+        return response.status, json.loads(raw) if raw.strip() else None
+    except ValueError:
+        return response.status, raw.decode(errors="replace")
 
 
 def expect(status: int, wanted: int, body: Any, what: str) -> Any:
@@ -402,7 +405,7 @@ def wrk_version() -> str:
 
 @dataclass(frozen=True)
 class Job:
-    """What one load-generator process does: `clients` connections until `end` (time.time())."""
+    """What one load-generator process runs: its clients' connections from `start` to `end` (time.time())."""
 
     kind: str
     port: int

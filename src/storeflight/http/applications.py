@@ -24,7 +24,7 @@ def _render(tx: Tx, app: Application) -> dict[str, Any]:
 
 
 @router.get("/applications", summary="Get all apps")
-def list_applications(api: ApiDep, paging: PagingDep) -> StoreJSONResponse:
+async def list_applications(api: ApiDep, paging: PagingDep) -> StoreJSONResponse:
     with api.tx() as tx:
         page = tx.list_apps(api.caller.tenant_id, skip=paging.skip, top=paging.top)
         if page.total == 0 and paging.skip == 0:
@@ -34,7 +34,7 @@ def list_applications(api: ApiDep, paging: PagingDep) -> StoreJSONResponse:
 
 
 @router.get("/applications/{application_id}", summary="Get an app")
-def get_application(application_id: str, api: ApiDep) -> StoreJSONResponse:
+async def get_application(application_id: str, api: ApiDep) -> StoreJSONResponse:
     with api.tx() as tx:
         app = load_app(tx, api.ctx, application_id)
         return ok(_render(tx, app))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -18,6 +19,29 @@ from storeflight.services.context import Caller, Context
 from storeflight.storage.protocol import Store, Tx
 
 
+class ActiveClients:
+    """Which clients may use their tokens, remembered for `ttl` seconds.
+
+    Revocation (by `storeflight admin revoke-client`, from any process) therefore takes effect within `ttl`
+    seconds without costing every request a query.
+    """
+
+    def __init__(self, ttl: float = 1.0) -> None:
+        self.ttl = ttl
+        self._seen: dict[str, tuple[float, str | None]] = {}
+
+    def check(self, tx: Tx, caller: Caller) -> None:
+        now = time.monotonic()
+        cached = self._seen.get(caller.client_id)
+        if cached is None or now - cached[0] > self.ttl:
+            client = tx.get_client(caller.client_id)
+            tenant = client.tenant_id if client is not None and client.revoked_at is None else None
+            cached = (now, tenant)
+            self._seen[caller.client_id] = cached
+        if cached[1] != caller.tenant_id:
+            raise Unauthorized("The client behind this access token has been revoked.")
+
+
 @dataclass(frozen=True)
 class ServerState:
     """Everything a request handler may need, built once at start-up."""
@@ -26,6 +50,7 @@ class ServerState:
     settings: Settings
     jwt_key: str
     sas_key: str
+    clients: ActiveClients = field(default_factory=ActiveClients)
 
 
 @dataclass(frozen=True)
@@ -45,9 +70,7 @@ class Api:
     def tx(self, *, write: bool = False) -> Iterator[Tx]:
         with self.state.store.transaction(write=write) as tx:
             if self.check_client:
-                client = tx.get_client(self.caller.client_id)
-                if client is None or client.revoked_at is not None or client.tenant_id != self.caller.tenant_id:
-                    raise Unauthorized("The client behind this access token has been revoked.")
+                self.state.clients.check(tx, self.caller)
             yield tx
 
 
@@ -60,7 +83,7 @@ def public_url(request: Request, state: ServerState) -> str:
     return state.settings.public_url or str(request.base_url).rstrip("/")
 
 
-def authenticate(request: Request) -> Api:
+async def authenticate(request: Request) -> Api:
     """A valid bearer token (or any bearer, in the explicit proxy mode) or 401."""
     state = server_state(request)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")

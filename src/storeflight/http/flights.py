@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1.0/my/applications/{application_id}", tags=["fligh
 
 
 @router.get("/listflights", summary="Get package flights for an app")
-def list_flights(application_id: str, api: ApiDep, paging: PagingDep) -> StoreJSONResponse:
+async def list_flights(application_id: str, api: ApiDep, paging: PagingDep) -> StoreJSONResponse:
     with api.tx() as tx:
         views, total = flights.list_page(tx, api.ctx, application_id, skip=paging.skip, top=paging.top)
     items = [render.flight(v) for v in views]
@@ -24,7 +24,7 @@ def list_flights(application_id: str, api: ApiDep, paging: PagingDep) -> StoreJS
 
 
 @router.get("/flights/{flight_id}", summary="Get a package flight")
-def get_flight(application_id: str, flight_id: str, api: ApiDep) -> StoreJSONResponse:
+async def get_flight(application_id: str, flight_id: str, api: ApiDep) -> StoreJSONResponse:
     with api.tx() as tx:
         return ok(render.flight(flights.get(tx, api.ctx, application_id, flight_id)))
 

@@ -8,11 +8,7 @@ from fastapi import Depends, Query
 
 
 class Paging:
-    def __init__(
-        self,
-        top: Annotated[int, Query(ge=1, le=10_000, description="Items per page (default 10)")] = 10,
-        skip: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
-    ) -> None:
+    def __init__(self, top: int, skip: int) -> None:
         self.top = top
         self.skip = skip
 
@@ -23,4 +19,11 @@ class Paging:
         return body
 
 
-PagingDep = Annotated[Paging, Depends(Paging)]
+async def paging(
+    top: Annotated[int, Query(ge=1, le=10_000, description="Items per page (default 10)")] = 10,
+    skip: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+) -> Paging:
+    return Paging(top, skip)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]

@@ -1,6 +1,6 @@
 """Flight submissions and app submissions: one set of handlers, mounted under both parents."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -20,7 +20,7 @@ def _full(api: Api, submission: Submission) -> dict[str, Any]:
     return render.submission(submission, sas_key=api.state.sas_key, public_url=api.public_url)
 
 
-def _routes(router: APIRouter, parent_of: Callable[..., Parent], packages_key: str, kind: str) -> None:
+def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], packages_key: str, kind: str) -> None:
     """Register create/get/status/update/commit/delete for one parent kind."""
 
     @router.post("", status_code=201, summary=f"Create a {kind} submission")
@@ -30,12 +30,14 @@ def _routes(router: APIRouter, parent_of: Callable[..., Parent], packages_key: s
         return ok(_full(api, created), 201)
 
     @router.get("/{submission_id}", summary=f"Get a {kind} submission")
-    def get(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
+    async def get(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
         with api.tx() as tx:
             return ok(_full(api, submissions.get(tx, api.ctx, parent, submission_id)))
 
     @router.get("/{submission_id}/status", summary=f"Get the status of a {kind} submission")
-    def status(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
+    async def status(
+        submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]
+    ) -> StoreJSONResponse:
         with api.tx() as tx:
             return ok(render.status(submissions.get(tx, api.ctx, parent, submission_id)))
 
@@ -65,11 +67,11 @@ def _routes(router: APIRouter, parent_of: Callable[..., Parent], packages_key: s
         return no_content()
 
 
-def _rollout_routes(router: APIRouter, parent_of: Callable[..., Parent], kind: str) -> None:
+def _rollout_routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], kind: str) -> None:
     """Register the four package rollout endpoints for one parent kind."""
 
     @router.get("/{submission_id}/packagerollout", summary=f"Get the package rollout of a {kind} submission")
-    def get_rollout(
+    async def get_rollout(
         submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]
     ) -> StoreJSONResponse:
         with api.tx() as tx:
@@ -100,11 +102,11 @@ def _rollout_routes(router: APIRouter, parent_of: Callable[..., Parent], kind: s
         return act(api, parent, submission_id, RolloutAction.FINALIZE, None)
 
 
-def _flight_parent(application_id: str, flight_id: str) -> Parent:
+async def _flight_parent(application_id: str, flight_id: str) -> Parent:
     return Parent(application_id, flight_id)
 
 
-def _app_parent(application_id: str) -> Parent:
+async def _app_parent(application_id: str) -> Parent:
     return Parent(application_id)
 
 

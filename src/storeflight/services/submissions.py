@@ -35,6 +35,11 @@ def _resolve(tx: Tx, ctx: Context, parent: Parent, *, lock: bool = False) -> tup
 
 def get(tx: Tx, ctx: Context, parent: Parent, submission_id: str, *, lock: bool = False) -> Submission:
     """The submission; NotFound if unknown, InvalidState if it belongs to another flight or app."""
+    if not lock:
+        found = tx.get_submission_and_app(ctx.caller.tenant_id, submission_id)
+        # One round trip when the path is right; anything else takes the careful path for the exact error.
+        if found and not found[1].unsupported_features and found[0].parent_key == _expected_key(found[1], parent):
+            return found[0]
     _, parent = _resolve(tx, ctx, parent)
     submission = tx.get_submission(ctx.caller.tenant_id, submission_id, lock=lock)
     if submission is None:
@@ -43,6 +48,12 @@ def get(tx: Tx, ctx: Context, parent: Parent, submission_id: str, *, lock: bool 
         owner = "flight" if parent.flight_id else "application"
         raise InvalidState(f"The submission '{submission_id}' does not belong to the given {owner}.")
     return submission
+
+
+def _expected_key(app: Application, parent: Parent) -> str | None:
+    if app.id != parent.app_id.upper():
+        return None
+    return Parent(app.id, parent.flight_id.lower() if parent.flight_id else None).key
 
 
 def create(tx: Tx, ctx: Context, parent: Parent) -> Submission:

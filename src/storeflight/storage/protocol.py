@@ -88,6 +88,9 @@ class Tx(Protocol):
     def get_submission(self, tenant_id: str, submission_id: str, *, lock: bool = False) -> Submission | None:
         """The tenant's submission, or None. `lock` holds off other writers of it until the transaction ends."""
 
+    def get_submission_and_app(self, tenant_id: str, submission_id: str) -> tuple[Submission, Application] | None:
+        """The tenant's submission with its app, in one round trip (the hot read path), or None."""
+
     def save_submission(self, submission: Submission) -> None:
         """Update an existing submission."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -43,9 +44,21 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
+        # SQLite has one writer at a time. Writers of this process queue here, in order, instead of
+        # sleeping in SQLite's unfair busy handler (which gave multi-second tails under load).
+        self._write_lock = threading.Lock() if not self.is_postgres else None
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[SqlTx]:
+        if write and self._write_lock is not None:
+            with self._write_lock, self._open(write=True) as tx:
+                yield tx
+        else:
+            with self._open(write=write) as tx:
+                yield tx
+
+    @contextmanager
+    def _open(self, *, write: bool) -> Iterator[SqlTx]:
         with self.engine.connect() as raw:
             conn = raw.execution_options(**{WRITE_OPTION: write})
             with conn.begin():
@@ -209,6 +222,16 @@ class SqlTx:
             query = query.with_for_update()
         doc = self.conn.scalar(query)
         return Submission.model_validate(doc) if doc is not None else None
+
+    def get_submission_and_app(self, tenant_id: str, submission_id: str) -> tuple[Submission, Application] | None:
+        row = self.conn.execute(
+            select(t.submissions.c.doc, t.applications.c.doc)
+            .join(t.applications, t.applications.c.id == t.submissions.c.app_id)
+            .where(t.submissions.c.id == submission_id, t.submissions.c.tenant_id == tenant_id)
+        ).first()
+        if row is None:
+            return None
+        return Submission.model_validate(row[0]), Application.model_validate(row[1])
 
     def save_submission(self, submission: Submission) -> None:
         statement = (
