@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -35,6 +36,7 @@ class Claims:
     tenant_id: str
     client_id: str
     issued_at: datetime
+    expires_at: float
 
 
 def issue(key: str, *, tenant_id: str, client_id: str, issuer: str, now: datetime, lifetime: timedelta) -> Issued:
@@ -69,5 +71,29 @@ def verify(key: str, token: str) -> Claims:
     return Claims(
         tenant_id=str(payload["tid"]),
         client_id=str(payload["appid"]),
-        issued_at=datetime.fromtimestamp(int(payload["iat"]), tz=None).astimezone(),
+        issued_at=datetime.fromtimestamp(int(payload["iat"]), tz=UTC),
+        expires_at=float(payload["exp"]),
     )
+
+
+class VerifiedTokens:
+    """Remembers tokens already verified, so each is checked once and then only for expiry.
+
+    Bounded: when full it starts over, which costs one signature check per token again.
+    """
+
+    def __init__(self, key: str, max_entries: int = 10_000) -> None:
+        self._key = key
+        self._max = max_entries
+        self._seen: dict[str, Claims] = {}
+
+    def verify(self, token: str) -> Claims:
+        claims = self._seen.get(token)
+        if claims is None:
+            claims = verify(self._key, token)
+            if len(self._seen) >= self._max:
+                self._seen.clear()
+            self._seen[token] = claims
+        elif claims.expires_at <= time.time():
+            raise Unauthorized("The access token has expired. Request a new token.")
+        return claims

@@ -25,16 +25,16 @@ def _render(tx: Tx, app: Application) -> dict[str, Any]:
 
 @router.get("/applications", summary="Get all apps")
 async def list_applications(api: ApiDep, paging: PagingDep) -> StoreJSONResponse:
-    with api.tx() as tx:
+    def query(tx: Tx) -> tuple[list[dict[str, Any]], int]:
         page = tx.list_apps(api.caller.tenant_id, skip=paging.skip, top=paging.top)
         if page.total == 0 and paging.skip == 0:
             raise NotFound("No apps were found.", target="application")
-        items = [_render(tx, app) for app in page.items]
-    return ok(paging.wrap(items, page.total, "applications"))
+        return [_render(tx, app) for app in page.items], page.total
+
+    items, total = await api.read(query)
+    return ok(paging.wrap(items, total, "applications"))
 
 
 @router.get("/applications/{application_id}", summary="Get an app")
 async def get_application(application_id: str, api: ApiDep) -> StoreJSONResponse:
-    with api.tx() as tx:
-        app = load_app(tx, api.ctx, application_id)
-        return ok(_render(tx, app))
+    return ok(await api.read(lambda tx: _render(tx, load_app(tx, api.ctx, application_id))))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 
@@ -17,6 +17,8 @@ from storeflight.domain.errors import InvalidParameterValue, Unauthorized
 from storeflight.http.errors import PayloadTooLarge
 from storeflight.services.context import Caller, Context
 from storeflight.storage.protocol import Store, Tx
+
+T = TypeVar("T")
 
 
 class ActiveClients:
@@ -51,6 +53,10 @@ class ServerState:
     jwt_key: str
     sas_key: str
     clients: ActiveClients = field(default_factory=ActiveClients)
+    tokens: tokens.VerifiedTokens = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.jwt_key))
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,16 @@ class Api:
     @property
     def ctx(self) -> Context:
         return Context(caller=self.caller, upload_lifetime=self.state.settings.upload_lifetime)
+
+    async def read(self, query: Callable[[Tx], T]) -> T:
+        """Run a read-only `query` in a transaction, on the event loop.
+
+        Reads never wait on locks (SQLite WAL, PostgreSQL MVCC) and are short, so the hop to a worker thread
+        would cost more than it saves: measured on both backends (docs/benchmarks.md). Writes, which can wait
+        for a lock, run in the thread pool.
+        """
+        with self.tx() as tx:
+            return query(tx)
 
     @contextmanager
     def tx(self, *, write: bool = False) -> Iterator[Tx]:
@@ -92,7 +108,7 @@ async def authenticate(request: Request) -> Api:
     proxy_tenant = state.settings.allow_any_token
     if proxy_tenant:
         return Api(state, Caller(proxy_tenant.lower(), "proxy"), public_url(request, state), check_client=False)
-    claims = tokens.verify(state.jwt_key, token.strip())
+    claims = state.tokens.verify(token.strip())
     return Api(state, Caller(claims.tenant_id, claims.client_id), public_url(request, state), check_client=True)
 
 

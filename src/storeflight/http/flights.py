@@ -17,16 +17,16 @@ router = APIRouter(prefix="/v1.0/my/applications/{application_id}", tags=["fligh
 
 @router.get("/listflights", summary="Get package flights for an app")
 async def list_flights(application_id: str, api: ApiDep, paging: PagingDep) -> StoreJSONResponse:
-    with api.tx() as tx:
-        views, total = flights.list_page(tx, api.ctx, application_id, skip=paging.skip, top=paging.top)
+    views, total = await api.read(
+        lambda tx: flights.list_page(tx, api.ctx, application_id, skip=paging.skip, top=paging.top)
+    )
     items = [render.flight(v) for v in views]
     return ok(paging.wrap(items, total, f"applications/{application_id.upper()}/listflights"))
 
 
 @router.get("/flights/{flight_id}", summary="Get a package flight")
 async def get_flight(application_id: str, flight_id: str, api: ApiDep) -> StoreJSONResponse:
-    with api.tx() as tx:
-        return ok(render.flight(flights.get(tx, api.ctx, application_id, flight_id)))
+    return ok(render.flight(await api.read(lambda tx: flights.get(tx, api.ctx, application_id, flight_id))))
 
 
 @router.post(

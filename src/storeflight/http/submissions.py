@@ -31,15 +31,15 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
 
     @router.get("/{submission_id}", summary=f"Get a {kind} submission")
     async def get(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
-        with api.tx() as tx:
-            return ok(_full(api, submissions.get(tx, api.ctx, parent, submission_id)))
+        found = await api.read(lambda tx: submissions.get(tx, api.ctx, parent, submission_id))
+        return ok(_full(api, found))
 
     @router.get("/{submission_id}/status", summary=f"Get the status of a {kind} submission")
     async def status(
         submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]
     ) -> StoreJSONResponse:
-        with api.tx() as tx:
-            return ok(render.status(submissions.get(tx, api.ctx, parent, submission_id)))
+        found = await api.read(lambda tx: submissions.get(tx, api.ctx, parent, submission_id))
+        return ok(render.status(found))
 
     @router.put(
         "/{submission_id}",
@@ -74,8 +74,8 @@ def _rollout_routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent
     async def get_rollout(
         submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]
     ) -> StoreJSONResponse:
-        with api.tx() as tx:
-            return ok(render.rollout(rollout.get(tx, api.ctx, parent, submission_id)))
+        found = await api.read(lambda tx: rollout.get(tx, api.ctx, parent, submission_id))
+        return ok(render.rollout(found))
 
     def act(
         api: Api, parent: Parent, submission_id: str, action: RolloutAction, pct: float | None

@@ -8,7 +8,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Engine, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -38,6 +38,14 @@ def _conflict(error: IntegrityError) -> StorageConflict:
     return StorageConflict(text[:200])
 
 
+# Built once: the hot read path should not pay for constructing the statement on every request.
+_SUBMISSION_AND_APP = (
+    select(t.submissions.c.doc, t.applications.c.doc)
+    .join(t.applications, t.applications.c.id == t.submissions.c.app_id)
+    .where(t.submissions.c.id == bindparam("sid"), t.submissions.c.tenant_id == bindparam("tid"))
+)
+
+
 class SqlStore:
     """A Store over an SQLAlchemy engine."""
 
@@ -60,7 +68,14 @@ class SqlStore:
     @contextmanager
     def _open(self, *, write: bool) -> Iterator[SqlTx]:
         with self.engine.connect() as raw:
-            conn = raw.execution_options(**{WRITE_OPTION: write})
+            if write:
+                conn = raw.execution_options(**{WRITE_OPTION: True})
+            elif self.is_postgres:
+                # Under READ COMMITTED every statement takes its own snapshot even inside a transaction, so
+                # BEGIN/COMMIT around reads buys nothing but two round trips.
+                conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                conn = raw
             with conn.begin():
                 yield SqlTx(conn, lock_rows=self.is_postgres)
 
@@ -224,11 +239,7 @@ class SqlTx:
         return Submission.model_validate(doc) if doc is not None else None
 
     def get_submission_and_app(self, tenant_id: str, submission_id: str) -> tuple[Submission, Application] | None:
-        row = self.conn.execute(
-            select(t.submissions.c.doc, t.applications.c.doc)
-            .join(t.applications, t.applications.c.id == t.submissions.c.app_id)
-            .where(t.submissions.c.id == submission_id, t.submissions.c.tenant_id == tenant_id)
-        ).first()
+        row = self.conn.execute(_SUBMISSION_AND_APP, {"sid": submission_id, "tid": tenant_id}).first()
         if row is None:
             return None
         return Submission.model_validate(row[0]), Application.model_validate(row[1])
