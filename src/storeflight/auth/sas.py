@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from datetime import datetime
@@ -27,6 +28,7 @@ def blob_path(blob_id: str) -> str:
     return f"/{ACCOUNT}/{CONTAINER}/{blob_id}"
 
 
+@functools.lru_cache(maxsize=4096)  # pure and on every submission response: compute each URL once
 def upload_url(key: str, *, public_url: str, blob_id: str, expires_at: datetime) -> str:
     """`<public-url>/<account>/<container>/<blob-id>?sv=..&sr=b&sig=..&se=..&sp=rwl`."""
     path = blob_path(blob_id)

@@ -35,13 +35,13 @@ def create_app(state: ServerState) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.storeflight = state
-    routers = (
+    routers = (  # matched in this order: the busiest first
         health.router,
-        token.router,
-        applications.router,
-        flights.router,
         submissions.flight_router,
         submissions.app_router,
+        flights.router,
+        applications.router,
+        token.router,
     )
     for router in routers:
         app.include_router(router)

@@ -53,4 +53,5 @@ def _configure_sqlite(engine: Engine) -> None:
         # Writers take the write lock up front: a deferred transaction that reads and then writes can fail
         # with SQLITE_BUSY_SNAPSHOT under WAL instead of waiting.
         write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Straight to the driver: this runs on every request, and the full execution path costs ~0.1 ms.
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
