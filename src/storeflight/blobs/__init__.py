@@ -1,0 +1,1 @@
+"""Blob storage for uploaded archives, behind a small Protocol (`protocol.py`)."""
