@@ -162,3 +162,25 @@ def list_groups(
     with store.transaction(write=False) as tx:
         groups = tx.list_groups(tenant_id.lower() if tenant_id else None)
     print_json([{"id": g.id, "tenantId": g.tenant_id, "name": g.name, "memberCount": n} for g, n in groups])
+
+
+@app.command("inject-failure")
+def inject_failure(
+    tenant_id: Tenant,
+    app_id: Annotated[str, typer.Option("--app-id", help="The app whose next submission should fail.")],
+    stage: Annotated[str, typer.Option("--stage", help="CommitStarted, PreProcessing, Certification, Release, ...")],
+    code: Annotated[str, typer.Option("--code", help="The statusDetails error code, e.g. InvalidArchive.")],
+    details: Annotated[str, typer.Option("--details", help="The error text.")] = "",
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Make the app's next submission (flight or app) that reaches STAGE fail there with CODE."""
+    store = open_store(data_dir, database_url)
+    try:
+        with store.transaction(write=True) as tx:
+            fault_id = service.inject_failure(
+                tx, tenant_id=tenant_id, app_id=app_id, stage=stage, code=code, details=details, now=dates.utcnow()
+            )
+    except StoreflightError as error:
+        _fail(error)
+    print_json({"id": fault_id, "appId": app_id.upper(), "stage": stage, "code": code})

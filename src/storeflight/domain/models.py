@@ -75,6 +75,16 @@ class Application(Entity):
     created_at: datetime
 
 
+class Fault(Entity):
+    """A failure an operator asked for: the app's next submission to reach `stage` fails with `code`."""
+
+    id: int
+    app_id: str
+    stage: Status
+    code: str
+    details: str
+
+
 class FlightGroup(Entity):
     id: str
     tenant_id: str
@@ -103,6 +113,10 @@ class Package(Entity):
     target_device_families: list[str] = Field(default_factory=list)
     minimum_directx_version: DirectXVersion = DirectXVersion.NONE
     minimum_system_ram: SystemRam = SystemRam.NONE
+    # Filled in by ingestion, not part of the Store's wire shape: what delivery hands out.
+    size: int = 0
+    sha256: str = ""
+    device_families: list[tuple[str, str]] = Field(default_factory=list)
 
 
 class PackageRollout(Entity):
@@ -155,6 +169,10 @@ class Submission(Entity):
     extra: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
     published_at: datetime | None = None
+    # The pipeline's schedule: when it next looks at this submission (None: nothing to do, or waiting for a
+    # manual publish), and when a Manual-mode submission was released for publishing.
+    next_run_at: datetime | None = None
+    release_approved_at: datetime | None = None
 
     @property
     def parent_key(self) -> str:

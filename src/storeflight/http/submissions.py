@@ -60,6 +60,16 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
             committed = submissions.commit(tx, api.ctx, parent, submission_id)
         return ok({"status": committed.status.value})
 
+    @router.post(
+        "/{submission_id}/publish",
+        summary=f"Publish a {kind} submission resting in Release (storeflight extension)",
+        description="Partner Center's 'publish now' for Manual (or not yet due SpecificDate) submissions.",
+    )
+    def publish(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
+        with api.tx(write=True) as tx:
+            released = submissions.publish(tx, api.ctx, parent, submission_id)
+        return ok({"status": released.status.value})
+
     @router.delete("/{submission_id}", status_code=204, summary=f"Delete a {kind} submission")
     def delete(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> Response:
         with api.tx(write=True) as tx:

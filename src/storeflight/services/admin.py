@@ -10,7 +10,8 @@ from storeflight.domain import ids
 from storeflight.domain import submissions as subs
 from storeflight.domain.errors import InvalidParameterValue, NotFound
 from storeflight.domain.lifecycle import Status
-from storeflight.domain.models import ApiClient, Application, FlightGroup, Origin, Submission
+from storeflight.domain.models import ApiClient, Application, Fault, FlightGroup, Origin, Submission
+from storeflight.pipeline.outcome import FAILURE_OF
 from storeflight.storage.protocol import Tx
 
 
@@ -93,3 +94,21 @@ def create_group(tx: Tx, *, tenant_id: str, name: str, members: list[str], now: 
     group = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id.lower(), name=name, created_at=now)
     tx.add_group(group, [m.strip() for m in members if m.strip()])
     return group
+
+
+def inject_failure(tx: Tx, *, tenant_id: str, app_id: str, stage: str, code: str, details: str, now: datetime) -> int:
+    """Make the app's next submission that reaches `stage` fail there with `code` (for testing pipelines)."""
+    app = tx.get_app(tenant_id.lower(), app_id.upper())
+    if app is None:
+        raise NotFound(f"No app '{app_id}' in tenant '{tenant_id}'.", target="application")
+    try:
+        status = Status(stage)
+    except ValueError:
+        raise InvalidParameterValue(f"'{stage}' is not a status.", target="stage") from None
+    if status not in FAILURE_OF:
+        allowed = ", ".join(s.value for s in FAILURE_OF)
+        raise InvalidParameterValue(f"A failure can be injected at {allowed}; not at {stage}.", target="stage")
+    if not code.strip():
+        raise InvalidParameterValue("An error code is required.", target="code")
+    fault = Fault(id=0, app_id=app.id, stage=status, code=code.strip(), details=details)
+    return tx.add_fault(fault, app.tenant_id, now)

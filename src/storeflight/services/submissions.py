@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from storeflight.domain import submissions as subs
 from storeflight.domain.errors import InvalidState, NotCreatedThroughApi, NotFound
-from storeflight.domain.lifecycle import Event, Operation, check_allowed, next_status
-from storeflight.domain.models import Application, Origin, RolloutStatus, Submission
+from storeflight.domain.lifecycle import Event, Operation, Status, check_allowed, next_status
+from storeflight.domain.models import Application, Origin, PublishMode, RolloutStatus, Submission
 from storeflight.services.context import Context, load_app
 from storeflight.services.flights import load_flight
 from storeflight.storage.protocol import StorageConflict, Tx
@@ -91,7 +91,7 @@ def commit(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> Submissi
     """Hand the submission to the ingestion pipeline (status CommitStarted)."""
     submission = _writable(tx, ctx, parent, submission_id, Operation.COMMIT)
     status = next_status(submission.status, Event.COMMIT)
-    committed = submission.model_copy(update={"status": status})
+    committed = submission.model_copy(update={"status": status, "next_run_at": ctx.now})
     tx.save_submission(committed)
     tx.add_event(submission.id, ctx.now, submission.status.value, status.value, ctx.caller.client_id)
     return committed
@@ -110,3 +110,15 @@ def _writable(tx: Tx, ctx: Context, parent: Parent, submission_id: str, operatio
         raise NotCreatedThroughApi()
     check_allowed(operation, submission.status)
     return submission
+
+
+def publish(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> Submission:
+    """Publish a submission resting in Release (Manual mode, or SpecificDate before its date): our extension."""
+    submission = get(tx, ctx, parent, submission_id, lock=True)
+    if submission.status != Status.RELEASE or submission.target_publish_mode == PublishMode.IMMEDIATE:
+        raise InvalidState(
+            f"Only a submission resting in Release can be published; this one is {submission.status.value}."
+        )
+    released = submission.model_copy(update={"release_approved_at": ctx.now, "next_run_at": ctx.now})
+    tx.save_submission(released)
+    return released

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from storeflight.domain.models import ApiClient, Application, Flight, FlightGroup, Submission
+from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 
 
 class StorageConflict(Exception):
@@ -28,7 +28,32 @@ class Page(Generic[T]):
     total: int
 
 
-class Tx(Protocol):
+class PipelineTx(Protocol):
+    """What the ingestion pipeline needs from a transaction, beyond `Tx`."""
+
+    def claim_next(self, *, now: datetime, owner: str, lease_until: datetime) -> Submission | None:
+        """Lease the submission that is due soonest and not leased by a live worker, or None."""
+
+    def finish(self, submission: Submission, *, owner: str) -> bool:
+        """Save the submission and release its lease, if `owner` still holds it; False (nothing saved) if not."""
+
+    def renew_lease(self, submission_id: str, *, owner: str, lease_until: datetime) -> bool:
+        """Extend a lease `owner` holds; False if it was lost."""
+
+    def add_fault(self, fault: Fault, tenant_id: str, now: datetime) -> int:
+        """Record an injected failure; returns its id."""
+
+    def take_fault(self, app_id: str, stage: str) -> Fault | None:
+        """Remove and return the oldest injected failure for this app and stage, if any."""
+
+    def add_report(self, token: str, submission_id: str, now: datetime, body: dict[str, Any]) -> None:
+        """Store a certification report."""
+
+    def get_report(self, token: str) -> dict[str, Any] | None:
+        """A stored certification report, or None."""
+
+
+class Tx(PipelineTx, Protocol):
     """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
 
     def get_setting(self, key: str) -> str | None:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from storeflight.domain.lifecycle import Status, is_pending
-from storeflight.domain.models import ApiClient, Application, Flight, FlightGroup, Submission
+from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 from storeflight.storage import tables as t
 from storeflight.storage.engine import WRITE_OPTION
 from storeflight.storage.protocol import Page, StorageConflict
@@ -83,7 +83,69 @@ class SqlStore:
         self.engine.dispose()
 
 
-class SqlTx:
+class PipelineSql:
+    """The pipeline's statements (mixed into SqlTx)."""
+
+    conn: Connection
+    lock_rows: bool
+
+    def claim_next(self, *, now: datetime, owner: str, lease_until: datetime) -> Submission | None:
+        s = t.submissions
+        due = (
+            select(s.c.id)
+            .where(s.c.next_run_at <= now, (s.c.lease_until.is_(None)) | (s.c.lease_until < now))
+            .order_by(s.c.next_run_at)
+            .limit(1)
+        )
+        if self.lock_rows:
+            due = due.with_for_update(skip_locked=True)
+        claimed = self.conn.execute(
+            update(s)
+            .where(s.c.id == due.scalar_subquery())
+            .values(lease_owner=owner, lease_until=lease_until)
+            .returning(s.c.doc)
+        ).first()
+        return Submission.model_validate(claimed[0]) if claimed else None
+
+    def finish(self, submission: Submission, *, owner: str) -> bool:
+        s = t.submissions
+        values = _submission_values(submission) | {"lease_owner": None, "lease_until": None}
+        result = self.conn.execute(update(s).where(s.c.id == submission.id, s.c.lease_owner == owner).values(**values))
+        return result.rowcount == 1
+
+    def renew_lease(self, submission_id: str, *, owner: str, lease_until: datetime) -> bool:
+        s = t.submissions
+        result = self.conn.execute(
+            update(s).where(s.c.id == submission_id, s.c.lease_owner == owner).values(lease_until=lease_until)
+        )
+        return result.rowcount == 1
+
+    def add_fault(self, fault: Fault, tenant_id: str, now: datetime) -> int:
+        values = fault.model_dump(exclude={"id"}) | {"tenant_id": tenant_id, "created_at": now}
+        inserted = self.conn.execute(insert(t.fault_injections).values(**values).returning(t.fault_injections.c.id))
+        return int(inserted.scalar_one())
+
+    def take_fault(self, app_id: str, stage: str) -> Fault | None:
+        f = t.fault_injections
+        row = self.conn.execute(
+            select(f).where(f.c.app_id == app_id, f.c.stage == stage).order_by(f.c.id).limit(1)
+        ).first()
+        if row is None:
+            return None
+        self.conn.execute(delete(f).where(f.c.id == row.id))
+        return Fault(id=row.id, app_id=row.app_id, stage=Status(row.stage), code=row.code, details=row.details)
+
+    def add_report(self, token: str, submission_id: str, now: datetime, body: dict[str, Any]) -> None:
+        self.conn.execute(
+            insert(t.certification_reports).values(token=token, submission_id=submission_id, created_at=now, body=body)
+        )
+
+    def get_report(self, token: str) -> dict[str, Any] | None:
+        body = self.conn.scalar(select(t.certification_reports.c.body).where(t.certification_reports.c.token == token))
+        return dict(body) if body is not None else None
+
+
+class SqlTx(PipelineSql):
     """One transaction on one connection."""
 
     def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
@@ -292,6 +354,7 @@ def _submission_values(submission: Submission) -> dict[str, Any]:
         "status": submission.status.value,
         "is_pending": is_pending(submission.status),
         "published_at": submission.published_at,
+        "next_run_at": submission.next_run_at,
         "doc": submission.model_dump(mode="json"),
         "updated_at": datetime.now(UTC),
     }

@@ -100,6 +100,10 @@ submissions = Table(
     Column("doc", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("next_run_at", DateTime(timezone=True), nullable=True, comment="when the pipeline looks at it next"),
+    Column("lease_owner", String(64), nullable=True, comment="the worker processing it now"),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Index("ix_submissions_next_run", "next_run_at"),
     Index(
         "uq_submissions_one_pending",
         "parent_key",
@@ -120,4 +124,26 @@ submission_events = Table(
     Column("from_status", String(32), nullable=True),
     Column("to_status", String(32), nullable=False),
     Column("actor", String(128), nullable=False),
+)
+
+fault_injections = Table(
+    "fault_injections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("app_id", String(16), ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("stage", String(32), nullable=False, comment="the status at which the next submission fails"),
+    Column("code", String(64), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_fault_injections_app", "app_id"),
+)
+
+certification_reports = Table(
+    "certification_reports",
+    metadata,
+    Column("token", String(64), primary_key=True, comment="unguessable; the report URL carries it"),
+    Column("submission_id", String(24), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("body", JSON, nullable=False),
 )
