@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from storeflight.storage.sql import SqlStore
+from tests.jstools import Azurite, run_azurite
 from tests.support import (
     REQUIRE_PG,
     LiveServer,
     Tenant,
+    free_port,
     make_settings,
     new_tenant,
     open_store,
@@ -60,3 +62,10 @@ def app_id(tenant: Tenant) -> str:
 @pytest.fixture
 def tmp_data(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """Azurite (npm, tests/js) on a free port, one per test process; skipped or required as jstools says."""
+    with run_azurite(free_port(), tmp_path_factory.mktemp("azurite")) as running:
+        yield running

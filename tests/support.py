@@ -19,6 +19,7 @@ import httpx
 import psycopg
 import uvicorn
 
+from storeflight.blobs.protocol import BlobStore
 from storeflight.config import Settings
 from storeflight.domain import dates
 from storeflight.http.app import build_state, create_app
@@ -68,14 +69,16 @@ def free_port() -> int:
 class LiveServer:
     """A real uvicorn server on 127.0.0.1, in a background thread."""
 
-    def __init__(self, store: SqlStore, settings: Settings, **uvicorn_options: Any) -> None:
+    def __init__(
+        self, store: SqlStore, settings: Settings, *, blobs: BlobStore | None = None, **uvicorn_options: Any
+    ) -> None:
         self.store = store
         self.settings = settings
         self.port = free_port()
         scheme = "https" if "ssl_certfile" in uvicorn_options else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.verify: str | bool = uvicorn_options.get("ssl_certfile", True)
-        self.state = build_state(store, settings)
+        self.state = build_state(store, settings, blobs)
         config = uvicorn.Config(
             create_app(self.state),
             host="127.0.0.1",

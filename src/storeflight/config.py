@@ -18,6 +18,10 @@ class Settings:
     upload_lifetime: timedelta = timedelta(hours=24)
     allow_any_token: str | None = None
     max_body_bytes: int = 8 * 1024 * 1024
+    blob_backend: str = "local"  # "local" (files in data_dir/blobs) or "azure"
+    azure_connection_string: str | None = None
+    azure_container: str = "ingestion"
+    max_upload_bytes: int = 25 * 2**30
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

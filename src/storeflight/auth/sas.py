@@ -6,6 +6,7 @@ import base64
 import functools
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
@@ -36,3 +37,39 @@ def upload_url(key: str, *, public_url: str, blob_id: str, expires_at: datetime)
     sig = signature(key, blob_path=path, permissions=PERMISSIONS, expiry=expiry, version=SAS_VERSION)
     query = urlencode({"sv": SAS_VERSION, "sr": "b", "sig": sig, "se": expiry, "sp": PERMISSIONS}, quote_via=quote)
     return public_url.rstrip("/") + quote(path) + "?" + query
+
+
+class SasRejected(Exception):
+    """The SAS on a request does not grant it: `code` is the Blob REST error code to answer with."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def verify(key: str, *, blob_path: str, query: Mapping[str, str], needed: str, now: datetime) -> None:
+    """Check a request's SAS (its DECODED query values) for `blob_path`; SasRejected unless it grants `needed`.
+
+    The signature binds path, permissions, expiry and version, so a valid one can be neither moved to
+    another blob nor extended; it is compared in constant time.
+    """
+    values = {name: query.get(name, "") for name in ("sv", "sr", "sig", "se", "sp")}
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        raise SasRejected("AuthenticationFailed", f"Required SAS parameter(s) missing: {', '.join(missing)}.")
+    if any("\n" in value for value in values.values()):  # the signed message is newline-separated
+        raise SasRejected("AuthenticationFailed", "Signature fields may not contain line breaks.")
+    expected = signature(key, blob_path=blob_path, permissions=values["sp"], expiry=values["se"], version=values["sv"])
+    if values["sr"] != "b" or not hmac.compare_digest(expected.encode(), values["sig"].encode()):
+        raise SasRejected("AuthenticationFailed", "Signature did not match.")
+    try:
+        expiry = datetime.fromisoformat(values["se"].replace("Z", "+00:00"))
+    except ValueError:
+        raise SasRejected("AuthenticationFailed", "Signed expiry is not a valid date.") from None
+    if expiry.tzinfo is None or expiry <= now:
+        raise SasRejected("AuthenticationFailed", "Signed expiry time must be in the future.")
+    if not set(needed) <= set(values["sp"]):
+        raise SasRejected(
+            "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation."
+        )

@@ -1,1 +1,30 @@
-"""Blob storage for uploaded archives, behind a small Protocol (`protocol.py`)."""
+"""Blob storage for uploaded archives, behind a small Protocol (`protocol.py`).
+
+Backends: `local.py` (files in the data folder, served by `http/blobs.py`; the default) and `azure.py`
+(Azure Blob Storage, which clients upload to directly). `open_blob_store` picks one from the settings.
+"""
+
+from __future__ import annotations
+
+from storeflight.blobs.local import LocalBlobStore
+from storeflight.blobs.protocol import BlobStore
+from storeflight.config import Settings
+
+BACKENDS = ("local", "azure")
+
+
+def open_blob_store(settings: Settings, *, sas_key: str) -> BlobStore:
+    """The backend the settings name. `sas_key` signs the local backend's upload URLs."""
+    if settings.blob_backend == "local":
+        return LocalBlobStore(settings.data_dir / "blobs", sas_key)
+    if settings.blob_backend == "azure":
+        if not settings.azure_connection_string:
+            raise ValueError("the azure blob backend needs a connection string")
+        try:
+            from storeflight.blobs.azure import AzureBlobStore  # noqa: PLC0415 - optional dependency
+        except ImportError as error:
+            raise ValueError(
+                'the azure blob backend needs azure-storage-blob: pip install "storeflight[azure]"'
+            ) from error
+        return AzureBlobStore(settings.azure_connection_string, settings.azure_container)
+    raise ValueError(f"unknown blob backend {settings.blob_backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from storeflight.blobs import BACKENDS
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
 from storeflight.config import Settings
 from storeflight.http.app import build_state, create_app
@@ -45,11 +46,35 @@ def serve(
     max_body_bytes: Annotated[
         int, typer.Option(envvar="STOREFLIGHT_MAX_BODY_BYTES", help="Largest accepted JSON body.")
     ] = 8 * 1024 * 1024,
+    blob_store: Annotated[
+        str,
+        typer.Option(
+            envvar="STOREFLIGHT_BLOB_STORE",
+            help="Where uploads go: 'local' (files in --data-dir/blobs, served by this server) or 'azure'.",
+        ),
+    ] = "local",
+    azure_connection_string: Annotated[
+        str | None,
+        typer.Option(
+            envvar="STOREFLIGHT_AZURE_CONNECTION_STRING",
+            help="Storage account connection string with an AccountKey (--blob-store azure).",
+        ),
+    ] = None,
+    azure_container: Annotated[
+        str, typer.Option(envvar="STOREFLIGHT_AZURE_CONTAINER", help="Blob container for uploads (created if missing).")
+    ] = "ingestion",
+    max_upload_bytes: Annotated[
+        int, typer.Option(envvar="STOREFLIGHT_MAX_UPLOAD_BYTES", help="Largest accepted upload (local blob store).")
+    ] = 25 * 2**30,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
 ) -> None:
     """Run the API server (SQLite in --data-dir unless --database-url is given)."""
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together.")
+    if blob_store not in BACKENDS:
+        raise typer.BadParameter(f"--blob-store must be one of {', '.join(BACKENDS)}, not {blob_store!r}.")
+    if blob_store == "azure" and not azure_connection_string:
+        raise typer.BadParameter("--blob-store azure needs --azure-connection-string.")
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     settings = Settings(
         data_dir=data_dir,
@@ -59,6 +84,10 @@ def serve(
         upload_lifetime=timedelta(seconds=upload_url_lifetime),
         allow_any_token=allow_any_token,
         max_body_bytes=max_body_bytes,
+        blob_backend=blob_store,
+        azure_connection_string=azure_connection_string,
+        azure_container=azure_container,
+        max_upload_bytes=max_upload_bytes,
     )
     if allow_any_token:
         typer.secho(
@@ -68,7 +97,12 @@ def serve(
             err=True,
         )
     store = open_store(data_dir, database_url)
-    app = create_app(build_state(store, settings))
+    try:
+        state = build_state(store, settings)
+    except ValueError as error:  # a blob backend that cannot work with these settings
+        store.close()
+        raise typer.BadParameter(str(error)) from None
+    app = create_app(state)
     # uvicorn re-raises the stop signal after its graceful shutdown; a no-op handler turns that into exit 0.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: None)

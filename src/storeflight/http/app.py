@@ -8,8 +8,11 @@ from fastapi import FastAPI
 
 from storeflight import __version__
 from storeflight.auth import tokens
+from storeflight.blobs import open_blob_store
+from storeflight.blobs.local import LocalBlobStore
+from storeflight.blobs.protocol import BlobStore
 from storeflight.config import Settings
-from storeflight.http import applications, errors, flights, health, schemas, submissions, token
+from storeflight.http import applications, blobs, errors, flights, health, reports, schemas, submissions, token
 from storeflight.http.deps import ServerState
 from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
 from storeflight.storage.protocol import Store
@@ -17,12 +20,17 @@ from storeflight.storage.protocol import Store
 _SAS_KEY_SETTING = "sas_signing_key"
 
 
-def build_state(store: Store, settings: Settings) -> ServerState:
-    """Load (or create, on first start) the signing keys shared by every process on this database."""
+def build_state(store: Store, settings: Settings, blobs: BlobStore | None = None) -> ServerState:
+    """Load (or create, on first start) the signing keys shared by every process on this database.
+
+    `blobs` defaults to the blob backend the settings name (`blobs.open_blob_store`).
+    """
     with store.transaction(write=True) as tx:
         jwt_key = tokens.signing_key(tx)
         sas_key = tx.put_setting_if_absent(_SAS_KEY_SETTING, secrets.token_urlsafe(48))
-    return ServerState(store=store, settings=settings, jwt_key=jwt_key, sas_key=sas_key)
+    if blobs is None:
+        blobs = open_blob_store(settings, sas_key=sas_key)
+    return ServerState(store=store, settings=settings, jwt_key=jwt_key, sas_key=sas_key, blobs=blobs)
 
 
 def create_app(state: ServerState) -> FastAPI:
@@ -42,14 +50,17 @@ def create_app(state: ServerState) -> FastAPI:
         flights.router,
         applications.router,
         token.router,
+        reports.router,
     )
     for router in routers:
         app.include_router(router)
+    if isinstance(state.blobs, LocalBlobStore):  # other backends hand out URLs of their own service
+        app.include_router(blobs.router)
     errors.install(app)
     schemas.install_openapi(app)
     words = literal_segments(str(getattr(r, "path", "")) for router in routers for r in router.routes)
-    # Outermost last: correlation id -> catch-all 500 -> path normalisation -> routing.
-    app.add_middleware(NormalisePathMiddleware, words=words)
+    # Outermost last: correlation id -> catch-all 500 -> path normalisation (never of blob paths) -> routing.
+    app.add_middleware(NormalisePathMiddleware, words=words, skip_prefixes=(blobs.PREFIX,))
     app.add_middleware(errors.UnexpectedErrorMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     return app

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 
 from storeflight.auth import tokens
+from storeflight.blobs.protocol import BlobStore
 from storeflight.config import Settings
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
 from storeflight.http.errors import PayloadTooLarge
@@ -52,6 +53,7 @@ class ServerState:
     settings: Settings
     jwt_key: str
     sas_key: str
+    blobs: BlobStore
     clients: ActiveClients = field(default_factory=ActiveClients)
     tokens: tokens.VerifiedTokens = field(init=False)
 

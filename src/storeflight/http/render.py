@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storeflight.auth import sas
+from storeflight.blobs.protocol import BlobStore
 from storeflight.domain import dates
 from storeflight.domain.models import Application, Package, PackageRollout, Submission
 from storeflight.services.flights import FlightView
@@ -74,7 +74,12 @@ def rollout(r: PackageRollout) -> dict[str, Any]:
     }
 
 
-def status(s: Submission) -> dict[str, Any]:
+def report_url(token: str, public_url: str) -> str:
+    """Certification reports are stored by token; their URL is built for the caller's base URL."""
+    return f"{public_url}/reports/{token}.html"
+
+
+def status(s: Submission, public_url: str) -> dict[str, Any]:
     details = s.status_details
     return {
         "status": s.status.value,
@@ -82,20 +87,21 @@ def status(s: Submission) -> dict[str, Any]:
             "errors": [{"code": d.code, "details": d.details} for d in details.errors],
             "warnings": [{"code": d.code, "details": d.details} for d in details.warnings],
             "certificationReports": [
-                {"date": dates.render(r.date), "reportUrl": r.report_url} for r in details.certification_reports
+                {"date": dates.render(r.date), "reportUrl": report_url(r.report_url, public_url)}
+                for r in details.certification_reports
             ],
         },
     }
 
 
-def submission(s: Submission, *, sas_key: str, public_url: str) -> dict[str, Any]:
+def submission(s: Submission, *, blobs: BlobStore, public_url: str) -> dict[str, Any]:
     packages = [package(p) for p in s.packages]
     body: dict[str, Any] = {"id": s.id}
     if s.flight_id:
         body["flightId"] = s.flight_id
     else:
         body.update(s.extra)
-    body.update(status(s))
+    body.update(status(s, public_url))
     body["flightPackages" if s.flight_id else "applicationPackages"] = packages
     body["packageDeliveryOptions"] = {
         "packageRollout": rollout(s.delivery.rollout),
@@ -106,7 +112,7 @@ def submission(s: Submission, *, sas_key: str, public_url: str) -> dict[str, Any
     body["targetPublishDate"] = dates.render(s.target_publish_date)
     body["notesForCertification"] = s.notes_for_certification
     if s.origin.value == "api":  # Partner Center submissions have no upload URL (clients test for it)
-        body["fileUploadUrl"] = sas.upload_url(
-            sas_key, public_url=public_url, blob_id=s.upload_blob_id, expires_at=s.upload_expires_at
+        body["fileUploadUrl"] = blobs.upload_url(
+            s.upload_blob_id, public_url=public_url, expires_at=s.upload_expires_at
         )
     return body

@@ -17,7 +17,7 @@ from storeflight.services.submissions import Parent
 
 
 def _full(api: Api, submission: Submission) -> dict[str, Any]:
-    return render.submission(submission, sas_key=api.state.sas_key, public_url=api.public_url)
+    return render.submission(submission, blobs=api.state.blobs, public_url=api.public_url)
 
 
 def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], packages_key: str, kind: str) -> None:
@@ -39,7 +39,7 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
         submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]
     ) -> StoreJSONResponse:
         found = await api.read(lambda tx: submissions.get(tx, api.ctx, parent, submission_id))
-        return ok(render.status(found))
+        return ok(render.status(found, api.public_url))
 
     @router.put(
         "/{submission_id}",

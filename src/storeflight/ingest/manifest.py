@@ -1,0 +1,126 @@
+"""`AppxManifest.xml`: the package identity and the metadata the Store shows (languages, capabilities, families)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from xml.etree.ElementTree import Element
+
+from storeflight.ingest.errors import Defect
+from storeflight.ingest.opc import MANIFEST
+from storeflight.ingest.xmlsafe import local_name, namespace, parse_xml
+
+FOUNDATION = (
+    "http://schemas.microsoft.com/appx/manifest/foundation/windows10",
+    "http://schemas.microsoft.com/appx/2010/manifest",
+)
+ARCHITECTURES = ("x86", "x64", "arm", "arm64", "neutral", "x86a64")
+CAPABILITY_ELEMENTS = ("Capability", "DeviceCapability", "CustomCapability")
+_NAME = re.compile(r"^[-.A-Za-z0-9]{3,50}$")
+_VERSION = re.compile(r"^(0|[1-9][0-9]{0,4})(\.(0|[1-9][0-9]{0,4})){3}$")
+_MAX_PUBLISHER = 8192
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A package or bundle identity."""
+
+    name: str
+    publisher: str
+    version: str
+    architecture: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What validation takes from a package manifest."""
+
+    identity: Identity
+    languages: list[str]
+    capabilities: list[str]
+    device_families: list[tuple[str, str]]
+
+
+def parse_manifest(data: bytes) -> Manifest:
+    """The manifest in `data`; Defect if it is unsafe, malformed, or its identity is invalid."""
+    root = parse_xml(data, MANIFEST)
+    ns = namespace(root)
+    if local_name(root) != "Package" or ns not in FOUNDATION:
+        raise Defect(f"{MANIFEST} is not a package manifest (its root is <{local_name(root)}> in '{ns}')")
+    identity_element = root.find(f"{{{ns}}}Identity")
+    if identity_element is None:
+        raise Defect(f"{MANIFEST} has no Identity")
+    return Manifest(
+        identity=read_identity(identity_element, MANIFEST, architecture="ProcessorArchitecture"),
+        languages=_unique(r.get("Language", "").lower() for r in root.iterfind(f"{{{ns}}}Resources/{{{ns}}}Resource")),
+        capabilities=_capabilities(root, ns),
+        device_families=_device_families(root, ns),
+    )
+
+
+def read_identity(element: Element, where: str, *, architecture: str | None) -> Identity:
+    """The identity described by the attributes of `element` (an Identity or bundle Package element)."""
+    name = element.get("Name", "")
+    publisher = element.get("Publisher", "")
+    if not _NAME.match(name):
+        raise Defect(f"{where}: the identity Name '{name}' is invalid (3 to 50 letters, digits, '.' or '-')")
+    if not publisher or "=" not in publisher or len(publisher) > _MAX_PUBLISHER:
+        raise Defect(f"{where}: the identity Publisher '{publisher}' is not a distinguished name")
+    return Identity(
+        name=name,
+        publisher=publisher,
+        version=check_version(element.get("Version", ""), f"{where}: the identity Version"),
+        architecture=check_architecture(element.get(architecture) if architecture else None, where),
+    )
+
+
+def check_version(text: str, what: str) -> str:
+    """`text` if it is a four-part version (each part 0..65535); Defect naming `what` otherwise."""
+    if not _VERSION.match(text) or any(int(part) > 0xFFFF for part in text.split(".")):
+        raise Defect(f"{what} '{text}' is not a version of the form a.b.c.d (each 0 to 65535)")
+    return text
+
+
+def check_architecture(text: str | None, where: str) -> str:
+    """The architecture `text` names, lower-cased, `neutral` if absent; Defect if it is unknown."""
+    if text is None:
+        return "neutral"
+    if text.lower() not in ARCHITECTURES:
+        raise Defect(f"{where}: unknown processor architecture '{text}'")
+    return text.lower()
+
+
+def store_device_families(families: Iterable[tuple[str, str]]) -> list[str]:
+    """The families in the Store's form ("Windows.Desktop min version 10.0.10240.0"), Windows 10 and later only.
+
+    Families of other platforms (`Windows7.Desktop`) or with a MinVersion below 10 (`0.0.0.0`, as MSIX
+    packages for older Windows write) are not Store device families, and the Store lists none for them.
+    """
+    return [
+        f"{name} min version {version}"
+        for name, version in families
+        if name.startswith("Windows.") and int(version.split(".")[0]) >= 10
+    ]
+
+
+def _capabilities(root: Element, ns: str) -> list[str]:
+    capabilities = root.find(f"{{{ns}}}Capabilities")
+    if capabilities is None:
+        return []
+    return _unique(c.get("Name", "") for c in capabilities if local_name(c) in CAPABILITY_ELEMENTS)
+
+
+def _device_families(root: Element, ns: str) -> list[tuple[str, str]]:
+    families: list[tuple[str, str]] = []
+    for element in root.iterfind(f"{{{ns}}}Dependencies/{{{ns}}}TargetDeviceFamily"):
+        name = element.get("Name", "")
+        if not name:
+            raise Defect(f"{MANIFEST}: a TargetDeviceFamily has no Name")
+        version = check_version(element.get("MinVersion", ""), f"{MANIFEST}: the MinVersion of {name}")
+        families.append((name, version))
+    return families
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(value for value in values if value))

@@ -1,0 +1,146 @@
+"""The worker: claims due submissions one at a time and runs their current stage.
+
+Safe with any number of workers on one PostgreSQL database: a claim is a lease (row picked with
+SKIP LOCKED), and a stage's result is saved only if the lease is still held, so no stage is applied twice.
+A worker killed mid-stage loses nothing: its lease runs out and another worker (or it, restarted) runs the
+stage again. Stage side effects outside the database (package blobs) have deterministic names.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from storeflight.blobs.protocol import BlobStore
+from storeflight.domain import dates
+from storeflight.domain.models import Submission
+from storeflight.ingest.archive import ArchiveLimits
+from storeflight.pipeline.outcome import fail
+from storeflight.pipeline.stages import STAGES, StageInput, StageResult
+from storeflight.storage.protocol import Store, Tx
+
+log = logging.getLogger("storeflight.pipeline")
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    stage_delay: timedelta = timedelta(0)
+    lease: timedelta = timedelta(seconds=60)
+    idle_poll: float = 0.5
+    limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+
+
+class Worker:
+    """Runs pipeline stages for submissions in any process that shares the database and blob store."""
+
+    def __init__(self, store: Store, blobs: BlobStore, settings: WorkerSettings, name: str | None = None) -> None:
+        self.store, self.blobs, self.settings = store, blobs, settings
+        self.owner = name or f"worker-{uuid.uuid4().hex[:12]}"
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+
+    def run_once(self, now: datetime | None = None) -> bool:
+        """Process one due stage; False when nothing was due."""
+        now = now or dates.utcnow()
+        claimed = self._claim(now)
+        if claimed is None:
+            return False
+        submission, inp = claimed
+        if inp is None:
+            return True  # an injected fault was applied inside the claim
+        with _Heartbeat(self, submission.id):
+            result = self._run(inp)
+        self._finish(submission, result)
+        return True
+
+    def run_forever(self) -> None:
+        """Work until `stop()`; sleep when idle until woken or the poll interval passes."""
+        while not self.stopping.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:
+                log.exception("pipeline stage crashed; its lease will expire and the stage will run again")
+                busy = False
+            if not busy:
+                self.wake.wait(self.settings.idle_poll)
+                self.wake.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+    def _claim(self, now: datetime) -> tuple[Submission, StageInput | None] | None:
+        with self.store.transaction(write=True) as tx:
+            sub = tx.claim_next(now=now, owner=self.owner, lease_until=now + self.settings.lease)
+            if sub is None:
+                return None
+            fault = tx.take_fault(sub.app_id, sub.status.value)
+            if fault is not None:
+                failed = fail(sub, fault.code, fault.details or f"Injected failure at {sub.status.value}.")
+                tx.finish(failed, owner=self.owner)
+                tx.add_event(sub.id, now, sub.status.value, failed.status.value, self.owner)
+                return sub, None
+            return sub, self._input(tx, sub, now)
+
+    def _input(self, tx: Tx, sub: Submission, now: datetime) -> StageInput:
+        app = tx.get_app(sub.tenant_id, sub.app_id)
+        assert app is not None  # the foreign key guarantees it
+        return StageInput(
+            submission=sub,
+            app=app,
+            previous=tx.last_published(sub.parent_key),
+            app_published=tx.last_published(f"app:{sub.app_id}"),
+            now=now,
+            delay=self.settings.stage_delay,
+            blobs=self.blobs,
+            limits=self.settings.limits,
+        )
+
+    def _run(self, inp: StageInput) -> StageResult:
+        stage = STAGES.get(inp.submission.status)
+        if stage is None:  # not a pipeline status any more (e.g. changed by an operator): stop scheduling
+            return StageResult(inp.submission.model_copy(update={"next_run_at": None}))
+        try:
+            return stage(inp)
+        except Exception as error:  # a bug or an unreadable blob: fail visibly instead of retrying forever
+            log.exception("stage %s failed for submission %s", inp.submission.status, inp.submission.id)
+            return StageResult(
+                fail(inp.submission, "ServiceError", f"Internal error during {inp.submission.status.value}: {error}")
+            )
+
+    def _finish(self, before: Submission, result: StageResult) -> None:
+        after = result.submission
+        with self.store.transaction(write=True) as tx:
+            if not tx.finish(after, owner=self.owner):
+                log.warning("lost the lease on %s; another worker owns it now", before.id)
+                return
+            for token, body in result.reports:
+                tx.add_report(token, after.id, dates.utcnow(), body)
+            if after.status != before.status:
+                tx.add_event(after.id, dates.utcnow(), before.status.value, after.status.value, self.owner)
+
+
+class _Heartbeat:
+    """Renews the lease while a long stage runs."""
+
+    def __init__(self, worker: Worker, submission_id: str) -> None:
+        self.worker, self.submission_id = worker, submission_id
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self) -> None:
+        self.thread.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        lease = self.worker.settings.lease
+        while not self.done.wait(lease.total_seconds() / 3):
+            until = dates.utcnow() + lease
+            with self.worker.store.transaction(write=True) as tx:
+                tx.renew_lease(self.submission_id, owner=self.worker.owner, lease_until=until)

@@ -1,0 +1,227 @@
+"""Create -> PUT -> upload -> commit -> Published, through real HTTP and a real worker, with built packages."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from storeflight.domain.dates import utcnow
+from storeflight.pipeline.worker import Worker, WorkerSettings
+from storeflight.services.admin import inject_failure
+from tests.ingest.builders import Identity, package_bytes
+from tests.support import Tenant
+
+IDENTITY = Identity()
+
+
+@pytest.fixture
+def worker(tenant: Tenant) -> Iterator[Worker]:
+    yield Worker(tenant.server.store, tenant.server.state.blobs, WorkerSettings())
+
+
+@pytest.fixture
+def app(tenant: Tenant) -> str:
+    return tenant.create_app(identity=IDENTITY.name, publisher=IDENTITY.publisher)
+
+
+def zip_of(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def upload(url: str, data: bytes) -> None:
+    response = requests.put(url.replace("+", "%2B"), data=data, headers={"x-ms-blob-type": "BlockBlob"}, timeout=30)
+    assert response.status_code == 201, response.text
+
+
+def drain(worker: Worker) -> None:
+    for _ in range(50):
+        if not worker.run_once():
+            return
+    raise AssertionError("the pipeline did not settle")
+
+
+def submit(tenant: Tenant, base: str, packages: list[dict[str, Any]], archive: bytes | None, **fields: Any) -> str:
+    created = tenant.http.post(base)
+    assert created.status_code == 201, created.text
+    sub = created.json()
+    key = "flightPackages" if "flightId" in sub else "applicationPackages"
+    sub[key] = [*sub[key], *packages]
+    sub.update(fields)
+    put = tenant.http.put(f"{base}/{sub['id']}", json=sub)
+    assert put.status_code == 200, put.text
+    if archive is not None:
+        upload(put.json()["fileUploadUrl"], archive)
+    assert tenant.http.post(f"{base}/{sub['id']}/commit").json() == {"status": "CommitStarted"}
+    return str(sub["id"])
+
+
+def test_an_app_submission_goes_all_the_way_to_published(tenant: Tenant, app: str, worker: Worker) -> None:
+    base = f"applications/{app}/submissions"
+    package = package_bytes(identity=IDENTITY)
+    sid = submit(
+        tenant,
+        base,
+        [{"fileName": "Hello_1.2.3.0_x64.msix", "fileStatus": "PendingUpload"}],
+        zip_of({"Hello_1.2.3.0_x64.msix": package}),
+        notesForCertification="Full trust runs the helper.",
+    )
+    drain(worker)
+    body = tenant.http.get(f"{base}/{sid}").json()
+    assert body["status"] == "Published", body["statusDetails"]
+    (entry,) = body["applicationPackages"]
+    assert entry["fileStatus"] == "Uploaded" and entry["id"].isdigit()
+    assert (entry["version"], entry["architecture"]) == ("1.2.3.0", "x64")
+    assert entry["languages"] == ["en-us", "de-de"]
+    assert "runFullTrust" in entry["capabilities"]
+    assert entry["targetDeviceFamilies"] == ["Windows.Desktop min version 10.0.17763.0"]
+    reports = body["statusDetails"]["certificationReports"]
+    assert len(reports) == 1 and reports[0]["reportUrl"].startswith(tenant.server.url)
+    app_body = tenant.http.get(f"applications/{app}").json()
+    assert app_body["lastPublishedApplicationSubmission"]["id"] == sid
+    assert "pendingApplicationSubmission" not in app_body
+
+
+def test_a_missing_archive_fails_the_commit(tenant: Tenant, app: str, worker: Worker) -> None:
+    base = f"applications/{app}/submissions"
+    sid = submit(tenant, base, [{"fileName": "a.msix", "fileStatus": "PendingUpload"}], None)
+    drain(worker)
+    status = tenant.http.get(f"{base}/{sid}/status").json()
+    assert status["status"] == "CommitFailed"
+    assert status["statusDetails"]["errors"][0]["code"] == "InvalidArchive"
+
+
+def test_a_package_missing_from_the_archive_is_missing_files(tenant: Tenant, app: str, worker: Worker) -> None:
+    base = f"applications/{app}/submissions"
+    sid = submit(tenant, base, [{"fileName": "a.msix", "fileStatus": "PendingUpload"}], zip_of({"other.msix": b"x"}))
+    drain(worker)
+    status = tenant.http.get(f"{base}/{sid}/status").json()
+    assert (status["status"], status["statusDetails"]["errors"][0]["code"]) == ("CommitFailed", "MissingFiles")
+    assert "a.msix" in status["statusDetails"]["errors"][0]["details"]
+
+
+def test_a_package_of_another_identity_fails_preprocessing(tenant: Tenant, worker: Worker) -> None:
+    app = tenant.create_app(identity="Someone.Else", publisher=IDENTITY.publisher)
+    base = f"applications/{app}/submissions"
+    sid = submit(
+        tenant,
+        base,
+        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
+        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
+    )
+    drain(worker)
+    status = tenant.http.get(f"{base}/{sid}/status").json()
+    assert status["status"] == "PreProcessingFailed"
+    error = status["statusDetails"]["errors"][0]
+    assert error["code"] == "PackageValidationFailed" and "a.msix" in error["details"]
+
+
+def test_manual_mode_rests_in_release_until_published(tenant: Tenant, app: str, worker: Worker) -> None:
+    base = f"applications/{app}/submissions"
+    sid = submit(
+        tenant,
+        base,
+        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
+        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
+        targetPublishMode="Manual",
+    )
+    drain(worker)
+    assert tenant.http.get(f"{base}/{sid}/status").json()["status"] == "Release"
+    assert tenant.http.post(f"{base}/{sid}/publish").json() == {"status": "Release"}
+    drain(worker)
+    assert tenant.http.get(f"{base}/{sid}/status").json()["status"] == "Published"
+
+
+def test_the_certification_report_is_served_as_html_and_json(tenant: Tenant, app: str, worker: Worker) -> None:
+    base = f"applications/{app}/submissions"
+    sid = submit(
+        tenant,
+        base,
+        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
+        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
+    )
+    drain(worker)
+    status = tenant.http.get(f"{base}/{sid}/status").json()
+    url = status["statusDetails"]["certificationReports"][0]["reportUrl"]
+    page = requests.get(url, timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "runFullTrust" in page.text  # declared without notes: a warning in the report
+    report = requests.get(url.replace(".html", ".json"), timeout=10).json()
+    assert report["submissionId"] == sid and report["result"] == "PassedWithNotes"
+    assert status["statusDetails"]["warnings"][0]["code"] == "PackageValidationWarning"
+    assert requests.get(url.replace(url.rsplit("/", 1)[1], "nope.json"), timeout=10).status_code == 404
+
+
+def test_a_version_not_above_the_published_one_fails(tenant: Tenant, app: str, worker: Worker) -> None:
+    base = f"applications/{app}/submissions"
+    first = submit(
+        tenant,
+        base,
+        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
+        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
+    )
+    drain(worker)
+    assert tenant.http.get(f"{base}/{first}/status").json()["status"] == "Published"
+    again = submit(
+        tenant,
+        base,
+        [{"fileName": "b.msix", "fileStatus": "PendingUpload"}],
+        zip_of({"b.msix": package_bytes(identity=IDENTITY)}),
+    )
+    drain(worker)
+    status = tenant.http.get(f"{base}/{again}/status").json()
+    assert status["status"] == "PreProcessingFailed"
+    assert "must be higher than 1.2.3.0" in status["statusDetails"]["errors"][0]["details"]
+
+
+@pytest.mark.parametrize(
+    ("stage", "failed"),
+    [
+        ("CommitStarted", "CommitFailed"),
+        ("PreProcessing", "PreProcessingFailed"),
+        ("Certification", "CertificationFailed"),
+        ("Release", "ReleaseFailed"),
+        ("Publishing", "PublishFailed"),
+    ],
+)
+def test_an_injected_failure_hits_the_next_submission_at_its_stage(
+    tenant: Tenant, app: str, worker: Worker, stage: str, failed: str
+) -> None:
+    with tenant.server.store.transaction(write=True) as tx:
+        inject_failure(
+            tx,
+            tenant_id=tenant.tenant_id,
+            app_id=app,
+            stage=stage,
+            code="InvalidParameterValue",
+            details="Chosen by the test.",
+            now=utcnow(),
+        )
+    base = f"applications/{app}/submissions"
+    sid = submit(
+        tenant,
+        base,
+        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
+        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
+    )
+    drain(worker)
+    status = tenant.http.get(f"{base}/{sid}/status").json()
+    assert status["status"] == failed
+    assert status["statusDetails"]["errors"] == [{"code": "InvalidParameterValue", "details": "Chosen by the test."}]
+    assert tenant.http.delete(f"{base}/{sid}").status_code == 204  # a failed submission can be deleted
+    retry = submit(
+        tenant,
+        base,
+        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
+        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
+    )
+    drain(worker)
+    assert tenant.http.get(f"{base}/{retry}/status").json()["status"] == "Published"  # the fault was used up
