@@ -171,8 +171,14 @@ def file_upload_url(base: str, data_dir: Path) -> str:
     return str(submission.json()["fileUploadUrl"])
 
 
-def upload(url: str, archive: Path, pid: int) -> tuple[float, float]:
-    """Seconds for one upload with the SDK's defaults, and the target process's peak RSS growth (MiB)."""
+def upload(url: str, archive: Path, pid: int, settle: float) -> tuple[float, float]:
+    """Seconds for one upload with the SDK's defaults, and the target process's peak RSS growth (MiB).
+
+    Before it, dirty pages are flushed and the machine is left alone for `settle` seconds, so that neither
+    target pays for the other's (or its own earlier) write-back or garbage collection.
+    """
+    os.sync()
+    time.sleep(settle)
     client = BlobClient.from_blob_url(url)
     with archive.open("rb") as file, MemorySampler(pid) as memory:
         started = time.perf_counter()
@@ -188,6 +194,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--settle", type=float, default=3.0, help="idle seconds before each upload")
     parser.add_argument("--azurite-in-memory", action="store_true", help="Azurite without disk (default: on disk)")
     options = parser.parse_args()
     if not AZURITE.exists():
@@ -216,8 +223,8 @@ def run(work: Path, options: argparse.Namespace) -> None:
         azurite_url = AzureBlobStore(connection, "ingestion").upload_url("bench", public_url="", expires_at=expires)
         results: dict[str, list[tuple[float, float]]] = {"storeflight": [], "azurite": []}
         for _ in range(options.runs):
-            results["storeflight"].append(upload(ours_url, archive, server.pid))
-            results["azurite"].append(upload(azurite_url, archive, emulator.pid))
+            results["storeflight"].append(upload(ours_url, archive, server.pid, options.settle))
+            results["azurite"].append(upload(azurite_url, archive, emulator.pid, options.settle))
         stored = work / "data" / "blobs" / urlsplit(ours_url).path.rsplit("/", 1)[1]
         intact = sha256(stored) == sha256(archive)
         hwm_growth = (status_kib(server.pid, "VmHWM") - status_kib(server.pid, "VmRSS")) / 1024
@@ -230,6 +237,7 @@ def report(
     mib = size / MIB
     print(f"# upload of a {mib:.1f} MiB ZIP, azure-storage-blob defaults, {options.runs} runs each, alternating")
     print(f"# {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(f"# before each upload: sync, then {options.settle:.0f} s idle")
     print(f"# Azurite {'in memory' if options.azurite_in_memory else 'on disk (--location)'}")
     medians = {}
     for target, runs in results.items():

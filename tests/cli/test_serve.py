@@ -8,12 +8,19 @@ import ssl
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from storeflight.blobs.azure import AzureBlobStore
+from storeflight.blobs.local import LocalBlobStore
+from storeflight.cli import main
 from storeflight.cli.devcert import build_certificate
+from tests.jstools import Azurite
 from tests.support import free_port
 
 
@@ -123,3 +130,54 @@ def test_tls_options_go_together(tmp_path: Path, args: list[str]) -> None:
     )
     assert result.returncode != 0
     assert "--tls-key" in result.stderr or "--tls-key" in result.stdout
+
+
+def _serve_settings(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], *args: str) -> tuple[int, Any, str]:
+    """Run `storeflight serve` in-process with uvicorn stubbed out; returns exit code, server state, output."""
+    captured: dict[str, Any] = {}
+    monkeypatch.setattr("storeflight.cli.serve.uvicorn.run", lambda app, **_: captured.setdefault("app", app))
+    monkeypatch.setattr("storeflight.cli.serve.signal.signal", lambda *_: None)  # keep the test process's handlers
+    result = CliRunner().invoke(main.app, ["serve", *args], env=env)
+    state = captured["app"].state.storeflight if "app" in captured else None
+    return result.exit_code, state, result.output
+
+
+def test_serve_takes_the_blob_options_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, azurite: Azurite
+) -> None:
+    env = {
+        "STOREFLIGHT_DATA_DIR": str(tmp_path),
+        "STOREFLIGHT_BLOB_STORE": "azure",
+        "STOREFLIGHT_AZURE_CONNECTION_STRING": azurite.connection_string,
+        "STOREFLIGHT_AZURE_CONTAINER": "uploads",
+        "STOREFLIGHT_MAX_UPLOAD_BYTES": "12345",
+    }
+    code, state, output = _serve_settings(monkeypatch, env)
+    assert code == 0, output
+    assert isinstance(state.blobs, AzureBlobStore)
+    assert state.settings.max_upload_bytes == 12345 and state.settings.azure_container == "uploads"
+    url = state.blobs.upload_url("b", public_url="", expires_at=datetime.now(UTC) + timedelta(hours=1))
+    assert url.startswith(f"{azurite.endpoint}/uploads/b?")
+
+
+def test_serve_defaults_to_local_blobs_in_the_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    code, state, output = _serve_settings(monkeypatch, {}, "--data-dir", str(tmp_path))
+    assert code == 0, output
+    assert isinstance(state.blobs, LocalBlobStore) and state.blobs.root == tmp_path / "blobs"
+    assert state.settings.max_upload_bytes == 25 * 2**30
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--blob-store", "s3"], "--blob-store must be one of local, azure"),
+        (["--blob-store", "azure"], "needs --azure-connection-string"),
+        (["--blob-store", "azure", "--azure-connection-string", "AccountName=x"], "connection string"),
+    ],
+)
+def test_serve_refuses_blob_options_that_cannot_work(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str], message: str
+) -> None:
+    code, state, output = _serve_settings(monkeypatch, {}, "--data-dir", str(tmp_path), *args)
+    assert code == 2 and state is None
+    assert message in " ".join(output.split()), output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 from datetime import timedelta
@@ -13,8 +14,11 @@ import uvicorn
 
 from storeflight.blobs import BACKENDS
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
+from storeflight.cli.worker import LeaseSeconds, StageDelay, worker_settings
 from storeflight.config import Settings
 from storeflight.http.app import build_state, create_app
+from storeflight.pipeline.runner import BackgroundWorker
+from storeflight.pipeline.worker import Worker
 
 log = logging.getLogger("storeflight")
 
@@ -66,6 +70,16 @@ def serve(
     max_upload_bytes: Annotated[
         int, typer.Option(envvar="STOREFLIGHT_MAX_UPLOAD_BYTES", help="Largest accepted upload (local blob store).")
     ] = 25 * 2**30,
+    stage_delay: StageDelay = 0.0,
+    lease_seconds: LeaseSeconds = 60.0,
+    embedded_worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            envvar="STOREFLIGHT_EMBEDDED_WORKER",
+            help="Run the ingestion pipeline in this process (turn off when `storeflight worker` processes run).",
+        ),
+    ] = True,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
 ) -> None:
     """Run the API server (SQLite in --data-dir unless --database-url is given)."""
@@ -102,6 +116,11 @@ def serve(
     except ValueError as error:  # a blob backend that cannot work with these settings
         store.close()
         raise typer.BadParameter(str(error)) from None
+    pipeline = None
+    if embedded_worker:
+        worker = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds))
+        pipeline = BackgroundWorker(worker).start()
+        state = dataclasses.replace(state, wake_pipeline=pipeline.wake)
     app = create_app(state)
     # uvicorn re-raises the stop signal after its graceful shutdown; a no-op handler turns that into exit 0.
     for stop in (signal.SIGTERM, signal.SIGINT):
@@ -115,4 +134,6 @@ def serve(
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
     )
+    if pipeline is not None:
+        pipeline.stop()
     store.close()

@@ -55,6 +55,8 @@ class ServerState:
     sas_key: str
     blobs: BlobStore
     clients: ActiveClients = field(default_factory=ActiveClients)
+    # Called after a commit or a manual publish, so an embedded pipeline worker starts at once.
+    wake_pipeline: Callable[[], None] = field(default=lambda: None)
     tokens: tokens.VerifiedTokens = field(init=False)
 
     def __post_init__(self) -> None:

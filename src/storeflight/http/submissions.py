@@ -58,6 +58,7 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
     def commit(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
         with api.tx(write=True) as tx:
             committed = submissions.commit(tx, api.ctx, parent, submission_id)
+        api.state.wake_pipeline()
         return ok({"status": committed.status.value})
 
     @router.post(
@@ -68,6 +69,7 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
     def publish(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
         with api.tx(write=True) as tx:
             released = submissions.publish(tx, api.ctx, parent, submission_id)
+        api.state.wake_pipeline()
         return ok({"status": released.status.value})
 
     @router.delete("/{submission_id}", status_code=204, summary=f"Delete a {kind} submission")

@@ -210,11 +210,14 @@ def _check_hashes(package: OpcPackage, block_map: BlockMap, mapped: MappedFile) 
 def _check_layout(mapped: MappedFile) -> None:
     entry, name = mapped.part.entry, mapped.part.name
     if mapped.block_count != blocks_needed(mapped.size):
-        raise Defect(f"{BLOCK_MAP} lists {mapped.block_count} blocks for '{name}', whose {mapped.size} bytes need "
-                     f"{blocks_needed(mapped.size)}")
+        raise Defect(
+            f"{BLOCK_MAP} lists {mapped.block_count} blocks for '{name}', whose {mapped.size} bytes need "
+            f"{blocks_needed(mapped.size)}"
+        )
     if mapped.lfh_size is not None and mapped.lfh_size != entry.local_header_size:
-        raise Defect(f"{BLOCK_MAP} says the local header of '{name}' is {mapped.lfh_size} bytes; it is "
-                     f"{entry.local_header_size}")
+        raise Defect(
+            f"{BLOCK_MAP} says the local header of '{name}' is {mapped.lfh_size} bytes; it is {entry.local_header_size}"
+        )
     if entry.method == STORED:
         _check_stored_sizes(mapped)
         return
@@ -222,8 +225,10 @@ def _check_layout(mapped: MappedFile) -> None:
         raise Defect(f"{BLOCK_MAP} gives no compressed size for a block of '{name}', which is compressed")
     packed = sum(mapped.block_sizes)
     if packed not in (entry.compressed_size, entry.compressed_size - 2):
-        raise Defect(f"{BLOCK_MAP} says the blocks of '{name}' compress to {packed} bytes; its ZIP data is "
-                     f"{entry.compressed_size} bytes")
+        raise Defect(
+            f"{BLOCK_MAP} says the blocks of '{name}' compress to {packed} bytes; its ZIP data is "
+            f"{entry.compressed_size} bytes"
+        )
 
 
 def _check_stored_sizes(mapped: MappedFile) -> None:

@@ -89,8 +89,9 @@ def _payload_part(package: OpcPackage, ref: PayloadRef) -> Part:
     if ref.size != entry.size:
         raise Defect(f"{WHERE} gives payload package '{name}' a size of {ref.size} bytes, but it is {entry.size}")
     if ref.offset != entry.data_offset:
-        raise Defect(f"{WHERE} gives payload package '{name}' the offset {ref.offset}, but it starts at "
-                     f"{entry.data_offset}")
+        raise Defect(
+            f"{WHERE} gives payload package '{name}' the offset {ref.offset}, but it starts at {entry.data_offset}"
+        )
     return part
 
 

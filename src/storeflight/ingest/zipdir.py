@@ -167,8 +167,14 @@ def _central_entry(window: Window, position: int, index: int) -> tuple[ZipEntry,
     if disk != 0:
         raise ZipFormatError("it is a multi-volume (spanned) ZIP archive, which is not supported")
     entry = ZipEntry(
-        name=_decode_name(raw_name, flags), raw_name=raw_name, flags=flags, method=method, crc=crc,
-        compressed_size=csize, size=usize, header_offset=offset,
+        name=_decode_name(raw_name, flags),
+        raw_name=raw_name,
+        flags=flags,
+        method=method,
+        crc=crc,
+        compressed_size=csize,
+        size=usize,
+        header_offset=offset,
     )
     return entry, position + _CENTRAL.size + name_len + extra_len + comment_len
 
