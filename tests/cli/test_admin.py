@@ -122,3 +122,42 @@ def test_empty_app_name_is_rejected(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert json.loads(result.output)["error"]["code"] == "InvalidParameterValue"
+
+
+def test_inject_failure_records_a_failure_for_an_existing_app(tmp_path: Path) -> None:
+    created = _run(
+        tmp_path, "create-app", "--tenant-id", "t", "--name", "A", "--identity-name", "A", "--publisher", "CN=A"
+    )
+    fault = _run(
+        tmp_path,
+        "inject-failure",
+        "--tenant-id",
+        "t",
+        "--app-id",
+        created["id"],
+        "--stage",
+        "Certification",
+        "--code",
+        "PackageValidationFailed",
+        "--details",
+        "No.",
+    )
+    assert fault["appId"] == created["id"] and fault["stage"] == "Certification"
+    for bad in (["--stage", "Published"], ["--app-id", "9NOPE"]):
+        args = [
+            "admin",
+            "inject-failure",
+            "--tenant-id",
+            "t",
+            "--app-id",
+            created["id"],
+            "--stage",
+            "PreProcessing",
+            "--code",
+            "X",
+            "--data-dir",
+            str(tmp_path),
+            *bad,
+        ]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output

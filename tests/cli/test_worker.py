@@ -136,7 +136,7 @@ STAGES = ["CommitStarted", "PreProcessing", "Certification", "Release", "Pending
 
 
 def test_killing_the_server_in_every_stage_loses_nothing(database_url: str, store: SqlStore, tmp_path: Path) -> None:
-    server = Server(database_url, tmp_path, "--stage-delay", "1.0", "--lease-seconds", "2").start()
+    server = Server(database_url, tmp_path, "--stage-delay", "2.0", "--lease-seconds", "2").start()
     http, app_id = _client(store, server)
     sid = _commit_one(http, app_id)
     try:

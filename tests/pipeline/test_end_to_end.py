@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -225,3 +226,30 @@ def test_an_injected_failure_hits_the_next_submission_at_its_stage(
     )
     drain(worker)
     assert tenant.http.get(f"{base}/{retry}/status").json()["status"] == "Published"  # the fault was used up
+
+
+def test_specific_date_waits_in_release_for_its_date(tenant: Tenant, app: str, worker: Worker) -> None:
+    base = f"applications/{app}/submissions"
+    when = utcnow() + timedelta(hours=1)
+    sid = submit(
+        tenant,
+        base,
+        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
+        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
+        targetPublishMode="SpecificDate",
+        targetPublishDate=when.isoformat(),
+    )
+    drain(worker)
+    assert tenant.http.get(f"{base}/{sid}/status").json()["status"] == "Release"
+    assert not worker.run_once(now=when - timedelta(seconds=1))
+    while worker.run_once(now=when + timedelta(seconds=1)):
+        pass
+    assert tenant.http.get(f"{base}/{sid}/status").json()["status"] == "Published"
+
+
+def test_publishing_an_immediate_submission_early_is_409(tenant: Tenant, app: str, worker: Worker) -> None:
+    base = f"applications/{app}/submissions"
+    sid = submit(tenant, base, [], None)
+    response = tenant.http.post(f"{base}/{sid}/publish")
+    assert response.status_code == 409
+    assert response.json()["code"] == "InvalidState"

@@ -12,7 +12,8 @@ from storeflight.blobs import open_blob_store
 from storeflight.blobs.local import LocalBlobStore
 from storeflight.blobs.protocol import BlobStore
 from storeflight.config import Settings
-from storeflight.http import applications, blobs, errors, flights, health, reports, schemas, submissions, token
+from storeflight.http import applications, errors, flights, health, reports, schemas, submissions, token
+from storeflight.http import blobs as blob_endpoint
 from storeflight.http.deps import ServerState
 from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
 from storeflight.storage.protocol import Store
@@ -55,12 +56,12 @@ def create_app(state: ServerState) -> FastAPI:
     for router in routers:
         app.include_router(router)
     if isinstance(state.blobs, LocalBlobStore):  # other backends hand out URLs of their own service
-        app.include_router(blobs.router)
+        app.include_router(blob_endpoint.router)
     errors.install(app)
     schemas.install_openapi(app)
     words = literal_segments(str(getattr(r, "path", "")) for router in routers for r in router.routes)
     # Outermost last: correlation id -> catch-all 500 -> path normalisation (never of blob paths) -> routing.
-    app.add_middleware(NormalisePathMiddleware, words=words, skip_prefixes=(blobs.PREFIX,))
+    app.add_middleware(NormalisePathMiddleware, words=words, skip_prefixes=(blob_endpoint.PREFIX,))
     app.add_middleware(errors.UnexpectedErrorMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     return app

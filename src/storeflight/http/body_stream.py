@@ -15,6 +15,8 @@ T = TypeVar("T")
 
 BATCH = 1024 * 1024  # one thread hop per MiB, not per network read
 DEPTH = 4  # batches in flight between the event loop and the thread: at most ~5 MiB per request
+UPLOAD_THREADS = 64  # bodies being stored at once; more wait. Apart from the pool API handlers use.
+_limiter: anyio.CapacityLimiter | None = None
 
 
 class BodyInterrupted(Exception):
@@ -40,13 +42,22 @@ async def consume_body(request: Request, consume: Callable[[Iterator[bytes]], T]
     async with anyio.create_task_group() as group:
         group.start_soon(_pump, request, send, failures)
         try:
-            result = await anyio.to_thread.run_sync(work)
+            result = await anyio.to_thread.run_sync(work, limiter=_upload_limiter())
         except Exception as raised:  # re-raised below: inside the group it would come out wrapped
             error = raised
         group.cancel_scope.cancel()
     if error is not None:
         raise error
     return result
+
+
+def _upload_limiter() -> anyio.CapacityLimiter:
+    """Uploads hold a thread for as long as the client sends; they get their own tokens, so that slow uploads
+    never starve the request handlers of the default thread pool."""
+    global _limiter  # noqa: PLW0603 - one per process, made inside the event loop on first use
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(UPLOAD_THREADS)
+    return _limiter
 
 
 async def _pump(request: Request, send: MemoryObjectSendStream[bytes], failures: list[Exception]) -> None:

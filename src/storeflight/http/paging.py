@@ -21,7 +21,7 @@ class Paging:
 
 async def paging(
     top: Annotated[int, Query(ge=1, le=10_000, description="Items per page (default 10)")] = 10,
-    skip: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+    skip: Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip")] = 0,
 ) -> Paging:
     return Paging(top, skip)
 
