@@ -65,6 +65,12 @@ def submit(tenant: Tenant, base: str, packages: list[dict[str, Any]], archive: b
     return str(sub["id"])
 
 
+def submit_package(tenant: Tenant, base: str, **fields: Any) -> str:
+    """Submit one new valid package, `a.msix`, of the app's identity."""
+    package = [{"fileName": "a.msix", "fileStatus": "PendingUpload"}]
+    return submit(tenant, base, package, zip_of({"a.msix": package_bytes(identity=IDENTITY)}), **fields)
+
+
 def test_an_app_submission_goes_all_the_way_to_published(tenant: Tenant, app: str, worker: Worker) -> None:
     base = f"applications/{app}/submissions"
     package = package_bytes(identity=IDENTITY)
@@ -112,12 +118,7 @@ def test_a_package_missing_from_the_archive_is_missing_files(tenant: Tenant, app
 def test_a_package_of_another_identity_fails_preprocessing(tenant: Tenant, worker: Worker) -> None:
     app = tenant.create_app(identity="Someone.Else", publisher=IDENTITY.publisher)
     base = f"applications/{app}/submissions"
-    sid = submit(
-        tenant,
-        base,
-        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
-        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
-    )
+    sid = submit_package(tenant, base)
     drain(worker)
     status = tenant.http.get(f"{base}/{sid}/status").json()
     assert status["status"] == "PreProcessingFailed"
@@ -127,13 +128,7 @@ def test_a_package_of_another_identity_fails_preprocessing(tenant: Tenant, worke
 
 def test_manual_mode_rests_in_release_until_published(tenant: Tenant, app: str, worker: Worker) -> None:
     base = f"applications/{app}/submissions"
-    sid = submit(
-        tenant,
-        base,
-        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
-        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
-        targetPublishMode="Manual",
-    )
+    sid = submit_package(tenant, base, targetPublishMode="Manual")
     drain(worker)
     assert tenant.http.get(f"{base}/{sid}/status").json()["status"] == "Release"
     assert tenant.http.post(f"{base}/{sid}/publish").json() == {"status": "Release"}
@@ -143,12 +138,7 @@ def test_manual_mode_rests_in_release_until_published(tenant: Tenant, app: str, 
 
 def test_the_certification_report_is_served_as_html_and_json(tenant: Tenant, app: str, worker: Worker) -> None:
     base = f"applications/{app}/submissions"
-    sid = submit(
-        tenant,
-        base,
-        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
-        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
-    )
+    sid = submit_package(tenant, base)
     drain(worker)
     status = tenant.http.get(f"{base}/{sid}/status").json()
     url = status["statusDetails"]["certificationReports"][0]["reportUrl"]
@@ -163,12 +153,7 @@ def test_the_certification_report_is_served_as_html_and_json(tenant: Tenant, app
 
 def test_a_version_not_above_the_published_one_fails(tenant: Tenant, app: str, worker: Worker) -> None:
     base = f"applications/{app}/submissions"
-    first = submit(
-        tenant,
-        base,
-        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
-        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
-    )
+    first = submit_package(tenant, base)
     drain(worker)
     assert tenant.http.get(f"{base}/{first}/status").json()["status"] == "Published"
     again = submit(
@@ -207,23 +192,13 @@ def test_an_injected_failure_hits_the_next_submission_at_its_stage(
             now=utcnow(),
         )
     base = f"applications/{app}/submissions"
-    sid = submit(
-        tenant,
-        base,
-        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
-        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
-    )
+    sid = submit_package(tenant, base)
     drain(worker)
     status = tenant.http.get(f"{base}/{sid}/status").json()
     assert status["status"] == failed
     assert status["statusDetails"]["errors"] == [{"code": "InvalidParameterValue", "details": "Chosen by the test."}]
     assert tenant.http.delete(f"{base}/{sid}").status_code == 204  # a failed submission can be deleted
-    retry = submit(
-        tenant,
-        base,
-        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
-        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
-    )
+    retry = submit_package(tenant, base)
     drain(worker)
     assert tenant.http.get(f"{base}/{retry}/status").json()["status"] == "Published"  # the fault was used up
 
@@ -231,11 +206,9 @@ def test_an_injected_failure_hits_the_next_submission_at_its_stage(
 def test_specific_date_waits_in_release_for_its_date(tenant: Tenant, app: str, worker: Worker) -> None:
     base = f"applications/{app}/submissions"
     when = utcnow() + timedelta(hours=1)
-    sid = submit(
+    sid = submit_package(
         tenant,
         base,
-        [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
-        zip_of({"a.msix": package_bytes(identity=IDENTITY)}),
         targetPublishMode="SpecificDate",
         targetPublishDate=when.isoformat(),
     )
