@@ -140,3 +140,26 @@ def test_percentage_is_accepted_exactly_within_0_to_100(value: float) -> None:
     else:
         with pytest.raises(InvalidParameterValue):
             check_percentage(value)
+
+
+def test_a_clone_of_a_halted_submission_keeps_its_rollout_order() -> None:
+    halted = fresh(_identity(1)).model_copy(
+        update={
+            "status": Status.PUBLISHED,
+            "rollout_seed": "seed-of-1",
+            "delivery": fresh(_identity()).delivery.model_copy(
+                update={"rollout": PackageRollout(is_package_rollout=True, status=RolloutStatus.STOPPED)}
+            ),
+        }
+    )
+    assert clone(halted, _identity(2)).rollout_seed == "seed-of-1"
+    finalized = halted.model_copy(
+        update={
+            "delivery": halted.delivery.model_copy(
+                update={
+                    "rollout": PackageRollout(is_package_rollout=True, percentage=100.0, status=RolloutStatus.COMPLETE)
+                }
+            )
+        }
+    )
+    assert clone(finalized, _identity(3)).rollout_seed == ""

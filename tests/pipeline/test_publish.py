@@ -65,3 +65,9 @@ def test_a_gradual_rollout_starts_with_the_fallback_submission() -> None:
 def test_a_first_rollout_without_fallback_reports_zero() -> None:
     result = published(_submission(8, rollout=True), now=NOW, fallback=None)
     assert result.delivery.rollout.fallback_submission_id == "0"
+
+
+def test_publishing_fixes_the_rollout_seed_once() -> None:
+    assert published(_submission(8, rollout=True), now=NOW, fallback=None).rollout_seed == "8"
+    inherited = _submission(9, rollout=True).model_copy(update={"rollout_seed": "from-halted"})
+    assert published(inherited, now=NOW, fallback=None).rollout_seed == "from-halted"

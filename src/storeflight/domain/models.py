@@ -173,6 +173,9 @@ class Submission(Entity):
     # manual publish), and when a Manual-mode submission was released for publishing.
     next_run_at: datetime | None = None
     release_approved_at: datetime | None = None
+    # Orders customers inside a gradual rollout (their bucket is a hash of customer id and seed). A submission
+    # created after a halt inherits the halted one's seed, so customers are offered it in the same order.
+    rollout_seed: str = ""
 
     @property
     def parent_key(self) -> str:

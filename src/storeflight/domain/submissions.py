@@ -17,6 +17,7 @@ from storeflight.domain.models import (
     Package,
     PackageRollout,
     PublishMode,
+    RolloutStatus,
     StatusDetails,
     Submission,
     SystemRam,
@@ -104,6 +105,7 @@ def clone(source: Submission, identity: Identity) -> Submission:
             "notes_for_certification": source.notes_for_certification,
             "extra": dict(source.extra),
             "status_details": StatusDetails(),
+            "rollout_seed": source.rollout_seed if source.delivery.rollout.status == RolloutStatus.STOPPED else "",
         }
     )
 

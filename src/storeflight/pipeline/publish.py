@@ -37,5 +37,6 @@ def published(submission: Submission, *, now: datetime, fallback: Submission | N
             "delivery": submission.delivery.model_copy(update={"rollout": rollout}),
             "published_at": now,
             "next_run_at": None,
+            "rollout_seed": submission.rollout_seed or submission.id,
         }
     )
