@@ -1,8 +1,9 @@
-"""Package flights over real HTTP: create, rank, list, page, get, delete."""
+"""Package flights over real HTTP: create, rank, list, page, get, modify (extension), delete."""
 
 from __future__ import annotations
 
-from tests.support import Tenant, new_tenant
+from storeflight.domain.lifecycle import Status
+from tests.support import Tenant, force_state, new_tenant
 
 
 def test_create_flight_returns_flight_with_pending_submission(tenant: Tenant, app_id: str) -> None:
@@ -134,3 +135,89 @@ def test_unknown_flight_is_404(tenant: Tenant, app_id: str) -> None:
     response = tenant.http.get(f"applications/{app_id}/flights/00000000-0000-0000-0000-000000000000")
     assert response.status_code == 404
     assert response.json()["code"] == "ResourceNotFound"
+
+
+# Modifying a flight (a storeflight extension) ----------------------------------------------------------------
+
+
+def _names(tenant: Tenant, app_id: str) -> list[tuple[str, str]]:
+    listed = tenant.http.get(f"applications/{app_id}/listflights").json()["value"]
+    return [(f["friendlyName"], f["rankHigherThan"]) for f in listed]
+
+
+def test_modify_flight_renames_and_regroups(tenant: Tenant, app_id: str) -> None:
+    flight = tenant.create_flight(app_id, "beta")
+    url = f"applications/{app_id}/flights/{flight['flightId']}"
+    groups = [tenant.create_group(name="one"), tenant.create_group(name="two")]
+    response = tenant.http.put(url, json={"FriendlyName": "gamma", "groupids": groups})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body | {"friendlyName": "beta", "groupIds": flight["groupIds"]} == flight
+    assert body["friendlyName"] == "gamma"
+    assert body["groupIds"] == groups
+    assert tenant.http.get(url).json() == body
+    only_name = tenant.http.put(url, json={"friendlyName": "delta"}).json()
+    assert (only_name["friendlyName"], only_name["groupIds"]) == ("delta", groups)
+
+
+def test_modify_flight_moves_its_rank(tenant: Tenant, app_id: str) -> None:
+    for name in ("c", "b", "a"):
+        tenant.create_flight(app_id, name)
+    ids = {
+        f["friendlyName"]: f["flightId"] for f in tenant.http.get(f"applications/{app_id}/listflights").json()["value"]
+    }
+    assert _names(tenant, app_id) == [("a", "b"), ("b", "c"), ("c", "Non-flighted submission")]
+    url = f"applications/{app_id}/flights/{ids['a']}"
+    moved = tenant.http.put(url, json={"rankHigherThan": "Non-flighted submission"})
+    assert moved.json()["rankHigherThan"] == "Non-flighted submission"
+    assert _names(tenant, app_id) == [("b", "c"), ("c", "a"), ("a", "Non-flighted submission")]
+    tenant.http.put(url, json={"rankHigherThan": ids["c"]})
+    assert [n for n, _ in _names(tenant, app_id)] == ["b", "a", "c"]
+    tenant.http.put(f"applications/{app_id}/flights/{ids['c']}", json={"rankHigherThan": None})
+    assert [n for n, _ in _names(tenant, app_id)] == ["c", "b", "a"]
+    tenant.http.put(url, json={"friendlyName": "a2"})
+    assert [n for n, _ in _names(tenant, app_id)] == ["c", "b", "a2"]
+    same = tenant.http.put(f"applications/{app_id}/flights/{ids['b']}", json={"rankHigherThan": "a2"})
+    assert same.json()["rankHigherThan"] == "a2"
+    assert [n for n, _ in _names(tenant, app_id)] == ["c", "b", "a2"]
+
+
+def test_invalid_modify_requests_are_400_and_change_nothing(tenant: Tenant, app_id: str) -> None:
+    tenant.create_flight(app_id, "taken")
+    flight = tenant.create_flight(app_id, "mine")
+    url = f"applications/{app_id}/flights/{flight['flightId']}"
+    cases = [
+        {},
+        {"friendlyName": "taken"},
+        {"friendlyName": ""},
+        {"friendlyName": 5},
+        {"groupIds": []},
+        {"groupIds": ["1234"]},
+        {"groupIds": [new_tenant(tenant.server).create_group()]},
+        {"groupIds": "1"},
+        {"rankHigherThan": "nope"},
+        {"rankHigherThan": "mine"},
+        {"rankHigherThan": 3},
+    ]
+    for body in cases:
+        response = tenant.http.put(url, json=body)
+        assert response.status_code == 400, (body, response.text)
+        assert response.json()["code"] == "InvalidParameterValue"
+    assert tenant.http.get(url).json() == flight
+
+
+def test_modify_unknown_flight_is_404(tenant: Tenant, app_id: str) -> None:
+    response = tenant.http.put(
+        f"applications/{app_id}/flights/00000000-0000-0000-0000-000000000000", json={"friendlyName": "x"}
+    )
+    assert response.status_code == 404
+
+
+def test_modify_flight_is_409_while_its_submission_is_in_the_pipeline(tenant: Tenant, app_id: str) -> None:
+    flight = tenant.create_flight(app_id, "beta")
+    url = f"applications/{app_id}/flights/{flight['flightId']}"
+    force_state(tenant.server, tenant, flight["pendingFlightSubmission"]["id"], status=Status.PRE_PROCESSING)
+    response = tenant.http.put(url, json={"friendlyName": "gamma"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "InvalidState"
+    assert tenant.http.get(url).json()["friendlyName"] == "beta"

@@ -30,12 +30,12 @@ def blob_path(blob_id: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)  # pure and on every submission response: compute each URL once
-def upload_url(key: str, *, public_url: str, blob_id: str, expires_at: datetime) -> str:
-    """`<public-url>/<account>/<container>/<blob-id>?sv=..&sr=b&sig=..&se=..&sp=rwl`."""
+def upload_url(key: str, *, public_url: str, blob_id: str, expires_at: datetime, permissions: str = PERMISSIONS) -> str:
+    """`<public-url>/<account>/<container>/<blob-id>?sv=..&sr=b&sig=..&se=..&sp=rwl` (`sp=r`: download only)."""
     path = blob_path(blob_id)
     expiry = dates.render_seconds(expires_at)
-    sig = signature(key, blob_path=path, permissions=PERMISSIONS, expiry=expiry, version=SAS_VERSION)
-    query = urlencode({"sv": SAS_VERSION, "sr": "b", "sig": sig, "se": expiry, "sp": PERMISSIONS}, quote_via=quote)
+    sig = signature(key, blob_path=path, permissions=permissions, expiry=expiry, version=SAS_VERSION)
+    query = urlencode({"sv": SAS_VERSION, "sr": "b", "sig": sig, "se": expiry, "sp": permissions}, quote_via=quote)
     return public_url.rstrip("/") + quote(path) + "?" + query
 
 

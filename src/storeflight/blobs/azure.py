@@ -73,6 +73,18 @@ class AzureBlobStore:
         """A real Azure SAS URL (read, create, write) on the storage endpoint: `public_url` plays no part."""
         return self._signed_url(check_name(name), expires_at)
 
+    def download_url(self, name: str, *, public_url: str, expires_at: datetime) -> str:
+        """A real Azure SAS URL that only reads."""
+        token = generate_blob_sas(
+            self._account,
+            self._container.container_name,
+            check_name(name),
+            account_key=self._key,
+            permission=BlobSasPermissions(read=True),
+            expiry=expires_at,
+        )
+        return f"{self._blob(name).url}?{token}"
+
     def properties(self, name: str) -> BlobInfo | None:
         try:
             props = self._blob(name).get_blob_properties()

@@ -91,6 +91,11 @@ class LocalBlobStore:
     def upload_url(self, name: str, *, public_url: str, expires_at: datetime) -> str:
         return sas.upload_url(self.sas_key, public_url=public_url, blob_id=check_name(name), expires_at=expires_at)
 
+    def download_url(self, name: str, *, public_url: str, expires_at: datetime) -> str:
+        return sas.upload_url(
+            self.sas_key, public_url=public_url, blob_id=check_name(name), expires_at=expires_at, permissions="r"
+        )
+
     def properties(self, name: str) -> BlobInfo | None:
         try:
             stat = self._path(name).stat()

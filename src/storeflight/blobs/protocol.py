@@ -83,6 +83,9 @@ class BlobStore(Protocol):
     def upload_url(self, name: str, *, public_url: str, expires_at: datetime) -> str:
         """A signed URL with which a client uploads this blob (read, write), valid until `expires_at`."""
 
+    def download_url(self, name: str, *, public_url: str, expires_at: datetime) -> str:
+        """A signed URL that only downloads this blob, valid until `expires_at`."""
+
     def properties(self, name: str) -> BlobInfo | None:
         """The committed blob's properties, or None."""
 

@@ -146,9 +146,10 @@ def create_group(
     try:
         with store.transaction(write=True) as tx:
             group = service.create_group(tx, tenant_id=tenant_id, name=name, members=members, now=dates.utcnow())
+            count = tx.count_members(group.id)
     except StoreflightError as error:
         _fail(error)
-    print_json({"id": group.id, "tenantId": group.tenant_id, "name": group.name, "memberCount": len(set(members))})
+    print_json({"id": group.id, "tenantId": group.tenant_id, "name": group.name, "memberCount": count})
 
 
 @app.command("list-groups")

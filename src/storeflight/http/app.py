@@ -12,7 +12,18 @@ from storeflight.blobs import open_blob_store
 from storeflight.blobs.local import LocalBlobStore
 from storeflight.blobs.protocol import BlobStore
 from storeflight.config import Settings
-from storeflight.http import applications, errors, flights, health, reports, schemas, submissions, token
+from storeflight.http import (
+    applications,
+    delivery,
+    errors,
+    flights,
+    groups,
+    health,
+    reports,
+    schemas,
+    submissions,
+    token,
+)
 from storeflight.http import blobs as blob_endpoint
 from storeflight.http.deps import ServerState
 from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
@@ -50,6 +61,8 @@ def create_app(state: ServerState) -> FastAPI:
         submissions.app_router,
         flights.router,
         applications.router,
+        groups.router,
+        delivery.router,
         token.router,
         reports.router,
     )

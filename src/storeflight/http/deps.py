@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from storeflight.auth import tokens
 from storeflight.blobs.protocol import BlobStore
 from storeflight.config import Settings
+from storeflight.delivery.snapshot import SnapshotCache
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
 from storeflight.http.errors import PayloadTooLarge
 from storeflight.services.context import Caller, Context
@@ -58,9 +59,11 @@ class ServerState:
     # Called after a commit or a manual publish, so an embedded pipeline worker starts at once.
     wake_pipeline: Callable[[], None] = field(default=lambda: None)
     tokens: tokens.VerifiedTokens = field(init=False)
+    delivery: SnapshotCache = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.jwt_key))
+        object.__setattr__(self, "delivery", SnapshotCache(self.store))
 
 
 @dataclass(frozen=True)

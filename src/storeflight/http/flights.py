@@ -1,4 +1,4 @@
-"""Package flights: list, get, create, delete."""
+"""Package flights: list, get, create, modify (a storeflight extension), delete."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from storeflight.http import render, schemas
 from storeflight.http.deps import ApiDep, BodyDep
 from storeflight.http.paging import PagingDep
-from storeflight.http.parse import new_flight
+from storeflight.http.parse import flight_change, new_flight
 from storeflight.http.responses import StoreJSONResponse, no_content, ok
 from storeflight.services import flights
 
@@ -40,6 +40,18 @@ def create_flight(application_id: str, api: ApiDep, body: BodyDep) -> StoreJSONR
     with api.tx(write=True) as tx:
         created = flights.create(tx, api.ctx, application_id, request)
     return ok(render.flight(created), 201)
+
+
+@router.put(
+    "/flights/{flight_id}",
+    summary="Modify a package flight's name, groups or rank (extension)",
+    openapi_extra=schemas.body(schemas.FlightUpdate),
+)
+def modify_flight(application_id: str, flight_id: str, api: ApiDep, body: BodyDep) -> StoreJSONResponse:
+    change = flight_change(body)
+    with api.tx(write=True) as tx:
+        modified = flights.modify(tx, api.ctx, application_id, flight_id, change)
+    return ok(render.flight(modified))
 
 
 @router.delete("/flights/{flight_id}", status_code=204, summary="Delete a package flight")

@@ -13,7 +13,8 @@ from storeflight.domain import dates
 from storeflight.domain.errors import InvalidParameterValue
 from storeflight.domain.models import DirectXVersion, FileStatus, PublishMode, SystemRam
 from storeflight.domain.submissions import PackageChange, SubmissionUpdate
-from storeflight.services.flights import NewFlight
+from storeflight.services import groups as group_rules
+from storeflight.services.flights import FlightChange, NewFlight
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -89,17 +90,64 @@ def new_flight(body: Any) -> NewFlight:
     fields = Fields(body if body is not None else {}, "body")
     if not fields.has("friendlyName"):
         raise InvalidParameterValue("friendlyName is required.", target="friendlyName")
-    groups = fields.get("groupIds")
+    rank = fields.get("rankHigherThan")
+    return NewFlight(
+        friendly_name=text(fields.get("friendlyName"), "friendlyName"),
+        group_ids=_group_ids(fields.get("groupIds")),
+        rank_higher_than=text(rank, "rankHigherThan") if rank not in (None, "") else None,
+    )
+
+
+def _group_ids(groups: Any) -> list[str]:
     if groups is None:
         groups = []
     if not isinstance(groups, list) or not all(isinstance(g, str | int) and not isinstance(g, bool) for g in groups):
         raise InvalidParameterValue("groupIds must be an array of group ids.", target="groupIds")
+    return [str(g).strip() for g in groups]
+
+
+def flight_change(body: Any) -> FlightChange:
+    """A modify-flight body. An absent (or null) friendlyName or groupIds keeps the value; `rankHigherThan`
+    absent keeps the rank, null or "" moves the flight to the top."""
+    fields = Fields(body if body is not None else {}, "body")
+    rank_changed = "rankhigherthan" in fields.items
+    if not (fields.has("friendlyName") or fields.has("groupIds") or rank_changed):
+        raise InvalidParameterValue("Send at least one of friendlyName, groupIds and rankHigherThan.", target="body")
     rank = fields.get("rankHigherThan")
-    return NewFlight(
-        friendly_name=text(fields.get("friendlyName"), "friendlyName"),
-        group_ids=[str(g).strip() for g in groups],
+    return FlightChange(
+        friendly_name=text(fields.get("friendlyName"), "friendlyName") if fields.has("friendlyName") else None,
+        group_ids=_group_ids(fields.get("groupIds")) if fields.has("groupIds") else None,
+        rank_changed=rank_changed,
         rank_higher_than=text(rank, "rankHigherThan") if rank not in (None, "") else None,
     )
+
+
+def group_create(body: Any) -> tuple[str, list[str]]:
+    """`{name, members?}` of a new flight group: the name and the normalised members."""
+    fields = Fields(body if body is not None else {}, "body")
+    if not fields.has("name"):
+        raise InvalidParameterValue("name is required.", target="name")
+    new_members = group_rules.members(fields.get("members"), "members") if fields.has("members") else []
+    return text(fields.get("name"), "name"), new_members
+
+
+def group_rename(body: Any) -> str:
+    fields = Fields(body if body is not None else {}, "body")
+    if not fields.has("name"):
+        raise InvalidParameterValue("name is required.", target="name")
+    return text(fields.get("name"), "name")
+
+
+def member_changes(body: Any) -> tuple[list[str], list[str]]:
+    """`{"add": [...], "remove": [...]}`, each optional but not both missing, normalised."""
+    fields = Fields(body if body is not None else {}, "body")
+    if not (fields.has("add") or fields.has("remove")):
+        raise InvalidParameterValue(
+            'Send members to add and/or remove: {"add": [...], "remove": [...]}.', target="body"
+        )
+    add = group_rules.members(fields.get("add"), "add") if fields.has("add") else []
+    remove = group_rules.members(fields.get("remove"), "remove") if fields.has("remove") else []
+    return add, remove
 
 
 def submission_update(body: Any, *, packages_key: str) -> SubmissionUpdate:

@@ -8,6 +8,7 @@ from storeflight.blobs.protocol import BlobStore
 from storeflight.domain import dates
 from storeflight.domain.models import Application, Package, PackageRollout, Submission
 from storeflight.services.flights import FlightView
+from storeflight.services.groups import GroupView
 
 
 def reference(submission: Submission) -> dict[str, str]:
@@ -48,6 +49,15 @@ def flight(view: FlightView) -> dict[str, Any]:
     if view.pending is not None:
         body["pendingFlightSubmission"] = reference(view.pending)
     return body
+
+
+def group(view: GroupView) -> dict[str, Any]:
+    return {
+        "id": view.group.id,
+        "name": view.group.name,
+        "memberCount": view.member_count,
+        "createdDate": dates.render(view.group.created_at),
+    }
 
 
 def package(p: Package) -> dict[str, Any]:

@@ -22,6 +22,28 @@ class FlightCreate(_Wire):
     rankHigherThan: str | None = Field(None, description="Name or id of the flight ranked immediately lower.")
 
 
+class FlightUpdate(_Wire):
+    friendlyName: str | None = Field(None, description="New unique name of the flight within the app.")
+    groupIds: list[str | int] | None = Field(None, description="Flight group ids (strings or numbers).")
+    rankHigherThan: str | None = Field(
+        None, description="Absent: keep the rank; null: top; a flight's name or id: immediately above it."
+    )
+
+
+class GroupCreate(_Wire):
+    name: str = Field(description="Name of the flight group.")
+    members: list[str] | None = Field(None, description="Customer ids (e-mail addresses or opaque ids).")
+
+
+class GroupRename(_Wire):
+    name: str = Field(description="New name of the flight group.")
+
+
+class GroupMembers(_Wire):
+    add: list[str] | None = Field(None, description="Customer ids to add; ones already in the group are ignored.")
+    remove: list[str] | None = Field(None, description="Customer ids to remove; unknown ones are ignored.")
+
+
 class PackageIn(_Wire):
     fileName: str = Field(description="For new packages, the path of the file inside the uploaded ZIP.")
     fileStatus: Literal["None", "PendingUpload", "Uploaded", "PendingDelete"]
@@ -63,7 +85,7 @@ def install_openapi(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             components = document.setdefault("components", {}).setdefault("schemas", {})
-            for model in (FlightCreate, SubmissionUpdate):
+            for model in (FlightCreate, FlightUpdate, GroupCreate, GroupRename, GroupMembers, SubmissionUpdate):
                 schema = model.model_json_schema(ref_template=_REF)
                 components.update(schema.pop("$defs", {}))
                 components[model.__name__] = schema

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from storeflight.blobs.protocol import BlobStore
 from storeflight.domain import dates
+from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import Submission
 from storeflight.ingest.archive import ArchiveLimits
 from storeflight.pipeline.outcome import fail
@@ -119,6 +120,8 @@ class Worker:
                 return
             for token, body in result.reports:
                 tx.add_report(token, after.id, dates.utcnow(), body)
+            if after.status == Status.PUBLISHED:
+                tx.bump_delivery_version()
             if after.status != before.status:
                 tx.add_event(after.id, dates.utcnow(), before.status.value, after.status.value, self.owner)
 

@@ -12,6 +12,7 @@ from storeflight.domain.errors import InvalidParameterValue, NotFound
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import ApiClient, Application, Fault, FlightGroup, Origin, Submission
 from storeflight.pipeline.outcome import FAILURE_OF
+from storeflight.services import groups
 from storeflight.storage.protocol import Tx
 
 
@@ -89,11 +90,9 @@ def _baseline(app: Application, now: datetime) -> Submission:
 
 
 def create_group(tx: Tx, *, tenant_id: str, name: str, members: list[str], now: datetime) -> FlightGroup:
-    if not name.strip():
-        raise InvalidParameterValue("A flight group needs a name.", target="flightGroup")
-    group = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id.lower(), name=name, created_at=now)
-    tx.add_group(group, [m.strip() for m in members if m.strip()])
-    return group
+    """A group made by the operator: blank members are skipped, the rest normalised as the API does."""
+    normalised = groups.members([m for m in members if m.strip()], "member")
+    return groups.create_group(tx, tenant_id=tenant_id, name=name, members=normalised, now=now).group
 
 
 def inject_failure(tx: Tx, *, tenant_id: str, app_id: str, stage: str, code: str, details: str, now: datetime) -> int:

@@ -1,4 +1,4 @@
-"""Package flights: create, read, list, delete."""
+"""Package flights: create, read, list, modify (a storeflight extension), delete."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from storeflight.domain import flights as ranking
 from storeflight.domain import ids
 from storeflight.domain import submissions as subs
 from storeflight.domain.errors import InvalidParameterValue, InvalidState, NotFound
-from storeflight.domain.lifecycle import Operation, check_allowed
+from storeflight.domain.lifecycle import IN_PIPELINE, Operation, check_allowed
 from storeflight.domain.models import Flight, Origin, Submission
 from storeflight.services.context import Context, load_app
 from storeflight.storage.protocol import StorageConflict, Tx
@@ -29,6 +29,19 @@ class NewFlight:
     friendly_name: str
     group_ids: list[str]
     rank_higher_than: str | None
+
+
+@dataclass(frozen=True)
+class FlightChange:
+    """What a modify request changes; None leaves a field as it is.
+
+    `rank_changed` says whether `rankHigherThan` was sent at all: then None (or "") means the top.
+    """
+
+    friendly_name: str | None = None
+    group_ids: list[str] | None = None
+    rank_changed: bool = False
+    rank_higher_than: str | None = None
 
 
 def view(tx: Tx, flight: Flight, siblings: list[Flight]) -> FlightView:
@@ -89,6 +102,7 @@ def create(tx: Tx, ctx: Context, app_id: str, request: NewFlight) -> FlightView:
     flight = flight.model_copy(update={"rank": ranks.pop(flight.id)})
     try:
         tx.add_flight(flight)
+        tx.bump_delivery_version()
     except StorageConflict:
         raise InvalidParameterValue(f"A flight named '{name}' already exists for this app.") from None
     tx.set_flight_ranks(ranks)
@@ -96,6 +110,47 @@ def create(tx: Tx, ctx: Context, app_id: str, request: NewFlight) -> FlightView:
     tx.add_submission(first)
     tx.add_event(first.id, ctx.now, None, first.status.value, ctx.caller.client_id)
     return view(tx, flight, [*siblings, flight])
+
+
+def modify(tx: Tx, ctx: Context, app_id: str, flight_id: str, change: FlightChange) -> FlightView:
+    """Rename, regroup or re-rank a flight, as Partner Center can; not while an update is in the pipeline."""
+    app = load_app(tx, ctx, app_id, lock=True)
+    flight = load_flight(tx, ctx, app.id, flight_id)
+    pending = tx.pending_submission(f"flight:{flight.id}")
+    if pending is not None and pending.status in IN_PIPELINE:
+        raise InvalidState(
+            f"The flight cannot be modified while its submission {pending.id} is {pending.status.value}.",
+            target="flight",
+        )
+    siblings = tx.list_flights(ctx.caller.tenant_id, app.id)
+    others = [f for f in siblings if f.id != flight.id]
+    updates: dict[str, object] = {}
+    if change.friendly_name is not None:
+        name = _check_name(change.friendly_name)
+        if any(f.friendly_name == name for f in others):
+            raise InvalidParameterValue(f"A flight named '{name}' already exists for this app.", target="friendlyName")
+        updates["friendly_name"] = name
+    if change.group_ids is not None:
+        updates["group_ids"] = _check_groups(tx, ctx, change.group_ids)
+    if change.rank_changed:
+        ranks = _new_ranks(flight, siblings, others, change.rank_higher_than)
+        updates["rank"] = ranks.pop(flight.id)
+        tx.set_flight_ranks(ranks)
+    flight = flight.model_copy(update=updates)
+    try:
+        tx.update_flight(flight)
+        tx.bump_delivery_version()
+    except StorageConflict:
+        raise InvalidParameterValue(f"A flight named '{flight.friendly_name}' already exists for this app.") from None
+    return view(tx, flight, tx.list_flights(ctx.caller.tenant_id, app.id))
+
+
+def _new_ranks(flight: Flight, siblings: list[Flight], others: list[Flight], target: str | None) -> dict[str, int]:
+    """Ranks after moving `flight` to the top (no target) or immediately above the flight `target` names."""
+    if target and (target == flight.friendly_name or target.lower() == flight.id):
+        raise InvalidParameterValue("A flight cannot be ranked higher than itself.", target="rankHigherThan")
+    below = ranking.find_rank_target(target, others) if target else None
+    return ranking.reranked(siblings, flight.id, below, at_top=not target)
 
 
 def _check_name(name: str) -> str:
@@ -137,3 +192,4 @@ def delete(tx: Tx, ctx: Context, app_id: str, flight_id: str) -> None:
                 target="flight",
             ) from None
     tx.delete_flight(flight.id)
+    tx.bump_delivery_version()

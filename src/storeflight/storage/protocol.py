@@ -53,7 +53,23 @@ class PipelineTx(Protocol):
         """A stored certification report, or None."""
 
 
-class Tx(PipelineTx, Protocol):
+class DeliveryTx(Protocol):
+    """What the delivery snapshot reads, and the version that makes every process rebuild it."""
+
+    def published_submissions(self, app_id: str) -> list[Submission]:
+        """Every published submission of the app (flights and non-flighted)."""
+
+    def group_members(self, group_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """(group id, member) for every member of these groups."""
+
+    def delivery_version(self) -> int:
+        """The version of everything delivery decisions depend on."""
+
+    def bump_delivery_version(self) -> None:
+        """Record that published state, rollouts, flights or groups changed."""
+
+
+class Tx(PipelineTx, DeliveryTx, Protocol):
     """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
 
     def get_setting(self, key: str) -> str | None:
@@ -91,6 +107,36 @@ class Tx(PipelineTx, Protocol):
 
     def list_groups(self, tenant_id: str | None) -> list[tuple[FlightGroup, int]]:
         """Groups with their member counts, oldest first."""
+
+    def get_group(self, tenant_id: str, group_id: str, *, lock: bool = False) -> FlightGroup | None:
+        """The tenant's group, or None. `lock` holds off other writers of it until the transaction ends."""
+
+    def list_groups_page(self, tenant_id: str, *, skip: int, top: int) -> Page[tuple[FlightGroup, int]]:
+        """A page of the tenant's groups with their member counts, oldest first."""
+
+    def rename_group(self, group_id: str, name: str) -> None:
+        """Store a new name for a group."""
+
+    def group_in_use(self, group_id: str) -> bool:
+        """Whether any flight names the group."""
+
+    def delete_group(self, group_id: str) -> None:
+        """Remove a group and its members (the caller checks `group_in_use` first)."""
+
+    def add_members(self, group_id: str, members: Sequence[str]) -> None:
+        """Insert members in bulk; members already in the group are ignored."""
+
+    def remove_members(self, group_id: str, members: Sequence[str]) -> None:
+        """Delete members in bulk; members not in the group are ignored."""
+
+    def count_members(self, group_id: str) -> int:
+        """How many members the group has."""
+
+    def list_members(self, group_id: str, *, skip: int, top: int) -> list[str]:
+        """A page of the group's members, in their sort order."""
+
+    def update_flight(self, flight: Flight) -> None:
+        """Store a flight's name, rank and group links. Raises StorageConflict for a duplicate name."""
 
     def add_flight(self, flight: Flight) -> None:
         """Insert a flight (and its group links). Raises StorageConflict for a duplicate name."""

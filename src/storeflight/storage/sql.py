@@ -15,7 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from storeflight.domain.lifecycle import Status, is_pending
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 from storeflight.storage import tables as t
+from storeflight.storage.delivery_sql import DeliverySql
 from storeflight.storage.engine import WRITE_OPTION
+from storeflight.storage.groups_sql import GroupsSql
 from storeflight.storage.protocol import Page, StorageConflict
 
 
@@ -145,7 +147,7 @@ class PipelineSql:
         return dict(body) if body is not None else None
 
 
-class SqlTx(PipelineSql):
+class SqlTx(PipelineSql, GroupsSql, DeliverySql):
     """One transaction on one connection."""
 
     def __init__(self, conn: Connection, *, lock_rows: bool) -> None:

@@ -1,0 +1,50 @@
+"""What the delivery snapshot reads, and the version that tells every process to rebuild it (mixed into SqlTx)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import cast, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import Integer, Text
+
+from storeflight.domain.lifecycle import Status
+from storeflight.domain.models import Submission
+from storeflight.storage import tables as t
+
+DELIVERY_VERSION = "delivery_version"
+
+
+class DeliverySql:
+    conn: Connection
+
+    def published_submissions(self, app_id: str) -> list[Submission]:
+        s = t.submissions
+        query = select(s.c.doc).where(s.c.app_id == app_id, s.c.status == Status.PUBLISHED.value)
+        return [Submission.model_validate(doc) for doc in self.conn.scalars(query)]
+
+    def group_members(self, group_ids: Sequence[str]) -> list[tuple[str, str]]:
+        m = t.group_members
+        rows = self.conn.execute(select(m.c.group_id, m.c.member).where(m.c.group_id.in_(list(group_ids))))
+        return [(row.group_id, row.member) for row in rows]
+
+    def delivery_version(self) -> int:
+        value = self.conn.scalar(select(t.settings.c.value).where(t.settings.c.key == DELIVERY_VERSION))
+        return int(value) if value is not None else 0
+
+    def bump_delivery_version(self) -> None:
+        st = t.settings
+        bumped = self.conn.execute(
+            update(st).where(st.c.key == DELIVERY_VERSION).values(value=cast(cast(st.c.value, Integer) + 1, Text))
+        )
+        if bumped.rowcount == 0:
+            try:
+                with self.conn.begin_nested():
+                    self.conn.execute(insert(st).values(key=DELIVERY_VERSION, value="1"))
+            except IntegrityError:  # another writer created it first
+                self.conn.execute(
+                    update(st)
+                    .where(st.c.key == DELIVERY_VERSION)
+                    .values(value=cast(cast(st.c.value, Integer) + 1, Text))
+                )
