@@ -1,0 +1,114 @@
+"""Issue 4's scenario end to end: non-flighted 1.0.0.0; a flight rolled out to 25%, raised to 60%, halted,
+replaced by a new submission, finalized. At each step the answers for 10,000 customers match the rules."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from storeflight.delivery.bucket import bucket, threshold
+from storeflight.delivery.decide import decide
+from storeflight.delivery.model import Device
+from storeflight.pipeline.worker import Worker, WorkerSettings
+from storeflight.services.context import Caller, Context, load_app
+from tests.ingest.builders import Identity, package_bytes
+from tests.pipeline.test_end_to_end import IDENTITY, drain, submit, zip_of
+from tests.support import Tenant
+
+MEMBERS = [f"member{i}@example.com" for i in range(10_000)]
+OUTSIDERS = [f"outsider{i}" for i in range(200)]
+
+
+def _publish(tenant: Tenant, worker: Worker, base: str, version: str, percentage: float | None) -> str:
+    fields: dict[str, Any] = {}
+    if percentage is not None:
+        fields["packageDeliveryOptions"] = {
+            "packageRollout": {"isPackageRollout": True, "packageRolloutPercentage": percentage}
+        }
+    name = f"app_{version}.msix"
+    data = package_bytes(identity=Identity(name=IDENTITY.name, publisher=IDENTITY.publisher, version=version))
+    sid = submit(tenant, base, [{"fileName": name, "fileStatus": "PendingUpload"}], zip_of({name: data}), **fields)
+    drain(worker)
+    assert tenant.http.get(f"{base}/{sid}/status").json()["status"] == "Published"
+    return sid
+
+
+def _answers(
+    tenant: Tenant, app_id: str, customers: list[str], installed: Callable[[str], str | None]
+) -> dict[str, str]:
+    """What the server's delivery snapshot decides for each customer (the HTTP endpoint's code path)."""
+    time.sleep(0.3)  # past the snapshot's re-check interval
+    state = tenant.server.state
+    ctx_api = tenant.http.get(f"applications/{app_id}/delivery", params={"customerId": customers[0]})
+    assert ctx_api.status_code == 200
+    ctx = Context(caller=Caller(tenant.tenant_id, tenant.client_id))
+    with state.store.transaction(write=False) as tx:
+        snapshot = state.delivery.get(tx, tenant.tenant_id, app_id, lambda: load_app(tx, ctx, app_id))
+    result = {}
+    for customer in customers:
+        device = Device(customer, "Windows.Desktop", "10.0.19045.0", "x64", installed(customer))
+        decision = decide(snapshot.app, device, snapshot.groups(customer))
+        result[customer] = decision.packages[0].version if decision.packages else "-"
+    return result
+
+
+def _http_agrees(tenant: Tenant, app_id: str, expected: dict[str, str]) -> None:
+    for customer in list(expected)[:: len(expected) // 100 or 1]:
+        body = tenant.http.get(
+            f"applications/{app_id}/delivery",
+            params={
+                "customerId": customer,
+                "deviceFamily": "Windows.Desktop",
+                "osVersion": "10.0.19045.0",
+                "architecture": "x64",
+            },
+        ).json()
+        assert (body["packages"][0]["version"] if body["packages"] else "-") == expected[customer], customer
+
+
+def test_the_rollout_scenario(tenant: Tenant) -> None:
+    worker = Worker(tenant.server.store, tenant.server.state.blobs, WorkerSettings())
+    app_id = tenant.create_app(identity=IDENTITY.name, publisher=IDENTITY.publisher)
+    _publish(tenant, worker, f"applications/{app_id}/submissions", "1.0.0.0", None)
+    group = tenant.http.post("flightgroups", json={"name": "insiders", "members": MEMBERS})
+    assert group.status_code == 201, group.text
+    flight = tenant.create_flight(app_id, groups=[group.json()["id"]])
+    base = f"applications/{app_id}/flights/{flight['flightId']}/submissions"
+    tenant.http.delete(f"{base}/{flight['pendingFlightSubmission']['id']}")
+    first = _publish(tenant, worker, base, "2.0.0.0", 25.0)
+    everyone = MEMBERS + OUTSIDERS
+    none: Callable[[str], str | None] = lambda _: None  # noqa: E731
+
+    def inside(percentage: float, seed: str) -> set[str]:
+        return {m for m in MEMBERS if bucket(m, seed) < threshold(percentage)}
+
+    at25 = inside(25.0, first)
+    expected = {c: "2.0.0.0" if c in at25 else "1.0.0.0" for c in everyone}
+    assert _answers(tenant, app_id, everyone, none) == expected
+    assert abs(len(at25) / len(MEMBERS) - 0.25) < 0.02
+    _http_agrees(tenant, app_id, expected)
+
+    assert tenant.http.post(f"{base}/{first}/updatepackagerolloutpercentage?percentage=60").status_code == 200
+    at60 = inside(60.0, first)
+    assert at25 <= at60
+    expected = {c: "2.0.0.0" if c in at60 else "1.0.0.0" for c in everyone}
+    assert _answers(tenant, app_id, everyone, none) == expected
+
+    assert (
+        tenant.http.post(f"{base}/{first}/haltpackagerollout").json()["packageRolloutStatus"] == "PackageRolloutStopped"
+    )
+    holders: Callable[[str], str | None] = lambda c: "2.0.0.0" if c in at60 else None  # noqa: E731
+    expected = {c: "-" if c in at60 else "1.0.0.0" for c in everyone}  # no downgrade for who has 2.0
+    assert _answers(tenant, app_id, everyone, holders) == expected
+
+    second = _publish(tenant, worker, base, "3.0.0.0", 60.0)
+    rollout = tenant.http.get(f"{base}/{second}/packagerollout").json()
+    assert rollout["fallbackSubmissionId"] == first
+    expected = {c: "3.0.0.0" if c in at60 else "1.0.0.0" for c in everyone}  # same order as the halted one
+    assert _answers(tenant, app_id, everyone, none) == expected
+    _http_agrees(tenant, app_id, expected)
+
+    assert tenant.http.post(f"{base}/{second}/finalizepackagerollout").status_code == 200
+    expected = {c: "3.0.0.0" if c in MEMBERS else "1.0.0.0" for c in everyone}
+    assert _answers(tenant, app_id, everyone, none) == expected
