@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from storeflight.delivery.versions import UNIVERSAL, Version, parse_version, runnable_architectures
 
@@ -30,8 +31,9 @@ class Source(StrEnum):
     NONE = "none"
 
 
-@dataclass(frozen=True, slots=True)
-class Device:
+class Device(NamedTuple):
+    """The device asking: built on every request, so a plain tuple."""
+
     customer_id: str
     device_family: str
     os_version: str
@@ -162,8 +164,9 @@ class AppView:
         return tuple(sorted(found.values(), key=flight_order))
 
 
-@dataclass(frozen=True, slots=True)
-class Explanation:
+class Explanation(NamedTuple):
+    """Why a decision came out as it did (a tuple: decisions are built on the hot path)."""
+
     flights: tuple[str, ...]  # ids of the customer's flights, highest rank first
     chosen_flight: str | None
     bucket: int | None
@@ -175,8 +178,9 @@ class Explanation:
 NO_EXPLANATION = Explanation((), None, None, None, None, ())  # in no flight, no rollout involved
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
+    """The delivery decision for one device."""
+
     submission_id: str | None
     source: str  # Source
     flight_id: str | None

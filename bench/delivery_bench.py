@@ -1,0 +1,200 @@
+"""Delivery API under load: a real `storeflight serve` with 1,000 flights, 10,000 groups, 1,000,000 memberships.
+
+Seeds a fresh database through the storage layer (bench/delivery_seed.py): one app with a published
+non-flighted submission (one package) and 1,000 flights of 10 groups each, every flight with a published
+submission of three packages (x64/x86/arm64), about a third of them rolling out; 10,000 groups of 100 members
+drawn from 400,000 customers (so a member is in about 2.5 groups). Then starts `storeflight serve` and measures
+with wrk, alternating, GET /healthz and GET .../delivery for random customer ids (a Lua list: 80% members,
+20% customers in no group). Also the server's resident memory before and after the first delivery request,
+which builds the snapshot (VmRSS in /proc/<pid>/status).
+
+    .venv/bin/python bench/delivery_bench.py --backends postgres --duration 10 --connections 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import platform
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from delivery_seed import Seeded, seed  # noqa: E402
+from http_bench import (  # noqa: E402
+    HOST,
+    WRK_REPORT,
+    fetch_token,
+    free_port,
+    postgres_database,
+    request,
+    storeflight_command,
+    store_options,
+    wait_healthy,
+    wrk_version,
+)
+
+QUERY = "deviceFamily=Windows.Desktop&osVersion=10.0.19045.0&architecture=x64"
+
+WRK_DELIVERY = """
+local ids = {{{ids}}}
+local base = "/v1.0/my/applications/{app_id}/delivery?{query}&customerId="
+local headers = {{["Authorization"] = "Bearer {token}"}}
+local counter = 0
+function init(args)
+  math.randomseed(os.time() * 1000 + index)
+end
+function request()
+  return wrk.format("GET", base .. ids[math.random(#ids)], headers)
+end
+"""
+
+WRK_PLAIN = """
+wrk.method = "GET"
+wrk.path = "{path}"
+"""
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@contextlib.contextmanager
+def server(store: list[str], log_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    port = free_port()
+    command = [*storeflight_command(), "serve", "--host", HOST, "--port", str(port), *store,
+               "--log-level", "warning", "--no-worker"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(port, process, log_path)
+        yield port, process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run_wrk(script: str, path: str, port: int, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+    lua = workdir / "bench.lua"
+    lua.write_text(script + WRK_REPORT)
+    command = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration:g}s",
+               "--timeout", "30s", "-s", str(lua), f"http://{HOST}:{port}{path}"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no result:\n{done.stdout}\n{done.stderr}")
+    data = json.loads(line.removeprefix("BENCH "))
+    seconds = data["duration_us"] / 1e6
+    return {"rps": data["requests"] / seconds, "p50": data["p50_us"] / 1000, "p99": data["p99_us"] / 1000,
+            "errors": data["errors"], "requests": data["requests"]}
+
+
+def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir: Path) -> list[str]:
+    rng = random.Random(args.seed)
+    data_dir = workdir / f"data-{backend}"
+    data_dir.mkdir()
+    db_url = url or f"sqlite:///{data_dir / 'storeflight.db'}"
+    started = time.perf_counter()
+    seeded: Seeded = seed(db_url, flights=args.flights, groups=args.groups, members_per_group=args.members_per_group,
+                          customers=args.customers, groups_per_flight=args.groups // args.flights,
+                          rollout_share=0.35, rng=rng)
+    seed_s = time.perf_counter() - started
+    memberships = args.groups * args.members_per_group
+    print(f"[{backend}] seeded {args.flights} flights, {args.groups} groups, {memberships:,} memberships "
+          f"({len(seeded.members):,} distinct members) in {seed_s:.1f} s", flush=True)
+    store = store_options(data_dir, url) if url else store_options(data_dir, None)
+    if not url:
+        store = ["--data-dir", str(data_dir), "--database-url", db_url]
+    lines = []
+    with server(store, workdir / f"server-{backend}.log") as (port, process):
+        token = fetch_token(port, seeded.as_http_bench())
+        request(port, "GET", "/healthz")
+        time.sleep(1.0)
+        before = rss_kib(process.pid)
+        path0 = f"/v1.0/my/applications/{seeded.app_id}/delivery?{QUERY}&customerId={quote(seeded.members[0])}"
+        t0 = time.perf_counter()
+        status, body = request(port, "GET", path0, token)
+        first_s = time.perf_counter() - t0
+        if status != 200:
+            raise RuntimeError(f"delivery: HTTP {status}: {body}")
+        time.sleep(0.5)
+        after = rss_kib(process.pid)
+        # The Lua list: 80% members, 20% customers in no group.
+        picks = [rng.choice(seeded.members) for _ in range(int(args.ids * 0.8))]
+        picks += [f"nobody{i:07d}@bench.example" for i in range(args.ids - len(picks))]
+        sources: Counter[str] = Counter()
+        for customer in picks[:: max(1, len(picks) // 200)]:
+            path = f"/v1.0/my/applications/{seeded.app_id}/delivery?{QUERY}&customerId={quote(customer)}"
+            status, body = request(port, "GET", path, token)
+            sources[f"{status} {body.get('source')} {body.get('reason')[:40]}"] += 1
+        print(f"[{backend}] sample of decisions: {dict(sources)}", flush=True)
+        delivery_lua = WRK_DELIVERY.format(ids=", ".join(f'"{quote(c)}"' for c in picks), app_id=seeded.app_id,
+                                           query=QUERY, token=token)
+        health_lua = WRK_PLAIN.format(path="/healthz")
+        run_wrk(delivery_lua, path0, port, argparse.Namespace(**{**vars(args), "duration": 2}), workdir)  # warm-up
+        rounds: dict[str, list[dict[str, float]]] = {"healthz": [], "delivery": []}
+        for r in range(args.rounds):
+            for name, script, path in (("healthz", health_lua, "/healthz"), ("delivery", delivery_lua, path0)):
+                m = run_wrk(script, path, port, args, workdir)
+                rounds[name].append(m)
+                print(f"[{backend}] round {r + 1} {name}: {m['rps']:.0f} req/s, p50 {m['p50']:.2f} ms, "
+                      f"p99 {m['p99']:.2f} ms, errors {m['errors']}", flush=True)
+        end_rss = rss_kib(process.pid)
+    for r in range(args.rounds):
+        h, d = rounds["healthz"][r], rounds["delivery"][r]
+        lines.append(f"| {backend} | {r + 1} | {h['rps']:,.0f} | {h['p50']:.2f} / {h['p99']:.2f} | {d['rps']:,.0f} | "
+                     f"{d['p50']:.2f} / {d['p99']:.2f} | **{d['rps'] / h['rps']:.2f}** | {d['errors']:.0f} |")
+    lines.append(f"| {backend} | snapshot | RSS {before / 1024:.1f} MiB before the first delivery request, "
+                 f"{after / 1024:.1f} MiB after: **+{(after - before) / 1024:.1f} MiB**; first request "
+                 f"(snapshot build) {first_s:.2f} s; RSS at the end {end_rss / 1024:.1f} MiB | | | | | |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--backends", default="postgres", help="Comma-separated: postgres,sqlite.")
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="healthz/delivery pairs, alternating.")
+    parser.add_argument("--flights", type=int, default=1000)
+    parser.add_argument("--groups", type=int, default=10_000)
+    parser.add_argument("--members-per-group", type=int, default=100)
+    parser.add_argument("--customers", type=int, default=400_000)
+    parser.add_argument("--ids", type=int, default=20_000, help="Customer ids in the Lua list.")
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    print(f"{wrk_version()}, {args.threads} wrk threads, {args.connections} connections, {args.duration:g} s; "
+          f"Python {platform.python_version()}, {platform.system()} {platform.release()}", flush=True)
+    table = ["| backend | round | healthz req/s | healthz p50 / p99 ms | delivery req/s | delivery p50 / p99 ms "
+             "| delivery / healthz | delivery errors |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    with tempfile.TemporaryDirectory(prefix="delivery-bench-") as tmp:
+        for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+            if backend == "postgres":
+                with postgres_database(args.postgres_url) as url:
+                    table += run_backend(backend, url, args, Path(tmp))
+            else:
+                table += run_backend(backend, None, args, Path(tmp))
+    print("\n".join(table))
+
+
+if __name__ == "__main__":
+    main()
