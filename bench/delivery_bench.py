@@ -30,16 +30,16 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from delivery_seed import Seeded, seed  # noqa: E402
-from http_bench import (  # noqa: E402
+from delivery_seed import Seeded, seed
+from http_bench import (
     HOST,
     WRK_REPORT,
     fetch_token,
     free_port,
     postgres_database,
     request,
-    storeflight_command,
     store_options,
+    storeflight_command,
     wait_healthy,
     wrk_version,
 )
@@ -75,8 +75,18 @@ def rss_kib(pid: int) -> int:
 @contextlib.contextmanager
 def server(store: list[str], log_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     port = free_port()
-    command = [*storeflight_command(), "serve", "--host", HOST, "--port", str(port), *store,
-               "--log-level", "warning", "--no-worker"]
+    command = [
+        *storeflight_command(),
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        *store,
+        "--log-level",
+        "warning",
+        "--no-worker",
+    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -94,16 +104,33 @@ def server(store: list[str], log_path: Path) -> Iterator[tuple[int, subprocess.P
 def run_wrk(script: str, path: str, port: int, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
     lua = workdir / "bench.lua"
     lua.write_text(script + WRK_REPORT)
-    command = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration:g}s",
-               "--timeout", "30s", "-s", str(lua), f"http://{HOST}:{port}{path}"]
+    command = [
+        "wrk",
+        "-t",
+        str(args.threads),
+        "-c",
+        str(args.connections),
+        "-d",
+        f"{args.duration:g}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(lua),
+        f"http://{HOST}:{port}{path}",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no result:\n{done.stdout}\n{done.stderr}")
     data = json.loads(line.removeprefix("BENCH "))
     seconds = data["duration_us"] / 1e6
-    return {"rps": data["requests"] / seconds, "p50": data["p50_us"] / 1000, "p99": data["p99_us"] / 1000,
-            "errors": data["errors"], "requests": data["requests"]}
+    return {
+        "rps": data["requests"] / seconds,
+        "p50": data["p50_us"] / 1000,
+        "p99": data["p99_us"] / 1000,
+        "errors": data["errors"],
+        "requests": data["requests"],
+    }
 
 
 def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir: Path) -> list[str]:
@@ -112,13 +139,23 @@ def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir
     data_dir.mkdir()
     db_url = url or f"sqlite:///{data_dir / 'storeflight.db'}"
     started = time.perf_counter()
-    seeded: Seeded = seed(db_url, flights=args.flights, groups=args.groups, members_per_group=args.members_per_group,
-                          customers=args.customers, groups_per_flight=args.groups // args.flights,
-                          rollout_share=0.35, rng=rng)
+    seeded: Seeded = seed(
+        db_url,
+        flights=args.flights,
+        groups=args.groups,
+        members_per_group=args.members_per_group,
+        customers=args.customers,
+        groups_per_flight=args.groups // args.flights,
+        rollout_share=0.35,
+        rng=rng,
+    )
     seed_s = time.perf_counter() - started
     memberships = args.groups * args.members_per_group
-    print(f"[{backend}] seeded {args.flights} flights, {args.groups} groups, {memberships:,} memberships "
-          f"({len(seeded.members):,} distinct members) in {seed_s:.1f} s", flush=True)
+    print(
+        f"[{backend}] seeded {args.flights} flights, {args.groups} groups, {memberships:,} memberships "
+        f"({len(seeded.members):,} distinct members) in {seed_s:.1f} s",
+        flush=True,
+    )
     store = store_options(data_dir, url) if url else store_options(data_dir, None)
     if not url:
         store = ["--data-dir", str(data_dir), "--database-url", db_url]
@@ -145,8 +182,9 @@ def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir
             status, body = request(port, "GET", path, token)
             sources[f"{status} {body.get('source')} {body.get('reason')[:40]}"] += 1
         print(f"[{backend}] sample of decisions: {dict(sources)}", flush=True)
-        delivery_lua = WRK_DELIVERY.format(ids=", ".join(f'"{quote(c)}"' for c in picks), app_id=seeded.app_id,
-                                           query=QUERY, token=token)
+        delivery_lua = WRK_DELIVERY.format(
+            ids=", ".join(f'"{quote(c)}"' for c in picks), app_id=seeded.app_id, query=QUERY, token=token
+        )
         health_lua = WRK_PLAIN.format(path="/healthz")
         run_wrk(delivery_lua, path0, port, argparse.Namespace(**{**vars(args), "duration": 2}), workdir)  # warm-up
         rounds: dict[str, list[dict[str, float]]] = {"healthz": [], "delivery": []}
@@ -154,16 +192,23 @@ def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir
             for name, script, path in (("healthz", health_lua, "/healthz"), ("delivery", delivery_lua, path0)):
                 m = run_wrk(script, path, port, args, workdir)
                 rounds[name].append(m)
-                print(f"[{backend}] round {r + 1} {name}: {m['rps']:.0f} req/s, p50 {m['p50']:.2f} ms, "
-                      f"p99 {m['p99']:.2f} ms, errors {m['errors']}", flush=True)
+                print(
+                    f"[{backend}] round {r + 1} {name}: {m['rps']:.0f} req/s, p50 {m['p50']:.2f} ms, "
+                    f"p99 {m['p99']:.2f} ms, errors {m['errors']}",
+                    flush=True,
+                )
         end_rss = rss_kib(process.pid)
     for r in range(args.rounds):
         h, d = rounds["healthz"][r], rounds["delivery"][r]
-        lines.append(f"| {backend} | {r + 1} | {h['rps']:,.0f} | {h['p50']:.2f} / {h['p99']:.2f} | {d['rps']:,.0f} | "
-                     f"{d['p50']:.2f} / {d['p99']:.2f} | **{d['rps'] / h['rps']:.2f}** | {d['errors']:.0f} |")
-    lines.append(f"| {backend} | snapshot | RSS {before / 1024:.1f} MiB before the first delivery request, "
-                 f"{after / 1024:.1f} MiB after: **+{(after - before) / 1024:.1f} MiB**; first request "
-                 f"(snapshot build) {first_s:.2f} s; RSS at the end {end_rss / 1024:.1f} MiB | | | | | |")
+        lines.append(
+            f"| {backend} | {r + 1} | {h['rps']:,.0f} | {h['p50']:.2f} / {h['p99']:.2f} | {d['rps']:,.0f} | "
+            f"{d['p50']:.2f} / {d['p99']:.2f} | **{d['rps'] / h['rps']:.2f}** | {d['errors']:.0f} |"
+        )
+    lines.append(
+        f"| {backend} | snapshot | RSS {before / 1024:.1f} MiB before the first delivery request, "
+        f"{after / 1024:.1f} MiB after: **+{(after - before) / 1024:.1f} MiB**; first request "
+        f"(snapshot build) {first_s:.2f} s; RSS at the end {end_rss / 1024:.1f} MiB | | | | | |"
+    )
     return lines
 
 
@@ -182,10 +227,16 @@ def main() -> None:
     parser.add_argument("--ids", type=int, default=20_000, help="Customer ids in the Lua list.")
     parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args()
-    print(f"{wrk_version()}, {args.threads} wrk threads, {args.connections} connections, {args.duration:g} s; "
-          f"Python {platform.python_version()}, {platform.system()} {platform.release()}", flush=True)
-    table = ["| backend | round | healthz req/s | healthz p50 / p99 ms | delivery req/s | delivery p50 / p99 ms "
-             "| delivery / healthz | delivery errors |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    print(
+        f"{wrk_version()}, {args.threads} wrk threads, {args.connections} connections, {args.duration:g} s; "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}",
+        flush=True,
+    )
+    table = [
+        "| backend | round | healthz req/s | healthz p50 / p99 ms | delivery req/s | delivery p50 / p99 ms "
+        "| delivery / healthz | delivery errors |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     with tempfile.TemporaryDirectory(prefix="delivery-bench-") as tmp:
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             if backend == "postgres":

@@ -70,27 +70,50 @@ def package(version: str, arch: str = "x64") -> Package:
     )
 
 
-def published(tenant: str, app_id: str, flight_id: str | None, packages: list[Package],
-              rollout: PackageRollout | None, when) -> Submission:  # type: ignore[no-untyped-def]
+def published(
+    tenant: str, app_id: str, flight_id: str | None, packages: list[Package], rollout: PackageRollout | None, when
+) -> Submission:  # type: ignore[no-untyped-def]
     identity = subs.Identity(
-        id=ids.new_decimal_id(), tenant_id=tenant, app_id=app_id, flight_id=flight_id, origin=Origin.API,
-        upload_blob_id=str(uuid.uuid4()), upload_expires_at=when, now=when,
+        id=ids.new_decimal_id(),
+        tenant_id=tenant,
+        app_id=app_id,
+        flight_id=flight_id,
+        origin=Origin.API,
+        upload_blob_id=str(uuid.uuid4()),
+        upload_expires_at=when,
+        now=when,
     )
     sub = subs.fresh(identity)
     delivery = sub.delivery.model_copy(update={"rollout": rollout or PackageRollout()})
-    return sub.model_copy(update={"status": Status.PUBLISHED, "published_at": when, "packages": packages,
-                                  "delivery": delivery})
+    return sub.model_copy(
+        update={"status": Status.PUBLISHED, "published_at": when, "packages": packages, "delivery": delivery}
+    )
 
 
-def seed(url: str, *, flights: int, groups: int, members_per_group: int, customers: int,
-         groups_per_flight: int, rollout_share: float, rng: random.Random) -> Seeded:
+def seed(  # noqa: PLR0915 - one linear seeding script
+    url: str,
+    *,
+    flights: int,
+    groups: int,
+    members_per_group: int,
+    customers: int,
+    groups_per_flight: int,
+    rollout_share: float,
+    rng: random.Random,
+) -> Seeded:
     store = open_store(url)
     now = dates.utcnow()
     tenant = str(uuid.uuid4())
     with store.transaction(write=True) as tx:
         client, secret = admin.create_client(tx, tenant_id=tenant, name="bench", now=now)
-        app = admin.create_app(tx, tenant_id=tenant, name="Bench App", identity_name="Bench.App",
-                               publisher="CN=Bench", now=now - timedelta(days=2))
+        app = admin.create_app(
+            tx,
+            tenant_id=tenant,
+            name="Bench App",
+            identity_name="Bench.App",
+            publisher="CN=Bench",
+            now=now - timedelta(days=2),
+        )
         # The app's baseline (published, no packages) is replaced by a newer non-flighted one with a package.
         tx.add_submission(published(tenant, app.id, None, [package("1.0.0.0")], None, now - timedelta(days=1)))
     customer_ids = [f"customer{i:07d}@bench.example" for i in range(customers)]
@@ -120,13 +143,27 @@ def seed(url: str, *, flights: int, groups: int, members_per_group: int, custome
     groups_of_flight: dict[str, list[str]] = {}
     with store.transaction(write=True) as tx:
         for index in range(flights):
-            chosen = group_ids[index * groups_per_flight:(index + 1) * groups_per_flight]
-            flight = Flight(id=ids.new_flight_id(), tenant_id=tenant, app_id=app.id, friendly_name=f"flight-{index}",
-                            group_ids=chosen, rank=index + 1, created_at=now)
+            chosen = group_ids[index * groups_per_flight : (index + 1) * groups_per_flight]
+            flight = Flight(
+                id=ids.new_flight_id(),
+                tenant_id=tenant,
+                app_id=app.id,
+                friendly_name=f"flight-{index}",
+                group_ids=chosen,
+                rank=index + 1,
+                created_at=now,
+            )
             tx.add_flight(flight)
             rolling = rng.random() < rollout_share
-            rollout = (PackageRollout(is_package_rollout=True, percentage=rng.choice([5.0, 10.0, 25.0, 50.0]),
-                                      status=RolloutStatus.IN_PROGRESS) if rolling else None)
+            rollout = (
+                PackageRollout(
+                    is_package_rollout=True,
+                    percentage=rng.choice([5.0, 10.0, 25.0, 50.0]),
+                    status=RolloutStatus.IN_PROGRESS,
+                )
+                if rolling
+                else None
+            )
             packages = [package(f"1.{index + 1}.0.0", arch) for arch in ("x64", "x86", "arm64")]
             sub = published(tenant, app.id, flight.id, packages, rollout, now - timedelta(minutes=flights - index))
             tx.add_submission(sub)
@@ -137,5 +174,15 @@ def seed(url: str, *, flights: int, groups: int, members_per_group: int, custome
                 rollout_flights.append(flight.id)
         tx.bump_delivery_version()
     everyone = sorted({m for ms in members_of_group.values() for m in ms})
-    return Seeded(tenant, client.client_id, secret, app.id, flight_ids, flight_submissions, rollout_flights,
-                  everyone, groups_of_flight, members_of_group)
+    return Seeded(
+        tenant,
+        client.client_id,
+        secret,
+        app.id,
+        flight_ids,
+        flight_submissions,
+        rollout_flights,
+        everyone,
+        groups_of_flight,
+        members_of_group,
+    )

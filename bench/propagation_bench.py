@@ -26,9 +26,9 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from delivery_bench import QUERY, server  # noqa: E402
-from delivery_seed import seed  # noqa: E402
-from http_bench import HOST, expect, fetch_token, postgres_database, request, store_options  # noqa: E402
+from delivery_bench import QUERY, server
+from delivery_seed import seed
+from http_bench import HOST, expect, fetch_token, postgres_database, request, store_options
 
 SCALES = {  # flights, groups, members per group, customers
     "small": (10, 100, 100, 4_000),
@@ -46,7 +46,7 @@ def threshold_of(conn: http.client.HTTPConnection, path: str, token: str) -> int
     return value
 
 
-def main() -> None:
+def main() -> None:  # noqa: C901, PLR0912, PLR0915 - a linear benchmark script, read top to bottom
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--repetitions", type=int, default=20)
@@ -57,10 +57,21 @@ def main() -> None:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory(prefix="propagation-bench-") as tmp, postgres_database(args.postgres_url) as url:
         started = time.perf_counter()
-        seeded = seed(url, flights=flights, groups=groups, members_per_group=per_group, customers=customers,
-                      groups_per_flight=groups // flights, rollout_share=0.35, rng=rng)
-        print(f"seeded {flights} flights, {groups} groups, {groups * per_group:,} memberships in "
-              f"{time.perf_counter() - started:.1f} s", flush=True)
+        seeded = seed(
+            url,
+            flights=flights,
+            groups=groups,
+            members_per_group=per_group,
+            customers=customers,
+            groups_per_flight=groups // flights,
+            rollout_share=0.35,
+            rng=rng,
+        )
+        print(
+            f"seeded {flights} flights, {groups} groups, {groups * per_group:,} memberships in "
+            f"{time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
         with ExitStack() as stack:
             data = [Path(tmp) / name for name in ("a", "b")]
             ports = []
@@ -115,14 +126,19 @@ def main() -> None:
                 elapsed = max(s for s in seen if s is not None)
                 results.append(elapsed)
                 polls.append(count)
-                print(f"rep {rep + 1:2d}: {percentage:5.1f}% -> A {seen[0] * 1000:7.1f} ms, "
-                      f"B {seen[1] * 1000:7.1f} ms, both {elapsed * 1000:7.1f} ms ({count} polls)", flush=True)
+                print(
+                    f"rep {rep + 1:2d}: {percentage:5.1f}% -> A {seen[0] * 1000:7.1f} ms, "
+                    f"B {seen[1] * 1000:7.1f} ms, both {elapsed * 1000:7.1f} ms ({count} polls)",
+                    flush=True,
+                )
                 time.sleep(rng.uniform(0.0, 0.3))  # do not stay in phase with the 0.2 s re-check
             for conn in conns:
                 conn.close()
-    print(f"\nscale {args.scale}: {args.repetitions} repetitions; time until both processes answer with the new "
-          f"threshold: median {statistics.median(results) * 1000:.0f} ms, max {max(results) * 1000:.0f} ms, "
-          f"min {min(results) * 1000:.0f} ms")
+    print(
+        f"\nscale {args.scale}: {args.repetitions} repetitions; time until both processes answer with the new "
+        f"threshold: median {statistics.median(results) * 1000:.0f} ms, max {max(results) * 1000:.0f} ms, "
+        f"min {min(results) * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":
