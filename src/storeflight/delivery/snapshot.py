@@ -60,8 +60,8 @@ def _latest(subs: Iterable[Submission]) -> Submission | None:
     return ordered[-1] if ordered else None
 
 
-def build(tx: Tx, app: Application) -> Snapshot:
-    """Read everything published for the app, in a fixed number of queries whatever the group sizes."""
+def build_view(tx: Tx, app: Application) -> AppView:
+    """The app's published state: cheap (a few queries), rebuilt whenever it changes."""
     published = tx.published_submissions(app.id)
     views = {s.id: submission_view(s) for s in published}
     non_flighted = _latest(s for s in published if s.flight_id is None)
@@ -76,14 +76,20 @@ def build(tx: Tx, app: Application) -> Snapshot:
         for f in tx.list_flights(app.tenant_id, app.id)
     )
     seek = bool(non_flighted.extra.get("isSeekEnabled")) if non_flighted else False
-    view = AppView(
+    return AppView(
         app_id=app.id, non_flighted=_view(views, non_flighted), flights=flights, submissions=views, is_seek_enabled=seek
     )
+
+
+def build_members(tx: Tx, view: AppView) -> dict[str, frozenset[str]]:
+    """Customer -> the groups (of the app's flights) they are in: one query, rebuilt only when groups change."""
+    group_ids = sorted({g for f in view.flights for g in f.group_ids})
+    interned: dict[frozenset[str], frozenset[str]] = {}
     members: dict[str, set[str]] = {}
-    group_ids = sorted({g for f in flights for g in f.group_ids})
     for group_id, member in tx.group_members(group_ids) if group_ids else []:
         members.setdefault(member.strip().lower(), set()).add(group_id)
-    return Snapshot(app.tenant_id, view, {m: frozenset(g) for m, g in members.items()})
+    # Customers share few distinct group sets: keep one frozenset per set.
+    return {m: interned.setdefault(frozenset(g), frozenset(g)) for m, g in members.items()}
 
 
 def _view(views: dict[str, SubmissionView], sub: Submission | None) -> SubmissionView | None:
@@ -91,28 +97,41 @@ def _view(views: dict[str, SubmissionView], sub: Submission | None) -> Submissio
 
 
 class SnapshotCache:
-    """Per-process snapshots, rebuilt after the delivery version moves."""
+    """Per-process snapshots. The published view is rebuilt when the state version moves; the (large)
+    membership index only when the membership version moves, so a rollout change costs milliseconds."""
 
     def __init__(self, store: Store, recheck: float = 0.2) -> None:
         self.store, self.recheck = store, recheck
         self._lock = threading.Lock()
-        self._snapshots: dict[str, Snapshot] = {}
-        self._version = -1
+        self._views: dict[str, tuple[str, AppView]] = {}  # app id -> (tenant id, view)
+        self._members: dict[str, dict[str, frozenset[str]]] = {}
+        self._versions = (-1, -1)
         self._checked = 0.0
 
     def get(self, tx: Tx, tenant_id: str, app_id: str, load: Callable[[], Application]) -> Snapshot:
         """The app's snapshot; `load` (which checks the caller may see the app) runs only when building."""
-        now = time.monotonic()
-        if now - self._checked > self.recheck:
-            version = tx.delivery_version()
-            with self._lock:
-                if version != self._version:
-                    self._snapshots.clear()
-                    self._version = version
-                self._checked = now
-        snapshot = self._snapshots.get(app_id)
-        if snapshot is None or snapshot.tenant_id != tenant_id:
+        self._recheck(tx)
+        cached = self._views.get(app_id)
+        if cached is None or cached[0] != tenant_id:
             app = load()
-            snapshot = build(tx, app)
-            self._snapshots[app.id] = snapshot
-        return snapshot
+            cached = (app.tenant_id, build_view(tx, app))
+            self._views[app.id] = cached
+        view = cached[1]
+        members = self._members.get(view.app_id)
+        if members is None:
+            members = build_members(tx, view)
+            self._members[view.app_id] = members
+        return Snapshot(cached[0], view, members)
+
+    def _recheck(self, tx: Tx) -> None:
+        now = time.monotonic()
+        if now - self._checked <= self.recheck:
+            return
+        versions = tx.delivery_versions()
+        with self._lock:
+            if versions[0] != self._versions[0]:
+                self._views.clear()
+            if versions[1] != self._versions[1]:
+                self._members.clear()
+            self._versions = versions
+            self._checked = now

@@ -102,7 +102,7 @@ def create(tx: Tx, ctx: Context, app_id: str, request: NewFlight) -> FlightView:
     flight = flight.model_copy(update={"rank": ranks.pop(flight.id)})
     try:
         tx.add_flight(flight)
-        tx.bump_delivery_version()
+        tx.bump_delivery_version(members=True)
     except StorageConflict:
         raise InvalidParameterValue(f"A flight named '{name}' already exists for this app.") from None
     tx.set_flight_ranks(ranks)
@@ -139,7 +139,7 @@ def modify(tx: Tx, ctx: Context, app_id: str, flight_id: str, change: FlightChan
     flight = flight.model_copy(update=updates)
     try:
         tx.update_flight(flight)
-        tx.bump_delivery_version()
+        tx.bump_delivery_version(members=True)
     except StorageConflict:
         raise InvalidParameterValue(f"A flight named '{flight.friendly_name}' already exists for this app.") from None
     return view(tx, flight, tx.list_flights(ctx.caller.tenant_id, app.id))
@@ -192,4 +192,4 @@ def delete(tx: Tx, ctx: Context, app_id: str, flight_id: str) -> None:
                 target="flight",
             ) from None
     tx.delete_flight(flight.id)
-    tx.bump_delivery_version()
+    tx.bump_delivery_version(members=True)

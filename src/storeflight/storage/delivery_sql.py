@@ -13,7 +13,9 @@ from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import Submission
 from storeflight.storage import tables as t
 
-DELIVERY_VERSION = "delivery_version"
+DELIVERY_VERSION = "delivery_version"  # published state, rollouts, flights
+MEMBERS_VERSION = "delivery_members_version"  # who is in which group of a flight
+_KEYS = (DELIVERY_VERSION, MEMBERS_VERSION)
 
 
 class DeliverySql:
@@ -29,22 +31,23 @@ class DeliverySql:
         rows = self.conn.execute(select(m.c.group_id, m.c.member).where(m.c.group_id.in_(list(group_ids))))
         return [(row.group_id, row.member) for row in rows]
 
-    def delivery_version(self) -> int:
-        value = self.conn.scalar(select(t.settings.c.value).where(t.settings.c.key == DELIVERY_VERSION))
-        return int(value) if value is not None else 0
-
-    def bump_delivery_version(self) -> None:
+    def delivery_versions(self) -> tuple[int, int]:
         st = t.settings
-        bumped = self.conn.execute(
-            update(st).where(st.c.key == DELIVERY_VERSION).values(value=cast(cast(st.c.value, Integer) + 1, Text))
-        )
-        if bumped.rowcount == 0:
-            try:
-                with self.conn.begin_nested():
-                    self.conn.execute(insert(st).values(key=DELIVERY_VERSION, value="1"))
-            except IntegrityError:  # another writer created it first
-                self.conn.execute(
-                    update(st)
-                    .where(st.c.key == DELIVERY_VERSION)
-                    .values(value=cast(cast(st.c.value, Integer) + 1, Text))
-                )
+        rows = dict(self.conn.execute(select(st.c.key, st.c.value).where(st.c.key.in_(_KEYS))).all())
+        return int(rows.get(DELIVERY_VERSION, 0)), int(rows.get(MEMBERS_VERSION, 0))
+
+    def bump_delivery_version(self, *, members: bool = False) -> None:
+        self._bump(DELIVERY_VERSION)
+        if members:
+            self._bump(MEMBERS_VERSION)
+
+    def _bump(self, key: str) -> None:
+        st = t.settings
+        plus_one = cast(cast(st.c.value, Integer) + 1, Text)
+        if self.conn.execute(update(st).where(st.c.key == key).values(value=plus_one)).rowcount:
+            return
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(st).values(key=key, value="1"))
+        except IntegrityError:  # another writer created it first
+            self.conn.execute(update(st).where(st.c.key == key).values(value=plus_one))

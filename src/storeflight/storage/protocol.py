@@ -62,11 +62,11 @@ class DeliveryTx(Protocol):
     def group_members(self, group_ids: Sequence[str]) -> list[tuple[str, str]]:
         """(group id, member) for every member of these groups."""
 
-    def delivery_version(self) -> int:
-        """The version of everything delivery decisions depend on."""
+    def delivery_versions(self) -> tuple[int, int]:
+        """(published state, group membership) versions that delivery snapshots depend on."""
 
-    def bump_delivery_version(self) -> None:
-        """Record that published state, rollouts, flights or groups changed."""
+    def bump_delivery_version(self, *, members: bool = False) -> None:
+        """Record that published state, rollouts or flights changed (`members`: also who is in which group)."""
 
 
 class Tx(PipelineTx, DeliveryTx, Protocol):
