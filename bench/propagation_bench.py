@@ -37,8 +37,13 @@ SCALES = {  # flights, groups, members per group, customers
 
 
 def threshold_of(conn: http.client.HTTPConnection, path: str, token: str) -> int | None:
-    conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
-    response = conn.getresponse()
+    try:
+        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        response = conn.getresponse()
+    except (http.client.RemoteDisconnected, ConnectionError):  # an idle keep-alive connection was closed
+        conn.close()
+        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        response = conn.getresponse()
     body = json.loads(response.read())
     if response.status != 200:
         raise RuntimeError(f"delivery: HTTP {response.status}: {body}")
