@@ -13,16 +13,15 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from storeflight.delivery.versions import UNIVERSAL, Version, parse_version, runnable_architectures
+from storeflight.domain.models import RolloutStatus as Rollout
+
+__all__ = [
+    "NO_EXPLANATION", "NO_FALLBACK", "AppView", "Decision", "Device", "Explanation", "FlightView", "PackageView",
+    "Rollout", "Source", "SubmissionView",
+]
 
 NO_FALLBACK = "0"
 _MEMO_LIMIT = 256
-
-
-class Rollout(StrEnum):
-    NOT_STARTED = "PackageRolloutNotStarted"
-    IN_PROGRESS = "PackageRolloutInProgress"
-    COMPLETE = "PackageRolloutComplete"
-    STOPPED = "PackageRolloutStopped"
 
 
 class Source(StrEnum):
