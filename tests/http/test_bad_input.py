@@ -150,3 +150,28 @@ def test_unsupported_feature_apps_answer_409_everywhere(tenant: Tenant) -> None:
 def test_unknown_paths_and_methods_get_store_errors(tenant: Tenant) -> None:
     _assert_store_error(tenant.http.get("nothing/here"), 404, "ResourceNotFound")
     _assert_store_error(tenant.http.patch("applications"), 400, "InvalidOperation")
+
+
+def test_nul_characters_anywhere_are_400_not_a_database_error(tenant: Tenant, app_id: str) -> None:
+    flight = tenant.create_flight(app_id)
+    base = f"applications/{app_id}/flights/{flight['flightId']}"
+    group = tenant.create_group()
+    calls = [
+        tenant.http.post(f"applications/{app_id}/flights", json={"friendlyName": "a\x00", "groupIds": [group]}),
+        tenant.http.put(base, json={"friendlyName": "b\x00"}),
+        tenant.http.get(f"{base}%00"),
+        tenant.http.get(f"applications/{app_id}/delivery?customerId=a%00b"),
+    ]
+    for response in calls:
+        _assert_store_error(response, 400, "InvalidParameterValue")
+    token = httpx.post(
+        f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "x\x00",
+            "client_secret": "y",
+            "resource": "https://manage.devcenter.microsoft.com",
+        },
+    )
+    assert token.status_code == 400 and token.json()["error"] == "invalid_request"
+    assert tenant.http.get(base).json()["friendlyName"] == "beta"

@@ -123,6 +123,16 @@ class SnapshotCache:
             self._members[view.app_id] = members
         return Snapshot(cached[0], view, members)
 
+    def fresh(self, tenant_id: str, app_id: str) -> Snapshot | None:
+        """The app's snapshot if it is built and the versions were checked recently; no database access."""
+        if time.monotonic() - self._checked > self.recheck:
+            return None
+        cached = self._views.get(app_id)
+        members = self._members.get(app_id)
+        if cached is None or members is None or cached[0] != tenant_id:
+            return None
+        return Snapshot(cached[0], cached[1], members)
+
     def _recheck(self, tx: Tx) -> None:
         now = time.monotonic()
         if now - self._checked <= self.recheck:

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from storeflight.delivery.decide import decide
 from storeflight.delivery.model import Decision, Device, PackageView
+from storeflight.delivery.snapshot import Snapshot
 from storeflight.domain import dates
 from storeflight.domain.errors import InvalidParameterValue
 from storeflight.http.deps import Api, ApiDep
@@ -74,6 +76,13 @@ def _render(api: Api, app_id: str, device: Device, decision: Decision, explain: 
     return body
 
 
+def _acquire(api: Api, application_id: str) -> Snapshot:
+    with api.tx() as tx:
+        return api.state.delivery.get(
+            tx, api.caller.tenant_id, application_id.upper(), lambda: load_app(tx, api.ctx, application_id)
+        )
+
+
 @router.get("/delivery", summary="Which packages a customer's device gets (storeflight extension)")
 async def delivery(
     application_id: str,
@@ -94,10 +103,10 @@ async def delivery(
         installed_version=_version(installed_version, "installedVersion"),
         manual_check=manual_check,
     )
-    cache = api.state.delivery
-    with api.tx() as tx:
-        snapshot = cache.get(
-            tx, api.caller.tenant_id, application_id.upper(), lambda: load_app(tx, api.ctx, application_id)
-        )
+    snapshot = None
+    if not api.check_client or api.state.clients.known(api.caller):
+        snapshot = api.state.delivery.fresh(api.caller.tenant_id, application_id.upper())
+    if snapshot is None:  # (re)building can take seconds for a large app: never on the event loop
+        snapshot = await run_in_threadpool(_acquire, api, application_id)
     decision = decide(snapshot.app, device, snapshot.groups(device.customer_id))
     return ok(_render(api, snapshot.app.app_id, device, decision, explain))

@@ -34,6 +34,11 @@ class ActiveClients:
         self.ttl = ttl
         self._seen: dict[str, tuple[float, str | None]] = {}
 
+    def known(self, caller: Caller) -> bool:
+        """True when the client was seen active, for this tenant, within `ttl`: no database check needed."""
+        cached = self._seen.get(caller.client_id)
+        return cached is not None and time.monotonic() - cached[0] <= self.ttl and cached[1] == caller.tenant_id
+
     def check(self, tx: Tx, caller: Caller) -> None:
         now = time.monotonic()
         cached = self._seen.get(caller.client_id)
@@ -136,9 +141,13 @@ async def json_body(request: Request) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
+        parsed = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidParameterValue(f"The request body is not valid JSON: {error}.", target="body") from None
+    if "\\u0000" in text or "\x00" in text:  # no database stores NUL in text; refuse it up front
+        raise InvalidParameterValue("Strings in the request body may not contain NUL characters.", target="body")
+    return parsed
 
 
 ApiDep = Annotated[Api, Depends(authenticate)]

@@ -7,6 +7,9 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from storeflight.domain.errors import InvalidParameterValue
+from storeflight.http.errors import store_error_response
+
 
 def literal_segments(paths: Iterable[str]) -> dict[str, str]:
     """Every fixed word used in route paths, keyed by its lower-case form."""
@@ -25,6 +28,11 @@ def normalise_path(path: str, words: dict[str, str]) -> str:
     return "/".join(words.get(segment.lower(), segment) for segment in path.split("/"))
 
 
+def _has_nul(scope: Scope) -> bool:
+    """No resource id or parameter contains NUL; PostgreSQL cannot even compare such text, so refuse it here."""
+    return "\x00" in scope["path"] or b"%00" in bytes(scope.get("query_string", b""))
+
+
 class NormalisePathMiddleware:
     """Real clients send `/Commit`, `/commit`, `listflights/?top=` and `flights/`: route them all."""
 
@@ -34,6 +42,10 @@ class NormalisePathMiddleware:
         self.skip_prefixes = skip_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _has_nul(scope):
+            response = store_error_response(InvalidParameterValue("The path or query contains a NUL character."))
+            await response(scope, receive, send)
+            return
         if scope["type"] == "http" and not scope["path"].startswith(self.skip_prefixes):
             path = normalise_path(scope["path"], self.words)
             if path != scope["path"]:

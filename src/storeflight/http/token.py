@@ -37,7 +37,7 @@ def _check_client(state: ServerState, tenant: str, form: dict[str, str]) -> tupl
     if form.get("grant_type") != "client_credentials":
         raise TokenError(400, "unsupported_grant_type", "AADSTS70003: Only client_credentials is supported.")
     client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
-    if not client_id or not secret:
+    if not client_id or not secret or "\x00" in client_id + secret:
         raise TokenError(400, "invalid_request", "AADSTS900144: client_id and client_secret are required.")
     with state.store.transaction(write=False) as tx:
         client = tx.get_client(client_id)
