@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +22,6 @@ class Settings:
     azure_connection_string: str | None = None
     azure_container: str = "ingestion"
     max_upload_bytes: int = 25 * 2**30
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def effective_database_url(self) -> str:

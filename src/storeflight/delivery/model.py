@@ -16,8 +16,17 @@ from storeflight.delivery.versions import UNIVERSAL, Version, parse_version, run
 from storeflight.domain.models import RolloutStatus as Rollout
 
 __all__ = [
-    "NO_EXPLANATION", "NO_FALLBACK", "AppView", "Decision", "Device", "Explanation", "FlightView", "PackageView",
-    "Rollout", "Source", "SubmissionView",
+    "NO_EXPLANATION",
+    "NO_FALLBACK",
+    "AppView",
+    "Decision",
+    "Device",
+    "Explanation",
+    "FlightView",
+    "PackageView",
+    "Rollout",
+    "Source",
+    "SubmissionView",
 ]
 
 NO_FALLBACK = "0"

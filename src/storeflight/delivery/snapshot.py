@@ -103,6 +103,9 @@ class SnapshotCache:
     def __init__(self, store: Store, recheck: float = 0.2) -> None:
         self.store, self.recheck = store, recheck
         self._lock = threading.Lock()
+        # Builds run in worker threads: one at a time, so concurrent first requests do not each build the
+        # (large) membership index.
+        self._build_lock = threading.Lock()
         self._views: dict[str, tuple[str, AppView]] = {}  # app id -> (tenant id, view)
         self._members: dict[str, dict[str, frozenset[str]]] = {}
         self._versions = (-1, -1)
@@ -111,6 +114,10 @@ class SnapshotCache:
     def get(self, tx: Tx, tenant_id: str, app_id: str, load: Callable[[], Application]) -> Snapshot:
         """The app's snapshot; `load` (which checks the caller may see the app) runs only when building."""
         self._recheck(tx)
+        with self._build_lock:
+            return self._snapshot(tx, tenant_id, app_id, load)
+
+    def _snapshot(self, tx: Tx, tenant_id: str, app_id: str, load: Callable[[], Application]) -> Snapshot:
         cached = self._views.get(app_id)
         if cached is None or cached[0] != tenant_id:
             app = load()
