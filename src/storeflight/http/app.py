@@ -62,17 +62,19 @@ def create_app(state: ServerState) -> FastAPI:
         flights.router,
         applications.router,
         groups.router,
-        delivery.router,
         token.router,
         reports.router,
     )
+    # What devices call, so most of a device-facing server's traffic: matched first, as a plain route.
+    app.router.routes.insert(0, delivery.ROUTE)
     for router in routers:
         app.include_router(router)
     if isinstance(state.blobs, LocalBlobStore):  # other backends hand out URLs of their own service
         app.include_router(blob_endpoint.router)
     errors.install(app)
-    schemas.install_openapi(app)
-    words = literal_segments(str(getattr(r, "path", "")) for router in routers for r in router.routes)
+    schemas.install_openapi(app, extra_paths=delivery.OPENAPI)
+    paths = [delivery.PATH, *(str(getattr(r, "path", "")) for router in routers for r in router.routes)]
+    words = literal_segments(paths)
     # Outermost last: correlation id -> catch-all 500 -> path normalisation (never of blob paths) -> routing.
     app.add_middleware(NormalisePathMiddleware, words=words, skip_prefixes=(blob_endpoint.PREFIX,))
     app.add_middleware(errors.UnexpectedErrorMiddleware)

@@ -1,33 +1,31 @@
-"""The delivery API (storeflight extension): which packages a customer's device gets, and why."""
+"""The delivery API (storeflight extension): which packages a customer's device gets, and why.
+
+The busiest endpoint of a device-facing server, so its query is read by hand (`delivery_query`) rather than
+through FastAPI's per-parameter validation, and download URLs are signed once per package and hour.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from functools import lru_cache
+from typing import Any, cast
 
-from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.routing import Route
 
+from storeflight.blobs.protocol import BlobStore
 from storeflight.delivery.decide import decide
 from storeflight.delivery.model import Decision, Device, PackageView
 from storeflight.delivery.snapshot import Snapshot
 from storeflight.domain import dates
-from storeflight.domain.errors import InvalidParameterValue
-from storeflight.http.deps import Api, ApiDep
+from storeflight.http.delivery_query import OPENAPI_PARAMETERS, read_device
+from storeflight.http.deps import Api, authenticate
 from storeflight.http.responses import StoreJSONResponse, ok
 from storeflight.services.context import load_app
 
-router = APIRouter(prefix="/v1.0/my/applications/{application_id}", tags=["delivery (extension)"])
 _URL_LIFETIME = timedelta(hours=1)
-
-
-def _version(value: str | None, name: str) -> str | None:
-    if value is None or value == "":
-        return None
-    parts = value.split(".")
-    if not 1 <= len(parts) <= 4 or not all(p.isdigit() and len(p) <= 9 for p in parts):
-        raise InvalidParameterValue(f"{name} must be a version like 10.0.19045.0, not '{value}'.", target=name)
-    return value
 
 
 def _expiry(now: datetime) -> datetime:
@@ -35,8 +33,10 @@ def _expiry(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0) + 2 * _URL_LIFETIME
 
 
-def _package(api: Api, p: PackageView, expires: datetime) -> dict[str, Any]:
-    url = api.state.blobs.download_url(f"pkg-{p.id}", public_url=api.public_url, expires_at=expires)
+@lru_cache(maxsize=8192)
+def _package(blobs: Hashable, p: PackageView, public_url: str, expires: datetime) -> dict[str, Any]:
+    """A package's entry in the answer (shared: never mutated); the same for everyone until the hour turns."""
+    url = cast(BlobStore, blobs).download_url(f"pkg-{p.id}", public_url=public_url, expires_at=expires)
     return {
         "id": p.id,
         "fileName": p.file_name,
@@ -51,6 +51,7 @@ def _package(api: Api, p: PackageView, expires: datetime) -> dict[str, Any]:
 
 def _render(api: Api, app_id: str, device: Device, decision: Decision, explain: bool) -> dict[str, Any]:
     expires = _expiry(dates.utcnow())
+    blobs, public_url = api.state.blobs, api.public_url
     body: dict[str, Any] = {
         "applicationId": app_id,
         "customerId": device.customer_id,
@@ -58,7 +59,7 @@ def _render(api: Api, app_id: str, device: Device, decision: Decision, explain: 
         "source": decision.source,
         "flightId": decision.flight_id,
         "reason": decision.reason,
-        "packages": [_package(api, p, expires) for p in decision.packages],
+        "packages": [_package(cast(Hashable, blobs), p, public_url, expires) for p in decision.packages],
         "isMandatoryUpdate": decision.is_mandatory,
         "mandatoryUpdateEffectiveDate": dates.render(decision.mandatory_date),
     }
@@ -83,26 +84,12 @@ def _acquire(api: Api, application_id: str) -> Snapshot:
         )
 
 
-@router.get("/delivery", summary="Which packages a customer's device gets (storeflight extension)")
-async def delivery(
-    application_id: str,
-    api: ApiDep,
-    customer_id: Annotated[str, Query(alias="customerId", min_length=1, max_length=320)],
-    device_family: Annotated[str, Query(alias="deviceFamily", min_length=1, max_length=64)] = "Windows.Desktop",
-    os_version: Annotated[str, Query(alias="osVersion", max_length=64)] = "10.0.0.0",
-    architecture: Annotated[str, Query(min_length=1, max_length=16)] = "x64",
-    installed_version: Annotated[str | None, Query(alias="installedVersion", max_length=64)] = None,
-    manual_check: Annotated[bool, Query(alias="manualCheck")] = False,
-    explain: bool = False,
-) -> StoreJSONResponse:
-    device = Device(
-        customer_id=customer_id.strip(),
-        device_family=device_family,
-        os_version=_version(os_version, "osVersion") or "0",
-        architecture=architecture.lower(),
-        installed_version=_version(installed_version, "installedVersion"),
-        manual_check=manual_check,
-    )
+async def delivery(request: Request) -> StoreJSONResponse:
+    """GET .../applications/{application_id}/delivery: a plain Starlette endpoint (FastAPI's dependency and
+    parameter machinery cost more than the decision itself; see docs/benchmarks.md)."""
+    api = await authenticate(request)
+    application_id = request.path_params["application_id"]
+    device, explain = read_device(request.query_params)
     snapshot = None
     if not api.check_client or api.state.clients.known(api.caller):
         snapshot = api.state.delivery.fresh(api.caller.tenant_id, application_id.upper())
@@ -110,3 +97,26 @@ async def delivery(
         snapshot = await run_in_threadpool(_acquire, api, application_id)
     decision = decide(snapshot.app, device, snapshot.groups(device.customer_id))
     return ok(_render(api, snapshot.app.app_id, device, decision, explain))
+
+
+PATH = "/v1.0/my/applications/{application_id}/delivery"
+ROUTE = Route(PATH, delivery, methods=["GET"], name="delivery")
+OPENAPI = {
+    PATH: {
+        "get": {
+            "tags": ["delivery (extension)"],
+            "summary": "Which packages a customer's device gets (storeflight extension)",
+            "operationId": "delivery",
+            "parameters": [
+                {"name": "application_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                *OPENAPI_PARAMETERS,
+            ],
+            "responses": {
+                "200": {"description": "The decision", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "400": {"description": "A query parameter is invalid"},
+                "401": {"description": "No valid access token"},
+                "404": {"description": "No such application (for this tenant)"},
+            },
+        }
+    }
+}

@@ -78,12 +78,14 @@ def body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
     return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Generate the document once, with the body models added to its components."""
+def install_openapi(app: FastAPI, extra_paths: dict[str, Any]) -> None:
+    """Generate the document once, with the body models added to its components and `extra_paths` (plain
+    Starlette routes, which FastAPI does not describe) added to its paths."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            document.setdefault("paths", {}).update(extra_paths)
             components = document.setdefault("components", {}).setdefault("schemas", {})
             for model in (FlightCreate, FlightUpdate, GroupCreate, GroupRename, GroupMembers, SubmissionUpdate):
                 schema = model.model_json_schema(ref_template=_REF)
