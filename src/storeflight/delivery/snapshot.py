@@ -64,14 +64,17 @@ def build_view(tx: Tx, app: Application) -> AppView:
     """The app's published state: cheap (a few queries), rebuilt whenever it changes."""
     published = tx.published_submissions(app.id)
     views = {s.id: submission_view(s) for s in published}
-    non_flighted = _latest(s for s in published if s.flight_id is None)
+    lines: dict[str | None, list[Submission]] = {}  # flight id (None: non-flighted) -> its published ones
+    for sub in published:
+        lines.setdefault(sub.flight_id, []).append(sub)
+    non_flighted = _latest(lines.get(None, ()))
     flights = tuple(
         FlightView(
             id=f.id,
             name=f.friendly_name,
             rank=f.rank,
             group_ids=frozenset(f.group_ids),
-            latest=_view(views, _latest(s for s in published if s.flight_id == f.id)),
+            latest=_view(views, _latest(lines.get(f.id, ()))),
         )
         for f in tx.list_flights(app.tenant_id, app.id)
     )
