@@ -1,0 +1,95 @@
+"""`storeflight rollout show|set|halt|finalize`: the gradual rollout of a published submission."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from storeflight.cli.output import JsonOption, Output
+from storeflight.cli.profiles import ProfileOption
+from storeflight.cli.session import AppArgument, FlightOption, Session, SubmissionOption, session
+from storeflight.client import PackageRollout
+
+app = typer.Typer(
+    help="Gradual rollout of the last published submission (of the app or a --flight).", no_args_is_help=True
+)
+
+Action = Callable[[Session, str, str, str | None], PackageRollout]
+
+
+def show_rollout(out: Output, sub_id: str, rollout: PackageRollout) -> None:
+    pairs = [
+        ("submission", sub_id),
+        ("gradual rollout", rollout.is_package_rollout),
+        ("percentage", f"{rollout.package_rollout_percentage:g}%"),
+        ("status", rollout.package_rollout_status),
+        ("fallback submission", rollout.fallback_submission_id),
+    ]
+    out.result({"submissionId": sub_id, **rollout.raw}, lambda: out.fields("package rollout", pairs))
+
+
+def _run(
+    action: Action, app_id: str, flight: str | None, submission: str | None, profile: str | None, json_output: bool
+) -> None:
+    with session(profile, json_output) as s:
+        found = s.flight(app_id, flight)
+        sub_id = s.submission_id(app_id, found, submission, published=True)
+        show_rollout(s.out, sub_id, action(s, app_id, sub_id, found.flight_id if found else None))
+
+
+@app.command("show")
+def show(
+    app_id: AppArgument,
+    flight: FlightOption = None,
+    submission: SubmissionOption = None,
+    profile: ProfileOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the rollout: percentage, status, fallback submission."""
+    _run(lambda s, a, i, f: s.client.get_rollout(a, i, f), app_id, flight, submission, profile, json_output)
+
+
+@app.command("set")
+def set_percentage(
+    app_id: AppArgument,
+    percentage: Annotated[float, typer.Argument(min=0.0, max=100.0, help="The new percentage (0 to 100).")],
+    flight: FlightOption = None,
+    submission: SubmissionOption = None,
+    profile: ProfileOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Change the rollout percentage (raising it only adds customers)."""
+    _run(
+        lambda s, a, i, f: s.client.set_rollout_percentage(a, i, percentage, f),
+        app_id,
+        flight,
+        submission,
+        profile,
+        json_output,
+    )
+
+
+@app.command("halt")
+def halt(
+    app_id: AppArgument,
+    flight: FlightOption = None,
+    submission: SubmissionOption = None,
+    profile: ProfileOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Halt the rollout: nobody new gets these packages; publish a fix next."""
+    _run(lambda s, a, i, f: s.client.halt_rollout(a, i, f), app_id, flight, submission, profile, json_output)
+
+
+@app.command("finalize")
+def finalize(
+    app_id: AppArgument,
+    flight: FlightOption = None,
+    submission: SubmissionOption = None,
+    profile: ProfileOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Finalize the rollout: everyone in the audience gets these packages."""
+    _run(lambda s, a, i, f: s.client.finalize_rollout(a, i, f), app_id, flight, submission, profile, json_output)
