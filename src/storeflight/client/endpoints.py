@@ -1,0 +1,299 @@
+"""Every endpoint as data: what to send and how to read the answer (no I/O here).
+
+Each function returns a `Call`; the sync and the async client only send it, so the two never drift apart.
+Paths are relative to the API root (`.../v1.0/my/`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from storeflight.client.models import (
+    Application,
+    DeliveryAnswer,
+    Flight,
+    FlightGroup,
+    MemberChange,
+    PackageRollout,
+    Page,
+    Submission,
+    SubmissionStatus,
+)
+
+R = TypeVar("R")
+X = TypeVar("X")
+DEFAULT_PAGE = 100
+_ROOT = "/v1.0/my/"
+
+
+@dataclass(frozen=True)
+class Call(Generic[R]):
+    """One request: method, path (relative to the API root), query, JSON body, how to read the answer.
+
+    `idempotent` calls may be retried after a network error or a 5xx; every call may be retried on 429 and 503
+    (the server did not act on it).
+    """
+
+    method: str
+    path: str
+    parse: Callable[[Any], R]
+    params: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    idempotent: bool = False
+    what: str = ""
+
+
+def _nothing(_: Any) -> None:
+    return None
+
+
+def _seg(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def get(path: str, parse: Callable[[Any], R], what: str, **params: str) -> Call[R]:
+    return Call("GET", path, parse, params=params, idempotent=True, what=what)
+
+
+def link(next_link: str, parse: Callable[[Any], R], what: str) -> Call[R]:
+    """A `GET` of an `@nextLink` (relative to the API root, or absolute)."""
+    parts = urlsplit(next_link)
+    path = parts.path
+    if parts.scheme or path.startswith("/"):
+        path = path.split(_ROOT, 1)[-1] if _ROOT in path else path.lstrip("/")
+    return Call("GET", path, parse, params=dict(parse_qsl(parts.query)), idempotent=True, what=what)
+
+
+class Pager(Generic[X]):
+    """Walks a paged list: follows `@nextLink`, else `skip` + items read, until an empty page or the end.
+
+    `make(skip)` builds the call for a page. StoreBroker-style servers that leave `@nextLink` out are covered
+    by `totalCount`; a repeated link ends the walk rather than looping.
+    """
+
+    def __init__(self, make: Callable[[int], Call[Page[X]]]) -> None:
+        self.make = make
+        self.read = 0
+        self.seen: set[str] = set()
+
+    def first(self) -> Call[Page[X]]:
+        return self.make(0)
+
+    def next(self, page: Page[X]) -> Call[Page[X]] | None:
+        if not page.value:
+            return None
+        self.read += len(page.value)
+        if page.next_link:
+            if page.next_link in self.seen:
+                return None
+            self.seen.add(page.next_link)
+            first = self.make(0)
+            return link(page.next_link, first.parse, first.what)
+        if self.read < page.total_count:
+            return self.make(self.read)
+        return None
+
+
+# applications
+
+
+def list_applications(skip: int = 0, top: int = 10) -> Call[Page[Application]]:
+    return get("applications", Page[Application].from_json, "list applications", skip=str(skip), top=str(top))
+
+
+def get_application(app_id: str) -> Call[Application]:
+    return get(f"applications/{_seg(app_id)}", Application.from_json, "get application")
+
+
+# flights
+
+
+def list_flights(app_id: str, skip: int = 0, top: int = DEFAULT_PAGE) -> Call[Page[Flight]]:
+    path = f"applications/{_seg(app_id)}/listflights"
+    return get(path, Page[Flight].from_json, "list flights", skip=str(skip), top=str(top))
+
+
+def _flight(app_id: str, flight_id: str) -> str:
+    return f"applications/{_seg(app_id)}/flights/{_seg(flight_id)}"
+
+
+def get_flight(app_id: str, flight_id: str) -> Call[Flight]:
+    return get(_flight(app_id, flight_id), Flight.from_json, "get flight")
+
+
+def create_flight(app_id: str, name: str, group_ids: list[str], rank_higher_than: str | None = None) -> Call[Flight]:
+    body: dict[str, Any] = {"friendlyName": name, "groupIds": list(group_ids)}
+    if rank_higher_than is not None:
+        body["rankHigherThan"] = rank_higher_than
+    return Call("POST", f"applications/{_seg(app_id)}/flights", Flight.from_json, json=body, what="create flight")
+
+
+def update_flight(
+    app_id: str,
+    flight_id: str,
+    *,
+    name: str | None = None,
+    group_ids: list[str] | None = None,
+    rank_higher_than: str | None = None,
+) -> Call[Flight]:
+    """storeflight's `PUT flights/{id}`: only the fields given change."""
+    body: dict[str, Any] = {}
+    if name is not None:
+        body["friendlyName"] = name
+    if group_ids is not None:
+        body["groupIds"] = list(group_ids)
+    if rank_higher_than is not None:
+        body["rankHigherThan"] = rank_higher_than
+    return Call("PUT", _flight(app_id, flight_id), Flight.from_json, json=body, idempotent=True, what="update flight")
+
+
+def delete_flight(app_id: str, flight_id: str) -> Call[None]:
+    return Call("DELETE", _flight(app_id, flight_id), _nothing, idempotent=True, what="delete flight")
+
+
+# submissions (flight_id None: the app's own, non-flighted submissions)
+
+
+def _submissions(app_id: str, flight_id: str | None) -> str:
+    if flight_id is None:
+        return f"applications/{_seg(app_id)}/submissions"
+    return f"{_flight(app_id, flight_id)}/submissions"
+
+
+def _submission(app_id: str, submission_id: str, flight_id: str | None) -> str:
+    return f"{_submissions(app_id, flight_id)}/{_seg(submission_id)}"
+
+
+def create_submission(app_id: str, flight_id: str | None = None) -> Call[Submission]:
+    return Call("POST", _submissions(app_id, flight_id), Submission.from_json, what="create submission")
+
+
+def get_submission(app_id: str, submission_id: str, flight_id: str | None = None) -> Call[Submission]:
+    return get(_submission(app_id, submission_id, flight_id), Submission.from_json, "get submission")
+
+
+def update_submission(app_id: str, submission: Submission, flight_id: str | None = None) -> Call[Submission]:
+    path = _submission(app_id, submission.id, flight_id)
+    body = submission.to_body()
+    return Call("PUT", path, Submission.from_json, json=body, idempotent=True, what="update submission")
+
+
+def commit_submission(app_id: str, submission_id: str, flight_id: str | None = None) -> Call[SubmissionStatus]:
+    path = f"{_submission(app_id, submission_id, flight_id)}/commit"
+    return Call("POST", path, SubmissionStatus.from_json, what="commit submission")
+
+
+def get_status(app_id: str, submission_id: str, flight_id: str | None = None) -> Call[SubmissionStatus]:
+    path = f"{_submission(app_id, submission_id, flight_id)}/status"
+    return get(path, SubmissionStatus.from_json, "get submission status")
+
+
+def delete_submission(app_id: str, submission_id: str, flight_id: str | None = None) -> Call[None]:
+    path = _submission(app_id, submission_id, flight_id)
+    return Call("DELETE", path, _nothing, idempotent=True, what="delete submission")
+
+
+def publish_submission(app_id: str, submission_id: str, flight_id: str | None = None) -> Call[SubmissionStatus]:
+    """storeflight's "publish now" for a submission resting in Release (Manual or SpecificDate)."""
+    path = f"{_submission(app_id, submission_id, flight_id)}/publish"
+    return Call("POST", path, SubmissionStatus.from_json, what="publish submission")
+
+
+# package rollout
+
+
+def get_rollout(app_id: str, submission_id: str, flight_id: str | None = None) -> Call[PackageRollout]:
+    path = f"{_submission(app_id, submission_id, flight_id)}/packagerollout"
+    return get(path, PackageRollout.from_json, "get package rollout")
+
+
+def set_rollout_percentage(
+    app_id: str, submission_id: str, percentage: float, flight_id: str | None = None
+) -> Call[PackageRollout]:
+    """Setting an absolute percentage twice has the effect of once: idempotent."""
+    path = f"{_submission(app_id, submission_id, flight_id)}/updatepackagerolloutpercentage"
+    params = {"percentage": format(float(percentage), "g")}
+    return Call("POST", path, PackageRollout.from_json, params=params, idempotent=True, what="set rollout percentage")
+
+
+def halt_rollout(app_id: str, submission_id: str, flight_id: str | None = None) -> Call[PackageRollout]:
+    path = f"{_submission(app_id, submission_id, flight_id)}/haltpackagerollout"
+    return Call("POST", path, PackageRollout.from_json, what="halt rollout")
+
+
+def finalize_rollout(app_id: str, submission_id: str, flight_id: str | None = None) -> Call[PackageRollout]:
+    path = f"{_submission(app_id, submission_id, flight_id)}/finalizepackagerollout"
+    return Call("POST", path, PackageRollout.from_json, what="finalize rollout")
+
+
+# flight groups (storeflight extension)
+
+
+def list_groups(skip: int = 0, top: int = DEFAULT_PAGE) -> Call[Page[FlightGroup]]:
+    return get("flightgroups", Page[FlightGroup].from_json, "list flight groups", skip=str(skip), top=str(top))
+
+
+def get_group(group_id: str) -> Call[FlightGroup]:
+    return get(f"flightgroups/{_seg(group_id)}", FlightGroup.from_json, "get flight group")
+
+
+def create_group(name: str, members: Iterable[str] = ()) -> Call[FlightGroup]:
+    body = {"name": name, "members": list(members)}
+    return Call("POST", "flightgroups", FlightGroup.from_json, json=body, what="create flight group")
+
+
+def rename_group(group_id: str, name: str) -> Call[FlightGroup]:
+    path = f"flightgroups/{_seg(group_id)}"
+    return Call("PUT", path, FlightGroup.from_json, json={"name": name}, idempotent=True, what="rename flight group")
+
+
+def delete_group(group_id: str) -> Call[None]:
+    return Call("DELETE", f"flightgroups/{_seg(group_id)}", _nothing, idempotent=True, what="delete flight group")
+
+
+def change_members(group_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Call[MemberChange]:
+    """Adding a member twice or removing an absent one changes nothing: idempotent."""
+    body: dict[str, list[str]] = {}
+    if add:
+        body["add"] = list(add)
+    if remove:
+        body["remove"] = list(remove)
+    path = f"flightgroups/{_seg(group_id)}/members"
+    return Call("POST", path, MemberChange.from_json, json=body, idempotent=True, what="change group members")
+
+
+def list_members(group_id: str, skip: int = 0, top: int = 1000) -> Call[Page[str]]:
+    path = f"flightgroups/{_seg(group_id)}/members"
+    return get(path, Page[str].from_json, "list group members", skip=str(skip), top=str(top))
+
+
+# delivery (storeflight extension)
+
+
+def check_delivery(
+    app_id: str,
+    customer_id: str,
+    *,
+    device_family: str = "Windows.Desktop",
+    os_version: str = "10.0.22621.0",
+    architecture: str = "x64",
+    installed_version: str | None = None,
+    manual_check: bool = False,
+    explain: bool = False,
+) -> Call[DeliveryAnswer]:
+    params = {
+        "customerId": customer_id,
+        "deviceFamily": device_family,
+        "osVersion": os_version,
+        "architecture": architecture,
+    }
+    if installed_version:
+        params["installedVersion"] = installed_version
+    if manual_check:
+        params["manualCheck"] = "true"
+    if explain:
+        params["explain"] = "true"
+    return get(f"applications/{_seg(app_id)}/delivery", DeliveryAnswer.from_json, "check delivery", **params)

@@ -1,0 +1,370 @@
+"""StoreClient: the blocking client. Every endpoint is one method that sends a `Call` from endpoints.py."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+from typing import Self, TypeVar
+
+import httpx
+
+from storeflight.client import endpoints as ep
+from storeflight.client.auth import TokenCache
+from storeflight.client.config import ClientConfig
+from storeflight.client.errors import NetworkError, NotFoundError, decode_body, from_response
+from storeflight.client.models import (
+    Application,
+    DeliveryAnswer,
+    Flight,
+    FlightGroup,
+    MemberChange,
+    PackageRollout,
+    Page,
+    Submission,
+    SubmissionStatus,
+)
+from storeflight.client.retry import RetryPolicy, delay_for, should_retry_error, should_retry_status
+from storeflight.client.upload import BLOCK_SIZE, Progress, build_package_zip, upload_file
+from storeflight.client.wait import Until, Watch
+
+R = TypeVar("R")
+X = TypeVar("X")
+USER_AGENT = "storeflight-client"
+
+
+class StoreClient:
+    """A blocking client for the Store submission API and storeflight's extensions.
+
+    `transport` replaces httpx's network transport; `sleep` and `clock` (monotonic seconds) are what retries,
+    waits and token renewal use, so tests can run them without waiting.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self._sleep, self._clock = sleep, clock
+        self._policy = RetryPolicy(max_retries=config.max_retries)
+        self._tokens = TokenCache(config, clock)
+        self._token_lock = threading.Lock()
+        self._published: set[tuple[str, str | None, str]] = set()
+        self._http = httpx.Client(
+            base_url=config.api_root,
+            timeout=config.timeout,
+            verify=config.verify,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    # plumbing
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def token_fetches(self) -> int:
+        """How many access tokens this client has obtained so far."""
+        return self._tokens.fetches
+
+    def _token(self) -> str:
+        with self._token_lock:
+            cached = self._tokens.current()
+            if cached is not None:
+                return cached
+            url, form = self._tokens.request()
+            response = self._exchange(lambda: self._http.post(url, data=form), idempotent=True, what="token request")
+            return self._tokens.accept(response.status_code, response.headers, response.content)
+
+    def _exchange(self, send: Callable[[], httpx.Response], *, idempotent: bool, what: str) -> httpx.Response:
+        """Send, retrying 429/503 (and, when idempotent, 5xx and network errors) with backoff."""
+        attempt = 0
+        while True:
+            try:
+                response = send()
+            except httpx.TransportError as error:
+                if attempt >= self._policy.max_retries or not should_retry_error(error, idempotent):
+                    raise NetworkError(f"{what} failed: {error!r}") from error
+                self._sleep(delay_for(attempt, self._policy, None, time.time()))
+                attempt += 1
+                continue
+            if attempt >= self._policy.max_retries or not should_retry_status(response.status_code, idempotent):
+                return response
+            self._sleep(delay_for(attempt, self._policy, response.headers, time.time()))
+            attempt += 1
+
+    def _send(self, call: ep.Call[R]) -> R:
+        """Send one call with a valid token; on a 401 get a new token once and try again."""
+        for refreshed in (False, True):
+            token = self._token()
+            response = self._exchange(
+                partial(self._request, call, token),
+                idempotent=call.idempotent,
+                what=call.what,
+            )
+            if response.status_code == 401 and not refreshed:
+                self._tokens.invalidate()
+                continue
+            if response.is_success:
+                return call.parse(decode_body(response.content))
+            break
+        raise from_response(response.status_code, response.headers, response.content, what=call.what)
+
+    def _request(self, call: ep.Call[R], token: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        return self._http.request(call.method, call.path, params=call.params, json=call.json, headers=headers)
+
+    def _pages(self, pager: ep.Pager[X], *, empty_on_404: bool = True) -> Iterator[X]:
+        call: ep.Call[Page[X]] | None = pager.first()
+        while call is not None:
+            try:
+                page = self._send(call)
+            except NotFoundError:
+                if empty_on_404 and pager.read == 0:  # "no apps/flights found" on the first page
+                    return
+                raise
+            yield from page.value
+            call = pager.next(page)
+
+    # applications
+
+    def list_applications(self, *, skip: int = 0, top: int = 10) -> Page[Application]:
+        try:
+            return self._send(ep.list_applications(skip, top))
+        except NotFoundError:  # the Store's answer when the account has no apps at all
+            if skip:
+                raise
+            return Page[Application](value=[], total_count=0)
+
+    def iter_applications(self, *, page_size: int = ep.DEFAULT_PAGE) -> Iterator[Application]:
+        return self._pages(ep.Pager(lambda skip: ep.list_applications(skip, page_size)))
+
+    def get_application(self, app_id: str) -> Application:
+        return self._send(ep.get_application(app_id))
+
+    # flights
+
+    def list_flights(self, app_id: str, *, page_size: int = ep.DEFAULT_PAGE) -> list[Flight]:
+        """Every flight of the app, highest rank first; [] when it has none (the Store answers that with 404)."""
+        try:
+            return list(
+                self._pages(ep.Pager(lambda skip: ep.list_flights(app_id, skip, page_size)), empty_on_404=False)
+            )
+        except NotFoundError:
+            self.get_application(app_id)  # raises NotFoundError when the app itself is unknown
+            return []
+
+    def get_flight(self, app_id: str, flight_id: str) -> Flight:
+        return self._send(ep.get_flight(app_id, flight_id))
+
+    def create_flight(
+        self, app_id: str, name: str, group_ids: list[str], rank_higher_than: str | None = None
+    ) -> Flight:
+        return self._send(ep.create_flight(app_id, name, group_ids, rank_higher_than))
+
+    def update_flight(
+        self,
+        app_id: str,
+        flight_id: str,
+        *,
+        name: str | None = None,
+        group_ids: list[str] | None = None,
+        rank_higher_than: str | None = None,
+    ) -> Flight:
+        return self._send(
+            ep.update_flight(app_id, flight_id, name=name, group_ids=group_ids, rank_higher_than=rank_higher_than)
+        )
+
+    def delete_flight(self, app_id: str, flight_id: str) -> None:
+        self._send(ep.delete_flight(app_id, flight_id))
+
+    # submissions
+
+    def create_submission(self, app_id: str, flight_id: str | None = None) -> Submission:
+        return self._send(ep.create_submission(app_id, flight_id))
+
+    def get_submission(self, app_id: str, submission_id: str, flight_id: str | None = None) -> Submission:
+        return self._send(ep.get_submission(app_id, submission_id, flight_id))
+
+    def update_submission(self, app_id: str, submission: Submission, flight_id: str | None = None) -> Submission:
+        return self._send(ep.update_submission(app_id, submission, flight_id or submission.flight_id))
+
+    def commit_submission(self, app_id: str, submission_id: str, flight_id: str | None = None) -> SubmissionStatus:
+        return self._send(ep.commit_submission(app_id, submission_id, flight_id))
+
+    def get_status(self, app_id: str, submission_id: str, flight_id: str | None = None) -> SubmissionStatus:
+        return self._send(ep.get_status(app_id, submission_id, flight_id))
+
+    def delete_submission(self, app_id: str, submission_id: str, flight_id: str | None = None) -> None:
+        self._send(ep.delete_submission(app_id, submission_id, flight_id))
+
+    def publish_submission(self, app_id: str, submission_id: str, flight_id: str | None = None) -> SubmissionStatus:
+        """storeflight extension: publish a submission resting in Release (Manual, or SpecificDate early)."""
+        status = self._send(ep.publish_submission(app_id, submission_id, flight_id))
+        self._published.add((app_id.upper(), flight_id, submission_id))
+        return status
+
+    def wait(
+        self,
+        app_id: str,
+        submission_id: str,
+        flight_id: str | None = None,
+        *,
+        timeout: float = 3600,
+        poll_interval: float = 5.0,
+        on_change: Callable[[SubmissionStatus], None] | None = None,
+        until: Until = "published",
+        stop_when_resting: bool | None = None,
+    ) -> SubmissionStatus:
+        """Poll the status until it is final (see wait.py); `on_change` sees the first status and every change.
+
+        Raises SubmissionFailed on a failed state and WaitTimeout after `timeout` seconds.
+        `stop_when_resting=None` stops at a Manual submission's Release unless this client published it.
+        """
+        submission = self.get_submission(app_id, submission_id, flight_id)
+        watch = Watch(
+            mode=submission.target_publish_mode,
+            until=until,
+            deadline=self._clock() + timeout,
+            stop_when_resting=self._stops_resting(app_id, submission_id, flight_id, stop_when_resting),
+        )
+        while True:
+            status = self.get_status(app_id, submission_id, flight_id)
+            if watch.changed(status) and on_change is not None:
+                on_change(status)
+            if watch.done(status):
+                return status
+            self._sleep(watch.next_sleep(self._clock(), poll_interval))
+
+    def _stops_resting(self, app_id: str, submission_id: str, flight_id: str | None, given: bool | None) -> bool:
+        if given is not None:
+            return given
+        return (app_id.upper(), flight_id, submission_id) not in self._published
+
+    # rollout
+
+    def get_rollout(self, app_id: str, submission_id: str, flight_id: str | None = None) -> PackageRollout:
+        return self._send(ep.get_rollout(app_id, submission_id, flight_id))
+
+    def set_rollout_percentage(
+        self, app_id: str, submission_id: str, percentage: float, flight_id: str | None = None
+    ) -> PackageRollout:
+        return self._send(ep.set_rollout_percentage(app_id, submission_id, percentage, flight_id))
+
+    def halt_rollout(self, app_id: str, submission_id: str, flight_id: str | None = None) -> PackageRollout:
+        return self._send(ep.halt_rollout(app_id, submission_id, flight_id))
+
+    def finalize_rollout(self, app_id: str, submission_id: str, flight_id: str | None = None) -> PackageRollout:
+        return self._send(ep.finalize_rollout(app_id, submission_id, flight_id))
+
+    # flight groups (storeflight extension)
+
+    def list_groups(self, *, page_size: int = ep.DEFAULT_PAGE) -> list[FlightGroup]:
+        return list(self._pages(ep.Pager(lambda skip: ep.list_groups(skip, page_size))))
+
+    def get_group(self, group_id: str) -> FlightGroup:
+        return self._send(ep.get_group(group_id))
+
+    def create_group(self, name: str, members: Iterable[str] = ()) -> FlightGroup:
+        return self._send(ep.create_group(name, members))
+
+    def rename_group(self, group_id: str, name: str) -> FlightGroup:
+        return self._send(ep.rename_group(group_id, name))
+
+    def delete_group(self, group_id: str) -> None:
+        self._send(ep.delete_group(group_id))
+
+    def change_members(self, group_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> MemberChange:
+        """Add and remove members in one request; the answer counts what actually changed."""
+        return self._send(ep.change_members(group_id, add, remove))
+
+    def add_members(self, group_id: str, members: Iterable[str]) -> FlightGroup:
+        self.change_members(group_id, add=list(members))
+        return self.get_group(group_id)
+
+    def remove_members(self, group_id: str, members: Iterable[str]) -> FlightGroup:
+        self.change_members(group_id, remove=list(members))
+        return self.get_group(group_id)
+
+    def list_members(self, group_id: str, *, page_size: int = 1000) -> list[str]:
+        pager = ep.Pager(lambda skip: ep.list_members(group_id, skip, page_size))
+        return list(self._pages(pager, empty_on_404=False))
+
+    # delivery (storeflight extension)
+
+    def check_delivery(
+        self,
+        app_id: str,
+        customer_id: str,
+        *,
+        device_family: str = "Windows.Desktop",
+        os_version: str = "10.0.22621.0",
+        architecture: str = "x64",
+        installed_version: str | None = None,
+        manual_check: bool = False,
+        explain: bool = False,
+    ) -> DeliveryAnswer:
+        """Which packages `customer_id`'s device gets, and (with `explain`) why."""
+        return self._send(
+            ep.check_delivery(
+                app_id,
+                customer_id,
+                device_family=device_family,
+                os_version=os_version,
+                architecture=architecture,
+                installed_version=installed_version,
+                manual_check=manual_check,
+                explain=explain,
+            )
+        )
+
+    # upload
+
+    def upload(
+        self,
+        upload_url: str,
+        zip_path: Path,
+        *,
+        progress: Progress | None = None,
+        concurrency: int = 4,
+        block_size: int = BLOCK_SIZE,
+    ) -> None:
+        """Upload a ZIP to a submission's `fileUploadUrl` (a SAS URL: no access token is involved)."""
+        upload_file(
+            upload_url,
+            Path(zip_path),
+            progress=progress,
+            concurrency=concurrency,
+            block_size=block_size,
+            verify=self.config.verify,
+        )
+
+    def upload_packages(
+        self,
+        upload_url: str,
+        packages: list[Path],
+        *,
+        progress: Progress | None = None,
+        workdir: Path | None = None,
+        concurrency: int = 4,
+        block_size: int = BLOCK_SIZE,
+    ) -> None:
+        """ZIP the packages (at the root, by base name) and upload the ZIP."""
+        with tempfile.TemporaryDirectory(dir=workdir, prefix="storeflight-upload-") as folder:
+            archive = build_package_zip([Path(p) for p in packages], Path(folder) / "packages.zip")
+            self.upload(upload_url, archive, progress=progress, concurrency=concurrency, block_size=block_size)
