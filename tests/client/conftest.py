@@ -62,7 +62,14 @@ def worker(client_server: LiveServer) -> Worker:
 
 @pytest.fixture
 def time_(worker: Worker) -> SimulatedTime:
+    """Simulated time that also drives the live server's pipeline."""
     return SimulatedTime(worker)
+
+
+@pytest.fixture
+def fake_time() -> SimulatedTime:
+    """Simulated time alone (for the quirks server)."""
+    return SimulatedTime()
 
 
 def config_for(tenant: Tenant, **overrides: object) -> ClientConfig:
