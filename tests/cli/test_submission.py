@@ -1,0 +1,81 @@
+"""`storeflight submission ...`: the release one step at a time, for the app and for a flight."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storeflight.cli.output import ExitCode
+from tests.cli.conftest import Account, fails, package, run, run_json
+
+POLL = ("--poll-interval", "0.05", "--timeout", "60")
+
+
+def test_step_by_step_for_the_app(account: Account, tmp_path: Path) -> None:
+    app_id, first = account.app_id, package(tmp_path, "1.0.0.0")
+    created = run_json("submission", "new", app_id)
+    assert created["status"] == "PendingCommit"
+    updated = run_json(
+        "submission",
+        "update",
+        app_id,
+        "--add",
+        str(first),
+        "--rollout",
+        "30",
+        "--mandatory",
+        "--notes",
+        "Hello certification",
+    )
+    assert [(p["fileName"], p["fileStatus"]) for p in updated["applicationPackages"]] == [(first.name, "PendingUpload")]
+    options = updated["packageDeliveryOptions"]
+    assert options["packageRollout"]["packageRolloutPercentage"] == 30 and options["isMandatoryUpdate"] is True
+    assert updated["notesForCertification"] == "Hello certification"
+    assert run_json("submission", "upload", app_id, str(first)) == {"id": created["id"], "uploaded": [first.name]}
+    assert run_json("submission", "commit", app_id)["status"] == "CommitStarted"
+    assert run_json("submission", "wait", app_id, *POLL)["status"] == "Published"
+    shown = run_json("submission", "show", app_id)  # nothing pending any more: the last published one
+    assert shown["id"] == created["id"] and shown["applicationPackages"][0]["version"] == "1.0.0.0"
+    human = run("submission", "status", app_id)
+    assert human.exit_code == 0 and "Published" in human.stdout
+
+
+def test_replace_marks_the_old_packages_pending_delete(account: Account, tmp_path: Path) -> None:
+    run_json("publish", account.app_id, "--add", str(package(tmp_path, "1.0.0.0")), *POLL)
+    run_json("submission", "new", account.app_id)
+    newer = package(tmp_path, "1.1.0.0")
+    updated = run_json("submission", "update", account.app_id, "--replace", str(newer))
+    assert [(p["fileName"], p["fileStatus"]) for p in updated["applicationPackages"]] == [
+        ("App_1.0.0.0_x64.msix", "PendingDelete"),
+        (newer.name, "PendingUpload"),
+    ]
+    result = fails(ExitCode.VALIDATION, "submission", "update", account.app_id, "--add", str(newer))
+    assert "already has" in result.stderr and "--replace" in result.stderr
+
+
+def test_a_flight_submission_by_flight_name(account: Account, tmp_path: Path) -> None:
+    run_json("publish", account.app_id, "--add", str(package(tmp_path, "1.0.0.0")), *POLL)
+    flight = account.tenant.create_flight(account.app_id, "beta")
+    pending = flight["pendingFlightSubmission"]["id"]
+    shown = run_json("submission", "show", account.app_id, "--flight", "beta")
+    assert (shown["id"], shown["flightId"]) == (pending, flight["flightId"])
+    assert run_json("submission", "delete", account.app_id, "--flight", "beta") == {"deleted": pending}
+    fails(ExitCode.NOT_FOUND, "submission", "commit", account.app_id, "--flight", "beta")
+    again = run_json("submission", "new", account.app_id, "--flight", "BETA")
+    assert again["flightId"] == flight["flightId"]
+
+
+def test_a_second_new_submission_is_a_conflict_and_commit_twice_too(account: Account, tmp_path: Path) -> None:
+    run_json("submission", "new", account.app_id)
+    result = fails(ExitCode.CONFLICT, "submission", "new", account.app_id)
+    assert "--force" in result.stderr
+    fails(ExitCode.NOT_FOUND, "submission", "show", account.app_id, "--submission", "1234567890123456789")
+
+
+def test_wait_on_a_failed_submission_is_the_validation_code(account: Account, tmp_path: Path) -> None:
+    run_json("submission", "new", account.app_id)
+    run_json("submission", "update", account.app_id, "--add", str(package(tmp_path, "1.0.0.0")))
+    run_json("submission", "commit", account.app_id)  # nothing uploaded: CommitFailed, InvalidArchive
+    result = fails(ExitCode.VALIDATION, "submission", "wait", account.app_id, *POLL)
+    assert "CommitFailed" in result.stderr
+    status = run_json("submission", "status", account.app_id)
+    assert status["statusDetails"]["errors"][0]["code"] == "InvalidArchive"
