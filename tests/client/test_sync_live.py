@@ -141,6 +141,16 @@ def test_upload_in_parallel_blocks_reports_progress(client: StoreClient, app_id:
     assert client.wait(app_id, sub.id).status == "Published"
 
 
+def test_an_upload_with_a_forged_signature_is_an_auth_error(client: StoreClient, app_id: str, tmp_path: Path) -> None:
+    sub = client.create_submission(app_id)
+    assert sub.file_upload_url is not None and "sig=" in sub.file_upload_url
+    forged = sub.file_upload_url.replace("sig=", "sig=AAAA")
+    with pytest.raises(AuthError) as caught:
+        client.upload_packages(forged, [package_file(tmp_path)])
+    assert caught.value.status == 403 and caught.value.code == "AuthenticationFailed"
+    assert "upload failed" in caught.value.message
+
+
 def test_manual_mode_rests_in_release_until_published(client: StoreClient, app_id: str, tmp_path: Path) -> None:
     sub = submit(client, app_id, None, [package_file(tmp_path)], target_publish_mode="Manual")
     resting = client.wait(app_id, sub.id)
