@@ -12,6 +12,7 @@ from storeflight.client.retry import (
     RetryPolicy,
     backoff,
     delay_for,
+    next_delay,
     parse_retry_after,
     should_retry_error,
     should_retry_status,
@@ -70,3 +71,15 @@ def test_retry_after_wins_over_backoff() -> None:
     assert delay_for(3, policy, httpx.Headers({"Retry-After": "2"}), NOW, lambda: 1.0) == 2.0
     assert delay_for(3, policy, httpx.Headers({}), NOW, lambda: 1.0) == 8.0
     assert delay_for(0, policy, None, NOW, lambda: 0.0) == 0.5
+
+
+def test_next_delay_stops_after_max_retries_and_on_final_answers() -> None:
+    policy = RetryPolicy(max_retries=2)
+    busy = httpx.Headers({"Retry-After": "4"})
+    assert next_delay(0, policy, False, now=NOW, status=503, headers=busy) == 4.0
+    assert next_delay(1, policy, False, now=NOW, status=503, headers=busy) == 4.0
+    assert next_delay(2, policy, False, now=NOW, status=503, headers=busy) is None  # retries used up
+    assert next_delay(0, policy, False, now=NOW, status=500) is None  # a POST after a 500: the answer stands
+    assert next_delay(0, policy, True, now=NOW, status=200) is None
+    assert next_delay(0, policy, False, now=NOW, error=httpx.ConnectError("refused")) is None
+    assert next_delay(0, policy, True, now=NOW, error=httpx.ConnectError("refused")) is not None

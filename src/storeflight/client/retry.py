@@ -71,3 +71,26 @@ def delay_for(
     value = headers.get("retry-after") if headers is not None else None
     retry_after = parse_retry_after(value, now)
     return retry_after if retry_after is not None else backoff(attempt, policy, rand)
+
+
+def next_delay(
+    attempt: int,
+    policy: RetryPolicy,
+    idempotent: bool,
+    *,
+    now: float,
+    status: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    error: Exception | None = None,
+) -> float | None:
+    """Seconds to wait before try number `attempt + 1`, or None when the answer (or `error`) stands.
+
+    The one decision both clients' send loops make after each try.
+    """
+    if attempt >= policy.max_retries:
+        return None
+    if error is not None:
+        retry = should_retry_error(error, idempotent)
+    else:
+        retry = status is not None and should_retry_status(status, idempotent)
+    return delay_for(attempt, policy, headers, now) if retry else None

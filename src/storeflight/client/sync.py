@@ -28,7 +28,7 @@ from storeflight.client.models import (
     Submission,
     SubmissionStatus,
 )
-from storeflight.client.retry import RetryPolicy, delay_for, should_retry_error, should_retry_status
+from storeflight.client.retry import RetryPolicy, next_delay
 from storeflight.client.upload import BLOCK_SIZE, Progress, build_package_zip, upload_file
 from storeflight.client.wait import Until, Watch
 
@@ -98,14 +98,15 @@ class StoreClient:
             try:
                 response = send()
             except httpx.TransportError as error:
-                if attempt >= self._policy.max_retries or not should_retry_error(error, idempotent):
+                delay = next_delay(attempt, self._policy, idempotent, now=time.time(), error=error)
+                if delay is None:
                     raise NetworkError(f"{what} failed: {error!r}") from error
-                self._sleep(delay_for(attempt, self._policy, None, time.time()))
-                attempt += 1
-                continue
-            if attempt >= self._policy.max_retries or not should_retry_status(response.status_code, idempotent):
-                return response
-            self._sleep(delay_for(attempt, self._policy, response.headers, time.time()))
+            else:
+                status, headers = response.status_code, response.headers
+                delay = next_delay(attempt, self._policy, idempotent, now=time.time(), status=status, headers=headers)
+                if delay is None:
+                    return response
+            self._sleep(delay)
             attempt += 1
 
     def _send(self, call: ep.Call[R]) -> R:
