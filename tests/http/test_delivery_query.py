@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from starlette.datastructures import QueryParams
 
 from storeflight.domain.errors import InvalidParameterValue
-from storeflight.http.delivery_query import OPENAPI_PARAMETERS, read_device
+from storeflight.http.delivery_query import OPENAPI_PARAMETERS, read_device, read_query
 
 
 def test_defaults_fill_everything_but_the_customer() -> None:
@@ -66,3 +67,17 @@ def test_openapi_describes_every_parameter_read() -> None:
     assert names["customerId"]["required"] is True
     assert not any(p["required"] for n, p in names.items() if n != "customerId")
     assert names["explain"]["schema"]["type"] == "boolean"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"customerId=ada%40example.com&explain=true",
+        b"customerId=a+b&customerId=c%2Bd&x",
+        b"&&customerId=%E2%82%AC%ZZ&deviceFamily=&=v",
+        b"customerId=caf\xe9",
+        b"",
+    ],
+)
+def test_query_reading_matches_starlette(raw: bytes) -> None:
+    assert read_query(raw) == dict(QueryParams(raw))

@@ -5,6 +5,7 @@ Pure: a frozen `AppView` snapshot and one `Device` in, a `Decision` out. No I/O,
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -52,7 +53,7 @@ class Pick(NamedTuple):
     in_rollout: bool | None = None
 
 
-def decide(app: AppView, device: Device, groups: frozenset[str]) -> Decision:
+def decide(app: AppView, device: Device, groups: Collection[str]) -> Decision:
     """The decision for `device` of a customer whose flight group ids are `groups`."""
     flights = app.flights_of(groups) if groups else ()
     chosen = _highest_published(flights)

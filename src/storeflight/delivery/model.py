@@ -6,7 +6,7 @@ indexed by group), so a decision allocates little and never parses the snapshot 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -162,7 +162,7 @@ class AppView:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_group", _index(self.flights))
 
-    def flights_of(self, groups: frozenset[str]) -> tuple[FlightView, ...]:
+    def flights_of(self, groups: Collection[str]) -> tuple[FlightView, ...]:
         """The flights sharing a group with the customer, highest rank first."""
         by_group = self._by_group
         if len(groups) == 1:

@@ -7,6 +7,7 @@ change reaches every process within that time and a decision costs no query at a
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -21,10 +22,10 @@ from storeflight.storage.protocol import Store, Tx
 class Snapshot:
     tenant_id: str
     app: AppView
-    groups_of: dict[str, frozenset[str]]  # customer id -> the flight groups (of this app's flights) they are in
+    groups_of: dict[str, tuple[str, ...]]  # customer id -> the flight groups (of this app's flights) they are in
 
-    def groups(self, customer_id: str) -> frozenset[str]:
-        return self.groups_of.get(customer_id.strip().lower(), frozenset())
+    def groups(self, customer_id: str) -> tuple[str, ...]:
+        return self.groups_of.get(customer_id.strip().lower(), ())
 
 
 def submission_view(sub: Submission) -> SubmissionView:
@@ -84,15 +85,24 @@ def build_view(tx: Tx, app: Application) -> AppView:
     )
 
 
-def build_members(tx: Tx, view: AppView) -> dict[str, frozenset[str]]:
-    """Customer -> the groups (of the app's flights) they are in: one query, rebuilt only when groups change."""
+def build_members(tx: Tx, view: AppView) -> dict[str, tuple[str, ...]]:
+    """Customer -> the groups (of the app's flights) they are in: one query, rebuilt only when groups change.
+
+    Compact on purpose (a million memberships): one interned string per group id and a small tuple per
+    customer, rows streamed rather than fetched at once.
+    """
     group_ids = sorted({g for f in view.flights for g in f.group_ids})
-    interned: dict[frozenset[str], frozenset[str]] = {}
-    members: dict[str, set[str]] = {}
-    for group_id, member in tx.group_members(group_ids) if group_ids else []:
-        members.setdefault(member.strip().lower(), set()).add(group_id)
-    # Customers share few distinct group sets: keep one frozenset per set.
-    return {m: interned.setdefault(frozenset(g), frozenset(g)) for m, g in members.items()}
+    interned = {g: g for g in group_ids}
+    members: dict[str, tuple[str, ...]] = {}
+    for group_id, member in tx.group_members(group_ids) if group_ids else ():
+        key = member.strip().lower()
+        group = interned.get(group_id, group_id)
+        found = members.get(key)
+        if found is None:
+            members[key] = (group,)
+        elif group not in found:
+            members[key] = (*found, group)
+    return members
 
 
 def _view(views: dict[str, SubmissionView], sub: Submission | None) -> SubmissionView | None:
@@ -110,7 +120,7 @@ class SnapshotCache:
         # (large) membership index.
         self._build_lock = threading.Lock()
         self._views: dict[str, tuple[str, AppView]] = {}  # app id -> (tenant id, view)
-        self._members: dict[str, dict[str, frozenset[str]]] = {}
+        self._members: dict[str, dict[str, tuple[str, ...]]] = {}
         self._versions = (-1, -1)
         self._checked = 0.0
 
@@ -131,6 +141,9 @@ class SnapshotCache:
         if members is None:
             members = build_members(tx, view)
             self._members[view.app_id] = members
+            # Millions of long-lived objects: keep them out of every later garbage collection, which would
+            # otherwise walk them all and stall requests (a measured p99 cost, docs/benchmarks.md).
+            gc.freeze()
         return Snapshot(cached[0], view, members)
 
     def fresh(self, tenant_id: str, app_id: str) -> Snapshot | None:

@@ -20,7 +20,7 @@ from storeflight.delivery.decide import decide
 from storeflight.delivery.model import Decision, Device, PackageView
 from storeflight.delivery.snapshot import Snapshot
 from storeflight.domain import dates
-from storeflight.http.delivery_query import OPENAPI_PARAMETERS, read_device
+from storeflight.http.delivery_query import OPENAPI_PARAMETERS, read_device, read_query
 from storeflight.http.deps import Api, authenticate
 from storeflight.http.responses import StoreJSONResponse, ok
 from storeflight.services.context import load_app
@@ -89,7 +89,7 @@ async def delivery(request: Request) -> StoreJSONResponse:
     parameter machinery cost more than the decision itself; see docs/benchmarks.md)."""
     api = await authenticate(request)
     application_id = request.path_params["application_id"]
-    device, explain = read_device(request.query_params)
+    device, explain = read_device(read_query(request.scope["query_string"]))
     snapshot = None
     if not api.check_client or api.state.clients.known(api.caller):
         snapshot = api.state.delivery.fresh(api.caller.tenant_id, application_id.upper())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 from storeflight.delivery.model import Device
 from storeflight.domain.errors import InvalidParameterValue
@@ -27,6 +28,20 @@ _FLAGS: dict[str, str] = {
     "manualCheck": "The user asked for updates by hand (see isSeekEnabled).",
     "explain": "Also say why: the customer's flights, the chosen one, rollout bucket and threshold.",
 }
+
+
+def read_query(raw: bytes) -> dict[str, str]:
+    """The query string as name -> value (the last one wins, as in Starlette), decoded like Starlette does,
+    without the multi-dict it builds: percent-decoding only where a part needs it."""
+    query: dict[str, str] = {}
+    for part in raw.decode("latin-1").split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if "%" in part or "+" in part:
+            name, value = unquote_plus(name), unquote_plus(value)
+        query[name] = value
+    return query
 
 
 def _text(query: Mapping[str, str], name: str) -> str | None:

@@ -107,8 +107,24 @@ def server_state(request: Request) -> ServerState:
     return state
 
 
+_BASE_URLS: dict[tuple[Any, ...], str] = {}  # (scheme, server, root path, Host header) -> base URL
+_BASE_URLS_LIMIT = 256  # Host headers come from clients: bounded
+
+
 def public_url(request: Request, state: ServerState) -> str:
-    return state.settings.public_url or str(request.base_url).rstrip("/")
+    """The configured public URL, or the one the request was sent to (Starlette's base URL, remembered per
+    scheme, server and Host header, as working it out costs more than most handlers)."""
+    if state.settings.public_url:
+        return state.settings.public_url
+    scope = request.scope
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    key = (scope.get("scheme"), scope.get("server"), scope.get("root_path"), host)
+    found = _BASE_URLS.get(key)
+    if found is None:
+        if len(_BASE_URLS) >= _BASE_URLS_LIMIT:
+            _BASE_URLS.clear()
+        found = _BASE_URLS[key] = str(request.base_url).rstrip("/")
+    return found
 
 
 async def authenticate(request: Request) -> Api:

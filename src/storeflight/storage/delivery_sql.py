@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import cast, insert, select, update
 from sqlalchemy.engine import Connection
@@ -16,6 +16,7 @@ from storeflight.storage import tables as t
 DELIVERY_VERSION = "delivery_version"  # published state, rollouts, flights
 MEMBERS_VERSION = "delivery_members_version"  # who is in which group of a flight
 _KEYS = (DELIVERY_VERSION, MEMBERS_VERSION)
+_GROUPS_PER_QUERY = 500
 
 
 class DeliverySql:
@@ -26,10 +27,14 @@ class DeliverySql:
         query = select(s.c.doc).where(s.c.app_id == app_id, s.c.status == Status.PUBLISHED.value)
         return [Submission.model_validate(doc) for doc in self.conn.scalars(query)]
 
-    def group_members(self, group_ids: Sequence[str]) -> list[tuple[str, str]]:
+    def group_members(self, group_ids: Sequence[str]) -> Iterator[tuple[str, str]]:
         m = t.group_members
-        rows = self.conn.execute(select(m.c.group_id, m.c.member).where(m.c.group_id.in_(list(group_ids))))
-        return [(row.group_id, row.member) for row in rows]
+        # A few hundred groups per query: memory stays bounded for a million memberships (reads run in
+        # autocommit on PostgreSQL, where server-side cursors are not available) and SQLite's limit on
+        # bound parameters is never reached.
+        for start in range(0, len(group_ids), _GROUPS_PER_QUERY):
+            batch = list(group_ids[start : start + _GROUPS_PER_QUERY])
+            yield from self.conn.execute(select(m.c.group_id, m.c.member).where(m.c.group_id.in_(batch)))
 
     def delivery_versions(self) -> tuple[int, int]:
         st = t.settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,8 +59,8 @@ class DeliveryTx(Protocol):
     def published_submissions(self, app_id: str) -> list[Submission]:
         """Every published submission of the app (flights and non-flighted)."""
 
-    def group_members(self, group_ids: Sequence[str]) -> list[tuple[str, str]]:
-        """(group id, member) for every member of these groups."""
+    def group_members(self, group_ids: Sequence[str]) -> Iterable[tuple[str, str]]:
+        """(group id, member) for every member of these groups, streamed: consume it inside the transaction."""
 
     def delivery_versions(self) -> tuple[int, int]:
         """(published state, group membership) versions that delivery snapshots depend on."""
