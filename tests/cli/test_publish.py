@@ -56,7 +56,7 @@ def test_a_whole_release_with_a_gradual_rollout(account: Account, tmp_path: Path
     app_id, files, customers = account.app_id, tmp_path / "pkgs", _customers(account)
     base = run_json("publish", app_id, "--add", str(package(files, "1.0.0.0")), *POLL)
     assert (base["status"], base["flightId"], base["packages"]) == ("Published", None, ["App_1.0.0.0_x64.msix"])
-    assert set(base["timings"]) == {"create", "update", "upload", "commit", "wait"}
+    assert set(base["timings"]) == {"create", "update", "zip", "upload", "commit", "wait"}
     _flight_with_members(account, tmp_path, customers)
 
     # The flight's first submission came with the flight: --force deletes it.

@@ -68,8 +68,7 @@ def release(s: Session, app_id: str, flight: Flight | None, changes: steps.Chang
     with timings.step("update"):
         sub = s.client.update_submission(app_id, sub, flight_id)
     if changes.uploads:
-        with timings.step("upload"):
-            steps.upload(s.out, s.client, sub, changes.uploads)
+        timings.update(steps.upload(s.out, s.client, sub, changes.uploads))
     with timings.step("commit"):
         s.client.commit_submission(app_id, sub.id, flight_id)
     s.out.note(f"committed submission {sub.id}")

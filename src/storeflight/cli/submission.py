@@ -8,6 +8,7 @@ last published one when none is pending).
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 from storeflight.cli.output import CliError, ExitCode, JsonOption, Output
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, FlightOption, Session, SubmissionOption, session
-from storeflight.client import Package, StoreClient, Submission, SubmissionStatus
+from storeflight.client import Package, StoreClient, Submission, SubmissionStatus, build_package_zip
 
 app = typer.Typer(help="One submission at a time: create, change, upload, commit, wait, delete.", no_args_is_help=True)
 
@@ -121,13 +122,19 @@ class Changes:
         sub.application_packages.extend(Package(file_name=p.name, file_status="PendingUpload") for p in self.uploads)
 
 
-def upload(out: Output, client: StoreClient, sub: Submission, files: list[Path]) -> None:
-    """Zip the packages and upload them to the submission's fileUploadUrl, with a progress bar."""
+def upload(out: Output, client: StoreClient, sub: Submission, files: list[Path]) -> dict[str, float]:
+    """Zip the packages and upload the ZIP to the submission's fileUploadUrl with a progress bar.
+
+    Returns the seconds spent zipping and uploading (publish reports them)."""
     if not sub.file_upload_url:
         raise CliError(ExitCode.VALIDATION, f"submission {sub.id} has no fileUploadUrl (made in Partner Center?)")
-    total = sum(p.stat().st_size for p in files)
-    with tempfile.TemporaryDirectory(prefix="storeflight-upload-") as work, _progress(out, total) as report:
-        client.upload_packages(sub.file_upload_url, files, progress=report, workdir=Path(work))
+    with tempfile.TemporaryDirectory(prefix="storeflight-upload-") as work:
+        started = time.perf_counter()
+        archive = build_package_zip(files, Path(work) / "packages.zip")
+        zipped = time.perf_counter()
+        with _progress(out, archive.stat().st_size) as report:
+            client.upload(sub.file_upload_url, archive, progress=report)
+        return {"zip": round(zipped - started, 4), "upload": round(time.perf_counter() - zipped, 4)}
 
 
 @contextmanager
