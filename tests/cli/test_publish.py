@@ -43,13 +43,16 @@ def _flight_with_members(account: Account, tmp_path: Path, customers: list[str])
 
 
 def _settle(account: Account, customers: list[str], expect: set[str]) -> dict[str, str]:
-    """Delivery snapshots follow within 0.2 s; ask until the versions are the expected set."""
+    """Delivery snapshots follow within 0.2 s: ask until two sweeps in a row agree and give the expected set
+    (one sweep of 200 requests can straddle a snapshot change)."""
     deadline = time.monotonic() + 5
+    previous: dict[str, str] | None = None
     while True:
+        time.sleep(0.25)
         found = _versions(account, customers)
-        if set(found.values()) == expect or time.monotonic() > deadline:
+        if (found == previous and set(found.values()) == expect) or time.monotonic() > deadline:
             return found
-        time.sleep(0.1)
+        previous = found
 
 
 def test_a_whole_release_with_a_gradual_rollout(account: Account, tmp_path: Path) -> None:
@@ -73,6 +76,8 @@ def test_a_whole_release_with_a_gradual_rollout(account: Account, tmp_path: Path
         *POLL,
     )
     assert first["status"] == "Published" and first["flightName"] == "Ring"
+    assert first["rollout"]["packageRolloutStatus"] == "PackageRolloutInProgress"
+    assert first["rollout"]["fallbackSubmissionId"] == base["submissionId"]
     assert first["rollout"]["isPackageRollout"] is True and first["rollout"]["packageRolloutPercentage"] == 25
     shown = run_json("rollout", "show", app_id, "--flight", "Ring")
     assert (shown["submissionId"], shown["packageRolloutStatus"]) == (first["submissionId"], "PackageRolloutInProgress")

@@ -135,5 +135,7 @@ def publish(
         if not no_wait:
             with timings.step("wait"):
                 status = steps.wait(s, app_id, sub.id, found.flight_id if found else None, timeout, poll_interval)
+            # Publishing starts the rollout and names its fallback: report the submission as it is now.
+            sub = s.client.get_submission(app_id, sub.id, found.flight_id if found else None)
         report = _report(app_id, found, sub, status, timings)
         s.out.result(report, lambda: _human(s.out, report))

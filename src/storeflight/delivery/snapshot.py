@@ -12,10 +12,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from storeflight.delivery.model import AppView, FlightView, PackageView, SubmissionView
 from storeflight.domain.models import Application, FileStatus, Submission
 from storeflight.storage.protocol import Store, Tx
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -131,20 +134,28 @@ class SnapshotCache:
             return self._snapshot(tx, tenant_id, app_id, load)
 
     def _snapshot(self, tx: Tx, tenant_id: str, app_id: str, load: Callable[[], Application]) -> Snapshot:
+        # A re-check in another thread may move the versions while this one builds from older data: what was
+        # built then is answered once but not kept, or it would be served as current until the next change.
+        seen = self._versions
         cached = self._views.get(app_id)
         if cached is None or cached[0] != tenant_id:
             app = load()
             cached = (app.tenant_id, build_view(tx, app))
-            self._views[app.id] = cached
+            self._keep(seen, self._views, app.id, cached)
         view = cached[1]
         members = self._members.get(view.app_id)
         if members is None:
             members = build_members(tx, view)
-            self._members[view.app_id] = members
+            self._keep(seen, self._members, view.app_id, members)
             # Millions of long-lived objects: keep them out of every later garbage collection, which would
             # otherwise walk them all and stall requests (a measured p99 cost, docs/benchmarks.md).
             gc.freeze()
         return Snapshot(cached[0], view, members)
+
+    def _keep(self, seen: tuple[int, int], cache: dict[str, T], key: str, value: T) -> None:
+        with self._lock:
+            if self._versions == seen:
+                cache[key] = value
 
     def fresh(self, tenant_id: str, app_id: str) -> Snapshot | None:
         """The app's snapshot if it is built and the versions were checked recently; no database access."""
