@@ -1,29 +1,60 @@
 """Entry point of the `storeflight` command.
 
-Server-side commands (`serve`, `worker`, `admin`, `dev-cert`) work on a server's own database; the
-user-facing commands (`login`, `apps`, `flights`, `groups`, `submission`, `publish`, `rollout`,
-`delivery`, `demo`) call a server through `storeflight.client` with a profile (docs/cli.md).
+Server-side commands (`serve`, `worker`, `admin`, `dev-cert`, and `demo`, which runs a server) work on a
+server's own database; the user-facing commands (`login`, `apps`, `flights`, `groups`, `submission`,
+`publish`, `rollout`, `delivery`) call a server through `storeflight.client` with a profile (docs/cli.md).
+
+The server-side commands are loaded only when named: they import the whole server (FastAPI, SQLAlchemy,
+uvicorn), which would otherwise add most of a second to every `storeflight apps list`.
 """
 
 from __future__ import annotations
 
-import typer
+import importlib
+from typing import Any
 
-from storeflight.cli import admin, apps, delivery, flights, groups, profiles, rollout, submission
-from storeflight.cli.demo import demo
-from storeflight.cli.devcert import dev_cert
+import typer
+from typer.core import TyperGroup
+
+from storeflight.cli import apps, delivery, flights, groups, profiles, rollout, submission
 from storeflight.cli.publish import publish
-from storeflight.cli.serve import serve
-from storeflight.cli.worker import worker
+
+# command name -> (module, attribute: a Typer app or a command function)
+_SERVER_SIDE: dict[str, tuple[str, str]] = {
+    "serve": ("storeflight.cli.serve", "serve"),
+    "worker": ("storeflight.cli.worker", "worker"),
+    "admin": ("storeflight.cli.admin", "app"),
+    "dev-cert": ("storeflight.cli.devcert", "dev_cert"),
+    "demo": ("storeflight.cli.demo", "demo"),
+}
+
+
+class LazyGroup(TyperGroup):
+    """Typer's group, with the server-side commands imported on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:  # typer.core vendors its own click types
+        return [*_SERVER_SIDE, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in _SERVER_SIDE:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = _SERVER_SIDE[cmd_name]
+        found: Any = getattr(importlib.import_module(module), attribute)
+        command: Any
+        if isinstance(found, typer.Typer):
+            command = typer.main.get_group(found)
+        else:
+            single = typer.Typer(add_completion=False)  # completion options belong to the top level only
+            single.command(cmd_name)(found)
+            command = typer.main.get_command(single)
+        command.name = cmd_name
+        return command
 
 app = typer.Typer(
-    help="storeflight: a self-hosted Microsoft Store submission API for package flights.", no_args_is_help=True
+    cls=LazyGroup,
+    help="storeflight: a self-hosted Microsoft Store submission API for package flights.",
+    no_args_is_help=True,
 )
-app.command("serve")(serve)
-app.command("dev-cert")(dev_cert)
-app.command("worker")(worker)
-app.add_typer(admin.app, name="admin")
-
 app.command("login")(profiles.login)
 app.command("logout")(profiles.logout)
 app.command("profiles")(profiles.list_profiles)
@@ -34,4 +65,3 @@ app.add_typer(submission.app, name="submission")
 app.command("publish")(publish)
 app.add_typer(rollout.app, name="rollout")
 app.add_typer(delivery.app, name="delivery")
-app.command("demo")(demo)
