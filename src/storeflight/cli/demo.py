@@ -192,7 +192,7 @@ def census(scene: Scene, versions: dict[str, str]) -> dict[str, dict[str, int]]:
 
 def sample_over_http(scene: Scene, versions: dict[str, str]) -> dict[str, int]:
     """Ask the delivery API over HTTP for a spread of customers; count those that match the core's answer."""
-    time.sleep(0.3)  # the API's snapshot notices a change within 0.2 s
+    time.sleep(0.5)  # a quiet server checks for changes before answering once 0.4 s have passed
     chosen = scene.customers[:: max(1, len(scene.customers) // SAMPLE)][:SAMPLE]
     agree = 0
     for customer in chosen:

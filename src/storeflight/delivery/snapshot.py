@@ -1,24 +1,14 @@
-"""Published state of an app as a frozen `AppView`, plus who is in which group, cached per process.
-
-A process rebuilds an app's snapshot when the database's delivery version moved (bumped by publishing,
-rollout changes, flight and group changes). It looks at that version at most every `recheck` seconds, so a
-change reaches every process within that time and a decision costs no query at all in between.
-"""
+"""An app's published state as a frozen `AppView`, and who is in which of its flight groups, read through a
+`Tx`. Kept per process by `delivery.cache.SnapshotCache`."""
 
 from __future__ import annotations
 
-import gc
-import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from storeflight.delivery.model import AppView, FlightView, PackageView, SubmissionView
 from storeflight.domain.models import Application, FileStatus, Submission
-from storeflight.storage.protocol import Store, Tx
-
-T = TypeVar("T")
+from storeflight.storage.protocol import Tx
 
 
 @dataclass(frozen=True)
@@ -26,6 +16,7 @@ class Snapshot:
     tenant_id: str
     app: AppView
     groups_of: dict[str, tuple[str, ...]]  # customer id -> the flight groups (of this app's flights) they are in
+    versions: tuple[int, int] = (-1, -1)  # the delivery versions (state, members) it was built at
 
     def groups(self, customer_id: str) -> tuple[str, ...]:
         return self.groups_of.get(customer_id.strip().lower(), ())
@@ -110,72 +101,3 @@ def build_members(tx: Tx, view: AppView) -> dict[str, tuple[str, ...]]:
 
 def _view(views: dict[str, SubmissionView], sub: Submission | None) -> SubmissionView | None:
     return views[sub.id] if sub is not None else None
-
-
-class SnapshotCache:
-    """Per-process snapshots. The published view is rebuilt when the state version moves; the (large)
-    membership index only when the membership version moves, so a rollout change costs milliseconds."""
-
-    def __init__(self, store: Store, recheck: float = 0.2) -> None:
-        self.store, self.recheck = store, recheck
-        self._lock = threading.Lock()
-        # Builds run in worker threads: one at a time, so concurrent first requests do not each build the
-        # (large) membership index.
-        self._build_lock = threading.Lock()
-        self._views: dict[str, tuple[str, AppView]] = {}  # app id -> (tenant id, view)
-        self._members: dict[str, dict[str, tuple[str, ...]]] = {}
-        self._versions = (-1, -1)
-        self._checked = 0.0
-
-    def get(self, tx: Tx, tenant_id: str, app_id: str, load: Callable[[], Application]) -> Snapshot:
-        """The app's snapshot; `load` (which checks the caller may see the app) runs only when building."""
-        self._recheck(tx)
-        with self._build_lock:
-            return self._snapshot(tx, tenant_id, app_id, load)
-
-    def _snapshot(self, tx: Tx, tenant_id: str, app_id: str, load: Callable[[], Application]) -> Snapshot:
-        # A re-check in another thread may move the versions while this one builds from older data: what was
-        # built then is answered once but not kept, or it would be served as current until the next change.
-        seen = self._versions
-        cached = self._views.get(app_id)
-        if cached is None or cached[0] != tenant_id:
-            app = load()
-            cached = (app.tenant_id, build_view(tx, app))
-            self._keep(seen, self._views, app.id, cached)
-        view = cached[1]
-        members = self._members.get(view.app_id)
-        if members is None:
-            members = build_members(tx, view)
-            self._keep(seen, self._members, view.app_id, members)
-            # Millions of long-lived objects: keep them out of every later garbage collection, which would
-            # otherwise walk them all and stall requests (a measured p99 cost, docs/benchmarks.md).
-            gc.freeze()
-        return Snapshot(cached[0], view, members)
-
-    def _keep(self, seen: tuple[int, int], cache: dict[str, T], key: str, value: T) -> None:
-        with self._lock:
-            if self._versions == seen:
-                cache[key] = value
-
-    def fresh(self, tenant_id: str, app_id: str) -> Snapshot | None:
-        """The app's snapshot if it is built and the versions were checked recently; no database access."""
-        if time.monotonic() - self._checked > self.recheck:
-            return None
-        cached = self._views.get(app_id)
-        members = self._members.get(app_id)
-        if cached is None or members is None or cached[0] != tenant_id:
-            return None
-        return Snapshot(cached[0], cached[1], members)
-
-    def _recheck(self, tx: Tx) -> None:
-        now = time.monotonic()
-        if now - self._checked <= self.recheck:
-            return
-        versions = tx.delivery_versions()
-        with self._lock:
-            if versions[0] != self._versions[0]:
-                self._views.clear()
-            if versions[1] != self._versions[1]:
-                self._members.clear()
-            self._versions = versions
-            self._checked = now

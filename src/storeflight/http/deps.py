@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from storeflight.auth import tokens
 from storeflight.blobs.protocol import BlobStore
 from storeflight.config import Settings
-from storeflight.delivery.snapshot import SnapshotCache
+from storeflight.delivery.cache import SnapshotCache
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
 from storeflight.http.errors import PayloadTooLarge
 from storeflight.services.context import Caller, Context
