@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
@@ -12,6 +13,7 @@ import pytest
 import requests
 
 from storeflight.domain.dates import utcnow
+from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import Worker, WorkerSettings
 from storeflight.services.admin import inject_failure
 from tests.ingest.builders import Identity, package_bytes
@@ -226,3 +228,66 @@ def test_publishing_an_immediate_submission_early_is_409(tenant: Tenant, app: st
     response = tenant.http.post(f"{base}/{sid}/publish")
     assert response.status_code == 409
     assert response.json()["code"] == "InvalidState"
+
+
+def _archive_of(tenant: Tenant, submission_id: str) -> str:
+    with tenant.server.store.transaction(write=False) as tx:
+        found = tx.get_submission(tenant.tenant_id, submission_id)
+    assert found is not None
+    return found.upload_blob_id
+
+
+def test_published_and_deleted_submissions_give_their_archives_back(tenant: Tenant, app: str, worker: Worker) -> None:
+    base, blobs = f"applications/{app}/submissions", tenant.server.state.blobs
+    sid = submit_package(tenant, base)
+    drain(worker)
+    published = tenant.http.get(f"{base}/{sid}").json()
+    assert published["status"] == "Published", published["statusDetails"]
+    archive, package = _archive_of(tenant, sid), f"pkg-{published['applicationPackages'][0]['id']}"
+    assert blobs.properties(archive) is not None  # deleted by a worker when it is idle, not by the publish
+    assert worker.collect_garbage() >= 1
+    assert blobs.properties(archive) is None
+    assert blobs.properties(package) is not None  # what devices download stays
+
+    pending = tenant.http.post(base).json()
+    upload(pending["fileUploadUrl"], zip_of({"a.msix": b"not yet checked"}))
+    uploaded = _archive_of(tenant, pending["id"])
+    assert blobs.properties(uploaded) is not None
+    assert tenant.http.delete(f"{base}/{pending['id']}").status_code == 204
+    worker.collect_garbage()
+    assert blobs.properties(uploaded) is None
+    assert worker.collect_garbage() == 0  # nothing left to do
+
+
+def test_a_running_worker_deletes_unneeded_archives_when_idle(tenant: Tenant, app: str) -> None:
+    worker = Worker(tenant.server.store, tenant.server.state.blobs, WorkerSettings(idle_poll=0.05))
+    runner = BackgroundWorker(worker).start()
+    try:
+        base = f"applications/{app}/submissions"
+        sid = submit_package(tenant, base)
+        runner.wake()
+        archive, deadline = _archive_of(tenant, sid), time.monotonic() + 30
+        while tenant.server.state.blobs.properties(archive) is not None:
+            assert time.monotonic() < deadline, "the archive of the published submission was never deleted"
+            time.sleep(0.05)
+        assert tenant.http.get(f"{base}/{sid}").json()["status"] == "Published"
+    finally:
+        runner.stop()
+
+
+def test_deleting_a_flight_gives_back_the_packages_only_it_used(tenant: Tenant, app: str, worker: Worker) -> None:
+    blobs = tenant.server.state.blobs
+    app_sid = submit_package(tenant, f"applications/{app}/submissions")
+    flight = tenant.create_flight(app)
+    base = f"applications/{app}/flights/{flight['flightId']}/submissions"
+    assert tenant.http.delete(f"{base}/{flight['pendingFlightSubmission']['id']}").status_code == 204
+    flight_sid = submit_package(tenant, base)
+    drain(worker)
+    app_package = tenant.http.get(f"applications/{app}/submissions/{app_sid}").json()["applicationPackages"][0]
+    flight_package = tenant.http.get(f"{base}/{flight_sid}").json()["flightPackages"][0]
+    names = {"app": f"pkg-{app_package['id']}", "flight": f"pkg-{flight_package['id']}"}
+    assert all(blobs.properties(name) is not None for name in names.values())
+    assert tenant.http.delete(f"applications/{app}/flights/{flight['flightId']}").status_code == 204
+    worker.collect_garbage()
+    assert blobs.properties(names["flight"]) is None
+    assert blobs.properties(names["app"]) is not None  # the app's non-flighted package is still delivered

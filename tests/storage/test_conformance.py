@@ -197,3 +197,22 @@ def test_head_revision_constant_matches_the_migration_scripts(store: SqlStore) -
     config.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
     assert current_revision(store.engine) == HEAD_REVISION
+
+
+def test_blob_garbage_is_recorded_with_its_transaction_and_forgotten_on_request(store: SqlStore) -> None:
+    kept, rolled_back = f"up-{uuid.uuid4().hex}", f"up-{uuid.uuid4().hex}"
+    with store.transaction(write=True) as tx:
+        tx.discard_blob(kept, NOW)
+        tx.discard_blob(kept, NOW + timedelta(seconds=1))  # twice is fine
+    with pytest.raises(RuntimeError), store.transaction(write=True) as tx:
+        tx.discard_blob(rolled_back, NOW)
+        raise RuntimeError("boom")
+    with store.transaction(write=False) as tx:
+        recorded = tx.blob_garbage(100_000)
+    assert kept in recorded and rolled_back not in recorded
+    assert recorded.count(kept) == 1
+    with store.transaction(write=True) as tx:
+        tx.forget_blobs([kept])
+        tx.forget_blobs([])
+    with store.transaction(write=False) as tx:
+        assert kept not in tx.blob_garbage(100_000)

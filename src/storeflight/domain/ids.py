@@ -39,3 +39,8 @@ def publisher_hash(publisher: str) -> str:
 def package_family_name(identity_name: str, publisher: str) -> str:
     """`<identity name>_<publisher hash>`, as Windows computes it."""
     return f"{identity_name}_{publisher_hash(publisher)}"
+
+
+def package_blob(package_id: str) -> str:
+    """The blob holding a validated package: what devices download (shared by a submission's clones)."""
+    return f"pkg-{package_id}"

@@ -19,7 +19,7 @@ from storeflight.blobs.protocol import BlobStore
 from storeflight.delivery.decide import decide
 from storeflight.delivery.model import Decision, Device, PackageView
 from storeflight.delivery.snapshot import Snapshot
-from storeflight.domain import dates
+from storeflight.domain import dates, ids
 from storeflight.http.delivery_query import OPENAPI_PARAMETERS, read_device, read_query
 from storeflight.http.deps import Api, authenticate
 from storeflight.http.responses import StoreJSONResponse, ok
@@ -36,7 +36,7 @@ def _expiry(now: datetime) -> datetime:
 @lru_cache(maxsize=8192)
 def _package(blobs: Hashable, p: PackageView, public_url: str, expires: datetime) -> dict[str, Any]:
     """A package's entry in the answer (shared: never mutated); the same for everyone until the hour turns."""
-    url = cast(BlobStore, blobs).download_url(f"pkg-{p.id}", public_url=public_url, expires_at=expires)
+    url = cast(BlobStore, blobs).download_url(ids.package_blob(p.id), public_url=public_url, expires_at=expires)
     return {
         "id": p.id,
         "fileName": p.file_name,

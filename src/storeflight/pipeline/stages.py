@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from storeflight.blobs.protocol import BlobStore, BlobTooLarge
+from storeflight.domain import ids
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import Application, CertificationReport, FileStatus, Package, PublishMode, Submission
 from storeflight.ingest.archive import ArchiveError, ArchiveLimits, check_archive, extract_member
@@ -91,7 +92,7 @@ def _ingest(inp: StageInput, archive: Path, member: str, package: Package) -> Pa
         _check_identity(inp, package.file_name, info)
         package_id = _package_id(inp.submission.id, package.file_name)
         try:
-            inp.blobs.put(f"pkg-{package_id}", _chunks(path), max_bytes=inp.limits.max_total_bytes)
+            inp.blobs.put(ids.package_blob(package_id), _chunks(path), max_bytes=inp.limits.max_total_bytes)
         except BlobTooLarge as error:
             raise PackageInvalid(f"{package.file_name}: larger than the size cap") from error
     return package.model_copy(

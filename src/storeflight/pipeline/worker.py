@@ -66,8 +66,29 @@ class Worker:
                 log.exception("pipeline stage crashed; its lease will expire and the stage will run again")
                 busy = False
             if not busy:
+                self._collect_quietly()
                 self.wake.wait(self.settings.idle_poll)
                 self.wake.clear()
+
+    def collect_garbage(self, batch: int = 100) -> int:
+        """Delete blobs recorded as no longer needed (when idle: never ahead of pipeline work); the number."""
+        deleted = 0
+        while True:
+            with self.store.transaction(write=False) as tx:
+                names = tx.blob_garbage(batch)
+            if not names:
+                return deleted
+            for name in names:
+                self.blobs.delete(name)  # a blob already gone is fine: deleting is idempotent
+            with self.store.transaction(write=True) as tx:
+                tx.forget_blobs(names)
+            deleted += len(names)
+
+    def _collect_quietly(self) -> None:
+        try:
+            self.collect_garbage()
+        except Exception:  # the records stay; the next idle moment tries again
+            log.exception("deleting unneeded blobs failed")
 
     def stop(self) -> None:
         self.stopping.set()
@@ -122,6 +143,8 @@ class Worker:
                 tx.add_report(token, after.id, dates.utcnow(), body)
             if after.status == Status.PUBLISHED:
                 tx.bump_delivery_version()
+                # Its packages are blobs of their own now; the uploaded archive is no longer needed.
+                tx.discard_blob(after.upload_blob_id, dates.utcnow())
             if after.status != before.status:
                 tx.add_event(after.id, dates.utcnow(), before.status.value, after.status.value, self.owner)
 

@@ -191,5 +191,17 @@ def delete(tx: Tx, ctx: Context, app_id: str, flight_id: str) -> None:
                 f"{pending.status.value}.",
                 target="flight",
             ) from None
+    _discard_blobs(tx, ctx, app.id, flight.id, pending)
     tx.delete_flight(flight.id)
     tx.bump_delivery_version(members=True)
+
+
+def _discard_blobs(tx: Tx, ctx: Context, app_id: str, flight_id: str, pending: Submission | None) -> None:
+    """The blobs only this flight's submissions use: packages are shared by clones, and a flight's
+    submissions are cloned only from the same flight's."""
+    if pending is not None:
+        tx.discard_blob(pending.upload_blob_id, ctx.now)
+    for published in tx.published_submissions(app_id):
+        if published.flight_id == flight_id:
+            for package in published.packages:
+                tx.discard_blob(ids.package_blob(package.id), ctx.now)

@@ -100,6 +100,7 @@ def commit(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> Submissi
 def delete(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> None:
     submission = _writable(tx, ctx, parent, submission_id, Operation.DELETE)
     tx.delete_submission(submission.id)
+    tx.discard_blob(submission.upload_blob_id, ctx.now)
     tx.add_event(submission.id, ctx.now, submission.status.value, "Deleted", ctx.caller.client_id)
 
 

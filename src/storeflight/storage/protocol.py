@@ -69,7 +69,20 @@ class DeliveryTx(Protocol):
         """Record that published state, rollouts or flights changed (`members`: also who is in which group)."""
 
 
-class Tx(PipelineTx, DeliveryTx, Protocol):
+class GarbageTx(Protocol):
+    """Blobs no submission needs any more: recorded with the change, deleted later by a worker."""
+
+    def discard_blob(self, name: str, now: datetime) -> None:
+        """Record that the blob may be deleted once this transaction commits (recording it twice is fine)."""
+
+    def blob_garbage(self, limit: int) -> list[str]:
+        """Up to `limit` recorded blobs, oldest first."""
+
+    def forget_blobs(self, names: Sequence[str]) -> None:
+        """Drop these records (their blobs are deleted)."""
+
+
+class Tx(PipelineTx, DeliveryTx, GarbageTx, Protocol):
     """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
 
     def get_setting(self, key: str) -> str | None:

@@ -17,6 +17,7 @@ from storeflight.domain.models import ApiClient, Application, Fault, Flight, Fli
 from storeflight.storage import tables as t
 from storeflight.storage.delivery_sql import DeliverySql
 from storeflight.storage.engine import WRITE_OPTION
+from storeflight.storage.garbage_sql import GarbageSql
 from storeflight.storage.groups_sql import GroupsSql
 from storeflight.storage.protocol import Page, StorageConflict
 
@@ -147,7 +148,7 @@ class PipelineSql:
         return dict(body) if body is not None else None
 
 
-class SqlTx(PipelineSql, GroupsSql, DeliverySql):
+class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql):
     """One transaction on one connection."""
 
     def __init__(self, conn: Connection, *, lock_rows: bool) -> None:

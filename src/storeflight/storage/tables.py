@@ -147,3 +147,10 @@ certification_reports = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("body", JSON, nullable=False),
 )
+
+blob_garbage = Table(
+    "blob_garbage",
+    metadata,
+    Column("name", String(128), primary_key=True, comment="a blob no submission needs any more"),
+    Column("discarded_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,36 @@
+"""Blobs no submission needs any more, recorded in the transaction that made them so (mixed into SqlTx).
+
+The row is written with the change (a deleted submission, a published one), and the blob is deleted later
+by a pipeline worker: a rolled-back change never loses a blob, and a crash between deleting the blob and
+forgetting the row only means deleting it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from storeflight.storage import tables as t
+
+
+class GarbageSql:
+    conn: Connection
+
+    def discard_blob(self, name: str, now: datetime) -> None:
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(t.blob_garbage).values(name=name, discarded_at=now))
+        except IntegrityError:  # already recorded
+            pass
+
+    def blob_garbage(self, limit: int) -> list[str]:
+        g = t.blob_garbage
+        return list(self.conn.scalars(select(g.c.name).order_by(g.c.discarded_at, g.c.name).limit(limit)))
+
+    def forget_blobs(self, names: Sequence[str]) -> None:
+        if names:
+            self.conn.execute(delete(t.blob_garbage).where(t.blob_garbage.c.name.in_(list(names))))
