@@ -82,10 +82,10 @@ def test_a_refresh_rebuilds_the_view_and_keeps_the_membership_index_unless_membe
 
 def test_a_busy_process_answers_from_the_current_snapshot_while_it_refreshes(tmp_path: Path) -> None:
     store, app = _store_with_app(tmp_path)
-    cache = SnapshotCache(store, recheck=1.0)
+    cache = SnapshotCache(store, recheck=2.0)
     first = _first(store, cache, app, [])
     _bump(store)
-    time.sleep(1.2)  # the check is due, but not overdue (within 2 x recheck)
+    time.sleep(2.3)  # the check is due, but not overdue (within 2 x recheck)
     assert cache.fresh(app.tenant_id, app.id) is first  # answered at once; a refresh starts in the background
     _wait_for(lambda: cache.fresh(app.tenant_id, app.id) is not first)
     now = cache.fresh(app.tenant_id, app.id)
@@ -105,9 +105,9 @@ def test_a_quiet_process_checks_before_answering(tmp_path: Path) -> None:
 
 def test_a_failed_refresh_keeps_the_current_snapshot(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     store, app = _store_with_app(tmp_path)
-    cache = SnapshotCache(store, recheck=0.5)
+    cache = SnapshotCache(store, recheck=2.0)
     first = _first(store, cache, app, [])
-    time.sleep(0.6)  # the check is due, not overdue
+    time.sleep(2.3)  # the check is due, not overdue
     with store.transaction(write=True) as tx:  # the versions can no longer be read
         tx.conn.execute(text("DROP TABLE settings"))
     with caplog.at_level(logging.ERROR, logger="storeflight.delivery"):
