@@ -1,16 +1,24 @@
 """Issue 4's scenario end to end: non-flighted 1.0.0.0; a flight rolled out to 25%, raised to 60%, halted,
-replaced by a new submission, finalized. At each step the answers for 10,000 customers match the rules."""
+replaced by a new submission, finalized. At each step the answers for 10,000 customers match the rules.
+
+Run twice: with the corpus's real 1.0.0.0 packages (TestAppxPackage x64 and x86) as the non-flighted line
+and packages built with their identity for the flight's higher versions (the corpus has no higher version
+of any identity), and with built packages only (which runs where ../shared is absent)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from storeflight.delivery.bucket import bucket, threshold
 from storeflight.delivery.decide import decide
 from storeflight.delivery.model import Device
 from storeflight.pipeline.worker import Worker, WorkerSettings
 from storeflight.services.context import Caller, Context, load_app
+from tests.corpus import EXPECTED, corpus_dir
 from tests.ingest.builders import Identity, package_bytes
 from tests.pipeline.test_end_to_end import IDENTITY, drain, submit, zip_of
 from tests.support import Tenant
@@ -19,18 +27,40 @@ MEMBERS = [f"member{i}@example.com" for i in range(10_000)]
 OUTSIDERS = [f"outsider{i}" for i in range(200)]
 
 
-def _publish(tenant: Tenant, worker: Worker, base: str, version: str, percentage: float | None) -> str:
+CORPUS_BASE = ("TestAppxPackage_x64.appx", "TestAppxPackage_Win32.appx")
+
+
+def _line(source: str) -> tuple[Identity, dict[str, bytes]]:
+    """The app's identity and its non-flighted 1.0.0.0 packages."""
+    if source == "built":
+        identity = Identity(name=IDENTITY.name, publisher=IDENTITY.publisher, version="1.0.0.0")
+        return identity, {"app_1.0.0.0.msix": package_bytes(identity=identity)}
+    folder = corpus_dir() / "valid"
+    facts = EXPECTED["valid"][CORPUS_BASE[0]]
+    identity = Identity(name=facts["identityName"], publisher=facts["publisher"], version="1.0.0.0")
+    assert all(EXPECTED["valid"][name]["version"] == "1.0.0.0" for name in CORPUS_BASE)
+    return identity, {name: (folder / name).read_bytes() for name in CORPUS_BASE}
+
+
+def _publish(
+    tenant: Tenant, worker: Worker, base: str, files: dict[str, bytes], percentage: float | None
+) -> str:
     fields: dict[str, Any] = {}
     if percentage is not None:
         fields["packageDeliveryOptions"] = {
             "packageRollout": {"isPackageRollout": True, "packageRolloutPercentage": percentage}
         }
-    name = f"app_{version}.msix"
-    data = package_bytes(identity=Identity(name=IDENTITY.name, publisher=IDENTITY.publisher, version=version))
-    sid = submit(tenant, base, [{"fileName": name, "fileStatus": "PendingUpload"}], zip_of({name: data}), **fields)
+    entries = [{"fileName": name, "fileStatus": "PendingUpload"} for name in files]
+    sid = submit(tenant, base, entries, zip_of(files), **fields)
     drain(worker)
-    assert tenant.http.get(f"{base}/{sid}/status").json()["status"] == "Published"
+    status = tenant.http.get(f"{base}/{sid}/status").json()
+    assert status["status"] == "Published", status
     return sid
+
+
+def _built(identity: Identity, version: str) -> dict[str, bytes]:
+    newer = Identity(name=identity.name, publisher=identity.publisher, version=version)
+    return {f"app_{version}.msix": package_bytes(identity=newer)}
 
 
 def _answers(
@@ -64,16 +94,28 @@ def _http_agrees(tenant: Tenant, app_id: str, expected: dict[str, str]) -> None:
         assert (body["packages"][0]["version"] if body["packages"] else "-") == expected[customer], customer
 
 
-def test_the_rollout_scenario(tenant: Tenant) -> None:
+def _outsiders_get(tenant: Tenant, app_id: str, files: dict[str, bytes]) -> None:
+    """Customers in no group get the non-flighted packages, byte for byte (size and SHA-256)."""
+    device = {"deviceFamily": "Windows.Desktop", "osVersion": "10.0.19045.0", "architecture": "x64"}
+    body = tenant.http.get(f"applications/{app_id}/delivery", params={"customerId": OUTSIDERS[0], **device}).json()
+    delivered = {p["fileName"]: (p["size"], p["sha256"]) for p in body["packages"]}
+    assert delivered and set(delivered) <= set(files)
+    for name, (size, digest) in delivered.items():
+        assert (size, digest) == (len(files[name]), hashlib.sha256(files[name]).hexdigest())
+
+
+@pytest.mark.parametrize("source", ["corpus", "built"])
+def test_the_rollout_scenario(tenant: Tenant, source: str) -> None:
+    identity, base_files = _line(source)
     worker = Worker(tenant.server.store, tenant.server.state.blobs, WorkerSettings())
-    app_id = tenant.create_app(identity=IDENTITY.name, publisher=IDENTITY.publisher)
-    _publish(tenant, worker, f"applications/{app_id}/submissions", "1.0.0.0", None)
+    app_id = tenant.create_app(identity=identity.name, publisher=identity.publisher)
+    _publish(tenant, worker, f"applications/{app_id}/submissions", base_files, None)
     group = tenant.http.post("flightgroups", json={"name": "insiders", "members": MEMBERS})
     assert group.status_code == 201, group.text
     flight = tenant.create_flight(app_id, groups=[group.json()["id"]])
     base = f"applications/{app_id}/flights/{flight['flightId']}/submissions"
     tenant.http.delete(f"{base}/{flight['pendingFlightSubmission']['id']}")
-    first = _publish(tenant, worker, base, "2.0.0.0", 25.0)
+    first = _publish(tenant, worker, base, _built(identity, "2.0.0.0"), 25.0)
     everyone = MEMBERS + OUTSIDERS
     none: Callable[[str], str | None] = lambda _: None  # noqa: E731
 
@@ -85,6 +127,7 @@ def test_the_rollout_scenario(tenant: Tenant) -> None:
     assert _answers(tenant, app_id, everyone, none) == expected
     assert abs(len(at25) / len(MEMBERS) - 0.25) < 0.02
     _http_agrees(tenant, app_id, expected)
+    _outsiders_get(tenant, app_id, base_files)
 
     assert tenant.http.post(f"{base}/{first}/updatepackagerolloutpercentage?percentage=60").status_code == 200
     at60 = inside(60.0, first)
@@ -99,7 +142,7 @@ def test_the_rollout_scenario(tenant: Tenant) -> None:
     expected = {c: "-" if c in at60 else "1.0.0.0" for c in everyone}  # no downgrade for who has 2.0
     assert _answers(tenant, app_id, everyone, holders) == expected
 
-    second = _publish(tenant, worker, base, "3.0.0.0", 60.0)
+    second = _publish(tenant, worker, base, _built(identity, "3.0.0.0"), 60.0)
     rollout = tenant.http.get(f"{base}/{second}/packagerollout").json()
     assert rollout["fallbackSubmissionId"] == first
     expected = {c: "3.0.0.0" if c in at60 else "1.0.0.0" for c in everyone}  # same order as the halted one
