@@ -79,3 +79,13 @@ def test_wait_on_a_failed_submission_is_the_validation_code(account: Account, tm
     assert "CommitFailed" in result.stderr
     status = run_json("submission", "status", account.app_id)
     assert status["statusDetails"]["errors"][0]["code"] == "InvalidArchive"
+
+
+def test_a_manual_submission_rests_in_release_until_released(account: Account, tmp_path: Path) -> None:
+    app_id = account.app_id
+    resting = run_json("publish", app_id, "--add", str(package(tmp_path, "1.0.0.0")), "--publish-mode", "Manual", *POLL)
+    assert resting["status"] == "Release"  # the wait knows Manual submissions stop here
+    released = run_json("submission", "release", app_id, *POLL)
+    assert released["status"] == "Published"
+    again = fails(ExitCode.CONFLICT, "submission", "release", app_id, "--submission", resting["submissionId"], *POLL)
+    assert "Release" in again.stderr

@@ -355,6 +355,27 @@ def wait_command(
         show_status(s.out, sub_id, wait(s, app_id, sub_id, flight_id, timeout, poll_interval, until))
 
 
+@app.command("release")
+def release_command(
+    app_id: AppArgument,
+    flight: FlightOption = None,
+    submission: SubmissionOption = None,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Return right after the request.")] = False,
+    timeout: TimeoutOption = 3600.0,
+    poll_interval: PollOption = 2.0,
+    profile: ProfileOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Publish a submission resting in Release (publish mode Manual, or SpecificDate before its date) and wait
+    until it is published. A storeflight extension: on Microsoft's service this is Partner Center's button."""
+    with session(profile, json_output) as s:
+        flight_id, sub_id = _target(s, app_id, flight, submission, published=False)
+        released = s.client.publish_submission(app_id, sub_id, flight_id)
+        if not no_wait:
+            released = wait(s, app_id, sub_id, flight_id, timeout, poll_interval)
+        show_status(s.out, sub_id, released)
+
+
 @app.command("delete")
 def delete(
     app_id: AppArgument,
