@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import ssl
 import subprocess
@@ -105,6 +106,28 @@ def test_allow_any_token_prints_a_warning(tmp_path: Path) -> None:
     finally:
         _code, output = _stop(process)
     assert "WARNING" in output and "--allow-any-token" in output
+
+
+def test_warm_delivery_builds_the_snapshots_at_start(tmp_path: Path) -> None:
+    created = CliRunner().invoke(
+        main.app,
+        ["admin", "create-app", "--data-dir", str(tmp_path), "--tenant-id", "t", "--name", "Warm",
+         "--identity-name", "Test.Warm", "--publisher", "CN=Test"],
+    )
+    assert created.exit_code == 0, created.output
+    port = free_port()
+    process = _start({"STOREFLIGHT_WARM_DELIVERY": "1"}, "--port", str(port), "--data-dir", str(tmp_path))
+    seen = []
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}")
+        assert process.stdout is not None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any("warmed delivery" in line for line in seen):
+            if select.select([process.stdout], [], [], 0.2)[0]:
+                seen.append(process.stdout.readline())
+    finally:
+        _code, output = _stop(process)
+    assert "warmed delivery snapshots of 1 apps" in "".join(seen) + output
 
 
 def test_dev_cert_writes_a_certificate_and_a_private_key(tmp_path: Path) -> None:

@@ -114,3 +114,18 @@ def test_a_failed_refresh_keeps_the_current_snapshot(tmp_path: Path, caplog: pyt
         assert cache.fresh(app.tenant_id, app.id) is first
         _wait_for(lambda: any("refreshing delivery snapshots failed" in r.message for r in caplog.records))
     assert cache.fresh(app.tenant_id, app.id) is first
+
+
+def test_warming_builds_every_app_with_a_published_submission(tmp_path: Path) -> None:
+    store, app = _store_with_app(tmp_path)  # create-app publishes a baseline submission
+    with store.transaction(write=True) as tx:
+        bare = admin.create_app(
+            tx, tenant_id=TENANT, name="Bare", identity_name="Test.Bare", publisher="CN=Test", now=dates.utcnow(),
+            baseline=False,
+        )
+    cache = SnapshotCache(store, recheck=60.0)
+    assert cache.warm() == 1
+    warmed = cache.fresh(app.tenant_id, app.id)
+    assert warmed is not None and warmed.app.app_id == app.id
+    assert cache.fresh(bare.tenant_id, bare.id) is None  # nothing published: nothing to deliver yet
+    assert cache.warm() == 0  # already built

@@ -216,3 +216,18 @@ def test_blob_garbage_is_recorded_with_its_transaction_and_forgotten_on_request(
         tx.forget_blobs([])
     with store.transaction(write=False) as tx:
         assert kept not in tx.blob_garbage(100_000)
+
+
+def test_published_apps_lists_apps_with_a_published_submission_once(store: SqlStore, tenant_id: str) -> None:
+    published, pending = _app(tenant_id), _app(tenant_id, 1)
+    with store.transaction(write=True) as tx:
+        tx.add_app(published)
+        tx.add_app(pending)
+        tx.add_submission(_submission(tenant_id, published.id, status=Status.PUBLISHED, published_at=NOW))
+        tx.add_submission(
+            _submission(tenant_id, published.id, status=Status.PUBLISHED, published_at=NOW + timedelta(seconds=1))
+        )
+        tx.add_submission(_submission(tenant_id, pending.id))
+    with store.transaction(write=False) as tx:
+        listed = [entry for entry in tx.published_apps() if entry[0] == tenant_id]
+    assert listed == [(tenant_id, published.id)]

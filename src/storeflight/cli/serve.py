@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import signal
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +18,7 @@ from storeflight.blobs import BACKENDS
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
 from storeflight.cli.worker import LeaseSeconds, StageDelay, worker_settings
 from storeflight.config import Settings
+from storeflight.delivery.cache import SnapshotCache
 from storeflight.http.app import build_state, create_app
 from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import Worker
@@ -80,6 +83,14 @@ def serve(
             help="Run the ingestion pipeline in this process (turn off when `storeflight worker` processes run).",
         ),
     ] = True,
+    warm_delivery: Annotated[
+        bool,
+        typer.Option(
+            "--warm-delivery/--no-warm-delivery",
+            envvar="STOREFLIGHT_WARM_DELIVERY",
+            help="Build every app's delivery snapshot in the background at start, so no device waits for it.",
+        ),
+    ] = False,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
 ) -> None:
     """Run the API server (SQLite in --data-dir unless --database-url is given)."""
@@ -122,6 +133,8 @@ def serve(
         pipeline = BackgroundWorker(worker).start()
         state = dataclasses.replace(state, wake_pipeline=pipeline.wake)
     app = create_app(state)
+    if warm_delivery:
+        threading.Thread(target=_warm, args=(state.delivery,), name="storeflight-delivery-warm", daemon=True).start()
     # uvicorn re-raises the stop signal after its graceful shutdown; a no-op handler turns that into exit 0.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: None)
@@ -137,3 +150,13 @@ def serve(
     if pipeline is not None:
         pipeline.stop()
     store.close()
+
+
+def _warm(cache: SnapshotCache) -> None:
+    started = time.monotonic()
+    try:
+        built = cache.warm()
+    except Exception:  # requests still build what they need
+        log.exception("warming delivery snapshots failed")
+        return
+    log.info("warmed delivery snapshots of %d apps in %.1f s", built, time.monotonic() - started)

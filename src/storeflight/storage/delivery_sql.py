@@ -27,6 +27,16 @@ class DeliverySql:
         query = select(s.c.doc).where(s.c.app_id == app_id, s.c.status == Status.PUBLISHED.value)
         return [Submission.model_validate(doc) for doc in self.conn.scalars(query)]
 
+    def published_apps(self) -> list[tuple[str, str]]:
+        s = t.submissions
+        query = (
+            select(s.c.tenant_id, s.c.app_id)
+            .where(s.c.status == Status.PUBLISHED.value)
+            .group_by(s.c.tenant_id, s.c.app_id)
+            .order_by(s.c.tenant_id, s.c.app_id)
+        )
+        return [(tenant, app) for tenant, app in self.conn.execute(query)]
+
     def group_members(self, group_ids: Sequence[str]) -> Iterator[tuple[str, str]]:
         m = t.group_members
         # A few hundred groups per query: memory stays bounded for a million memberships (reads run in

@@ -59,6 +59,9 @@ class DeliveryTx(Protocol):
     def published_submissions(self, app_id: str) -> list[Submission]:
         """Every published submission of the app (flights and non-flighted)."""
 
+    def published_apps(self) -> list[tuple[str, str]]:
+        """(tenant id, app id) of every app with a published submission: what delivery may be asked about."""
+
     def group_members(self, group_ids: Sequence[str]) -> Iterable[tuple[str, str]]:
         """(group id, member) for every member of these groups, streamed: consume it inside the transaction."""
 
