@@ -26,7 +26,7 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
-from storeflight.cli import submission as steps
+from storeflight.cli import steps
 from storeflight.cli.output import CliError, ExitCode, Output, guard
 from storeflight.cli.profiles import Profile
 from storeflight.cli.publish import Timings, clear_pending, release

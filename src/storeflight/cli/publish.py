@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from storeflight.cli import submission as steps
+from storeflight.cli import steps
 from storeflight.cli.output import CliError, ExitCode, JsonOption, Output
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, FlightOption, Session, session
