@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +10,7 @@ import typer
 
 from storeflight.cli.output import JsonOption, Output
 from storeflight.cli.profiles import ProfileOption
-from storeflight.cli.session import session
+from storeflight.cli.session import Session, session
 from storeflight.client import FlightGroup
 
 app = typer.Typer(help="Flight groups: who is in which flight.", no_args_is_help=True)
@@ -104,11 +104,7 @@ def add_members(
     json_output: JsonOption = False,
 ) -> None:
     """Add members (100,000 in one call are fine); members already in the group are no error."""
-    wanted = read_members(members, file)
-    if not wanted:
-        raise typer.BadParameter("give members as arguments or with --file")
-    with session(profile, json_output) as s:
-        _show(s.out, s.client.add_members(group_id, wanted), {"requested": len(wanted)})
+    _change_members(lambda s, wanted: s.client.add_members(group_id, wanted), members, file, profile, json_output)
 
 
 @app.command("remove")
@@ -120,11 +116,21 @@ def remove_members(
     json_output: JsonOption = False,
 ) -> None:
     """Remove members; members not in the group are no error."""
+    _change_members(lambda s, wanted: s.client.remove_members(group_id, wanted), members, file, profile, json_output)
+
+
+def _change_members(
+    change: Callable[[Session, list[str]], FlightGroup],
+    members: list[str] | None,
+    file: Path | None,
+    profile: str | None,
+    json_output: bool,
+) -> None:
     wanted = read_members(members, file)
     if not wanted:
         raise typer.BadParameter("give members as arguments or with --file")
     with session(profile, json_output) as s:
-        _show(s.out, s.client.remove_members(group_id, wanted), {"requested": len(wanted)})
+        _show(s.out, change(s, wanted), {"requested": len(wanted)})
 
 
 @app.command("delete")
