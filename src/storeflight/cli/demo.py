@@ -112,11 +112,12 @@ class Scene:
 
 def _packages(folder: Path, corpus: Path | None) -> tuple[str, str, list[Path], str]:
     """(identity, publisher, [v1, v2, v3], source): v1 from the corpus when it is there."""
+    found = corpus / "valid" / CORPUS_PACKAGE if corpus else None
     expected = corpus / "EXPECTED.json" if corpus else None
-    if expected is not None and expected.is_file() and (corpus / "valid" / CORPUS_PACKAGE).is_file():  # type: ignore[operator]
+    if found is not None and expected is not None and expected.is_file() and found.is_file():
         facts = json.loads(expected.read_text(encoding="utf-8"))["valid"][CORPUS_PACKAGE]
         identity, publisher, source = facts["identityName"], facts["publisher"], "corpus"
-        first = corpus / "valid" / CORPUS_PACKAGE  # type: ignore[operator]
+        first = found
     else:
         identity, publisher, source = "Contoso.StoreflightDemo", "CN=Contoso Demo", "built"
         first = write_msix(folder / "Demo_1.0.0.0_x64.msix", PackageSpec(identity, publisher, "1.0.0.0"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,6 +19,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 from storeflight.cli.output import CliError, ExitCode, Output
 from storeflight.cli.session import Session
 from storeflight.client import Package, StoreClient, Submission, SubmissionStatus, build_package_zip
+from storeflight.client.wait import Until
 
 
 class PublishMode(StrEnum):
@@ -148,27 +149,18 @@ def _size(count: int) -> str:
 
 
 def wait(
-    s: Session, app_id: str, sub_id: str, flight_id: str | None, timeout: float, poll: float, until: str = "published"
+    s: Session, app_id: str, sub_id: str, flight_id: str | None, timeout: float, poll: float, until: Until = "published"
 ) -> SubmissionStatus:
-    """Poll until a final state, showing each new status (a live line on a terminal)."""
-    err = s.out.err
-    if err.is_terminal and not s.out.json:
-        with err.status(f"submission {sub_id}: waiting ...") as line:
-            return s.client.wait(
-                app_id,
-                sub_id,
-                flight_id,
-                timeout=timeout,
-                poll_interval=poll,
-                until=until,  # type: ignore[arg-type]
-                on_change=lambda st: line.update(f"submission {sub_id}: [bold]{st.status}[/]"),
-            )
-    return s.client.wait(
-        app_id,
-        sub_id,
-        flight_id,
-        timeout=timeout,
-        poll_interval=poll,
-        until=until,  # type: ignore[arg-type]
-        on_change=lambda st: s.out.note(f"submission {sub_id}: {st.status}"),
-    )
+    """Poll until a final state, showing each new status (a live line on a terminal, else a line each)."""
+    live = s.out.err.is_terminal and not s.out.json
+    with s.out.err.status(f"submission {sub_id}: waiting ...") if live else nullcontext() as line:
+
+        def show(status: SubmissionStatus) -> None:
+            if line is not None:
+                line.update(f"submission {sub_id}: [bold]{status.status}[/]")
+            else:
+                s.out.note(f"submission {sub_id}: {status.status}")
+
+        return s.client.wait(
+            app_id, sub_id, flight_id, timeout=timeout, poll_interval=poll, until=until, on_change=show
+        )

@@ -32,6 +32,7 @@ from storeflight.cli.steps import (
     wait,
 )
 from storeflight.client import Submission, SubmissionStatus
+from storeflight.client.wait import Until
 
 app = typer.Typer(help="One submission at a time: create, change, upload, commit, wait, delete.", no_args_is_help=True)
 
@@ -205,9 +206,10 @@ def wait_command(
     """Wait for a final state, showing each status; a failed submission exits with the validation code."""
     if until not in ("published", "certified"):
         raise typer.BadParameter("--until is published or certified")
+    target: Until = "published" if until == "published" else "certified"
     with session(profile, json_output) as s:
         flight_id, sub_id = _target(s, app_id, flight, submission, published=True)
-        show_status(s.out, sub_id, wait(s, app_id, sub_id, flight_id, timeout, poll_interval, until))
+        show_status(s.out, sub_id, wait(s, app_id, sub_id, flight_id, timeout, poll_interval, target))
 
 
 @app.command("release")
