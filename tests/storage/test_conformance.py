@@ -40,6 +40,20 @@ def _app(tenant_id: str, offset: int = 0) -> Application:
     )
 
 
+def _group_and_flight(tenant_id: str, app_id: str, name: str) -> tuple[FlightGroup, Flight]:
+    group = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id, name="g", created_at=NOW)
+    flight = Flight(
+        id=ids.new_flight_id(),
+        tenant_id=tenant_id,
+        app_id=app_id,
+        friendly_name=name,
+        group_ids=[group.id],
+        rank=1,
+        created_at=NOW,
+    )
+    return group, flight
+
+
 def _submission(
     tenant_id: str,
     app_id: str,
@@ -107,16 +121,7 @@ def test_apps_page_in_creation_order_per_tenant(store: SqlStore, tenant_id: str)
 
 def test_groups_flights_and_the_unique_flight_name(store: SqlStore, tenant_id: str) -> None:
     app = _app(tenant_id)
-    group = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id, name="g", created_at=NOW)
-    flight = Flight(
-        id=ids.new_flight_id(),
-        tenant_id=tenant_id,
-        app_id=app.id,
-        friendly_name="beta",
-        group_ids=[group.id],
-        rank=1,
-        created_at=NOW,
-    )
+    group, flight = _group_and_flight(tenant_id, app.id, "beta")
     with store.transaction(write=True) as tx:
         tx.add_app(app)
         tx.add_group(group, ["a", "b", "a"])
@@ -162,16 +167,7 @@ def test_last_published_is_the_newest_published(store: SqlStore, tenant_id: str)
 
 def test_deleting_a_flight_removes_its_submissions(store: SqlStore, tenant_id: str) -> None:
     app = _app(tenant_id)
-    group = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id, name="g", created_at=NOW)
-    flight = Flight(
-        id=ids.new_flight_id(),
-        tenant_id=tenant_id,
-        app_id=app.id,
-        friendly_name="f",
-        group_ids=[group.id],
-        rank=1,
-        created_at=NOW,
-    )
+    group, flight = _group_and_flight(tenant_id, app.id, "f")
     sub = _submission(tenant_id, app.id, flight.id)
     with store.transaction(write=True) as tx:
         tx.add_app(app)
