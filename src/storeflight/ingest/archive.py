@@ -2,8 +2,9 @@
 
 `check_archive` reads only the ZIP's directory: the end record, the central directory (at most
 `max_entries` entries, names of at most 4 KiB) and each local header. Memory and time are bounded by the
-entry cap whatever the file holds; nothing is decompressed. `extract_member` then copies one member out,
-stopping at its declared size, so a member that lies about its size cannot fill the disk either.
+entry cap whatever the file holds; nothing is decompressed. `extract_entry` then copies one member out,
+stopping at its declared size, so a member that lies about its size cannot fill the disk either; the
+declared size is first reserved from the stage's `ExtractionBudget`, which all archive levels share.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from storeflight.ingest.budget import BudgetExceeded, ExtractionBudget
 from storeflight.ingest.names import loose_key, unsafe_reason
 from storeflight.ingest.zipdata import iter_data
 from storeflight.ingest.zipdir import DEFLATED, STORED, Window, ZipEntry, ZipFormatError, read_entries
@@ -27,6 +29,11 @@ class ArchiveLimits:
     max_total_bytes: int = 32 * 2**30  # uncompressed, per entry and for all entries together
     max_ratio: float = 200.0  # uncompressed / compressed, per entry and overall, above RATIO_FLOOR bytes
     max_entries: int = 10_000
+    max_extracted_bytes: int = 32 * 2**30  # written out by one stage run, all archive levels together
+
+    def budget(self, archive_bytes: int) -> ExtractionBudget:
+        """The extraction budget of a stage run on an uploaded archive of `archive_bytes` bytes."""
+        return ExtractionBudget.for_archive(archive_bytes, self.max_extracted_bytes, self.max_ratio)
 
 
 class ArchiveError(Exception):
@@ -40,9 +47,14 @@ class ArchiveError(Exception):
 
 def check_archive(path: Path, required: Sequence[str], limits: ArchiveLimits) -> list[str]:
     """The member names of the ZIP at `path` that match `required`, in order, once the archive is vetted."""
+    return [entry.name for entry in vet_archive(path, required, limits)]
+
+
+def vet_archive(path: Path, required: Sequence[str], limits: ArchiveLimits) -> list[ZipEntry]:
+    """The entries of the ZIP at `path` that match `required`, in order, once the archive is vetted."""
     entries = _vetted_entries(path, limits)
-    by_name = {entry.name: entry.name for entry in entries}
-    by_key = {loose_key(entry.name): entry.name for entry in entries}
+    by_name = {entry.name: entry for entry in entries}
+    by_key = {loose_key(entry.name): entry for entry in entries}
     found = [by_name.get(name) or by_key.get(loose_key(name)) for name in required]
     missing = [name for name, member in zip(required, found, strict=True) if member is None]
     if missing:
@@ -52,11 +64,20 @@ def check_archive(path: Path, required: Sequence[str], limits: ArchiveLimits) ->
 
 
 def extract_member(path: Path, member: str, target: Path, limits: ArchiveLimits) -> None:
-    """Copy member `member` of the ZIP at `path` to `target`, checking its size and CRC-32 on the way."""
+    """Copy member `member` of the ZIP at `path` to `target` (vetting the archive first), within a fresh budget."""
     entries = {entry.name: entry for entry in _vetted_entries(path, limits)}
     entry = entries.get(member)
     if entry is None:
         raise ArchiveError("MissingFiles", f"The archive does not contain {member}")
+    extract_entry(path, entry, target, limits.budget(path.stat().st_size))
+
+
+def extract_entry(path: Path, entry: ZipEntry, target: Path, budget: ExtractionBudget) -> None:
+    """Copy the vetted `entry` of the ZIP at `path` to `target`, checking its size and CRC-32 on the way."""
+    try:
+        budget.reserve(entry.size, f"'{entry.name}'")
+    except BudgetExceeded as error:
+        raise ArchiveError("InvalidArchive", f"The uploaded archive is rejected: {error.message}") from None
     crc = 0
     with path.open("rb") as source, target.open("wb") as sink:
         try:
@@ -66,7 +87,7 @@ def extract_member(path: Path, member: str, target: Path, limits: ArchiveLimits)
         except ZipFormatError as error:
             raise ArchiveError("InvalidArchive", f"The archive is corrupt: {error}") from None
     if crc != entry.crc:
-        raise ArchiveError("InvalidArchive", f"The archive is corrupt: '{member}' fails its CRC-32 check")
+        raise ArchiveError("InvalidArchive", f"The archive is corrupt: '{entry.name}' fails its CRC-32 check")
 
 
 def limit_violation(entries: Sequence[ZipEntry], limits: ArchiveLimits) -> str | None:

@@ -12,11 +12,12 @@ path to the defect inside it ("App.appxbundle: payload package 'x.appx': AppxBlo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 from storeflight.ingest.archive import ArchiveLimits
+from storeflight.ingest.budget import ExtractionBudget
 from storeflight.ingest.bundle import Bundle, validate_bundle
 from storeflight.ingest.errors import Defect, PackageInvalid
 from storeflight.ingest.hashing import Digests
@@ -32,29 +33,43 @@ __all__ = ["PackageInfo", "PackageInvalid", "validate_package"]
 T = TypeVar("T")
 
 
-def validate_package(path: Path, file_name: str, limits: ArchiveLimits) -> PackageInfo:
-    """The metadata of the package file at `path`, submitted as `file_name`, once it is fully verified."""
+def validate_package(
+    path: Path, file_name: str, limits: ArchiveLimits, budget: ExtractionBudget | None = None
+) -> PackageInfo:
+    """The metadata of the package file at `path`, submitted as `file_name`, once it is fully verified.
+
+    What it extracts to temporary files (the package inside an upload container) is reserved from `budget`,
+    the stage's budget shared with the other archive levels; by default, a budget of this file's own.
+    """
     kind = kind_of(file_name)
     if kind is None:
         expected = ", ".join(KINDS)
         raise PackageInvalid(f"{file_name}: not a package file name (expected one of {expected})")
     size = path.stat().st_size
+    budget = budget or limits.budget(size)
     try:
         with path.open("rb") as fh, Digests(path) as digests:
             whole = digests.submit(0, size)
-            info = _inspect(Window(fh, 0, size), kind, limits, digests)
+            info = _inspect(Window(fh, 0, size), kind, _Context(limits, budget, digests))
             return replace(info, size=size, sha256=whole.result(), file_name=file_name)
     except Defect as defect:
         raise PackageInvalid(f"{file_name}: {defect.message}") from None
 
 
-def _inspect(window: Window, kind: str, limits: ArchiveLimits, digests: Digests) -> PackageInfo:
+@dataclass(frozen=True)
+class _Context:
+    limits: ArchiveLimits
+    budget: ExtractionBudget
+    digests: Digests
+
+
+def _inspect(window: Window, kind: str, context: _Context) -> PackageInfo:
     """The PackageInfo of the `kind` file in `window`, without its size, digest and file name."""
     if kind == "package":
-        return package_info(validate_plain(window, limits), size=0, sha256="", file_name="")
+        return package_info(validate_plain(window, context.limits), size=0, sha256="", file_name="")
     if kind == "bundle":
-        return _bundle_info(validate_bundle(window, limits, digests))
-    return _upload_info(window, limits, digests)
+        return _bundle_info(validate_bundle(window, context.limits, context.digests))
+    return _upload_info(window, context)
 
 
 def _bundle_info(bundle: Bundle) -> PackageInfo:
@@ -76,12 +91,13 @@ def _bundle_info(bundle: Bundle) -> PackageInfo:
     )
 
 
-def _upload_info(window: Window, limits: ArchiveLimits, digests: Digests) -> PackageInfo:
-    entry = find_inner(window, limits)
+def _upload_info(window: Window, context: _Context) -> PackageInfo:
+    entry = find_inner(window, context.limits)
     try:
-        with opened(window, entry, digests) as (inner_window, inner_digests):
+        with opened(window, entry, context.digests, context.budget) as (inner_window, inner_digests):
             whole = inner_digests.submit(inner_window.base, inner_window.size)
-            inner = _inspect(inner_window, kind_of(entry.name) or "package", limits, inner_digests)
+            inner_context = replace(context, digests=inner_digests)
+            inner = _inspect(inner_window, kind_of(entry.name) or "package", inner_context)
             inner = replace(inner, size=entry.size, sha256=whole.result(), file_name=entry.name)
     except Defect as defect:
         raise defect.within(entry.name) from None

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from storeflight.ingest.archive import ArchiveLimits, limit_violation
+from storeflight.ingest.budget import ExtractionBudget
 from storeflight.ingest.errors import Defect
 from storeflight.ingest.hashing import Digests
 from storeflight.ingest.names import kind_of, unsafe_reason
@@ -46,11 +47,15 @@ def _is_package(entry: ZipEntry) -> bool:
 
 
 @contextmanager
-def opened(window: Window, entry: ZipEntry, digests: Digests) -> Iterator[tuple[Window, Digests]]:
-    """A window on the contained package, with the Digests that can hash it: in place if stored, else a copy."""
+def opened(
+    window: Window, entry: ZipEntry, digests: Digests, budget: ExtractionBudget
+) -> Iterator[tuple[Window, Digests]]:
+    """A window on the contained package, with the Digests that can hash it: in place if stored, else a copy
+    (its size reserved from `budget` first)."""
     if entry.method == STORED:
         yield window.sub(entry.data_offset, entry.size), digests
         return
+    budget.reserve(entry.size, f"'{entry.name}'")
     with tempfile.TemporaryDirectory(prefix="storeflight-upload-") as folder:
         target = Path(folder) / "package"
         _inflate_to(window, entry, target)

@@ -16,8 +16,10 @@ from storeflight.blobs.protocol import BlobStore, BlobTooLarge
 from storeflight.domain import ids
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import Application, CertificationReport, FileStatus, Package, PublishMode, Submission
-from storeflight.ingest.archive import ArchiveError, ArchiveLimits, check_archive, extract_member
+from storeflight.ingest.archive import ArchiveError, ArchiveLimits, check_archive, extract_entry, vet_archive
+from storeflight.ingest.budget import ExtractionBudget
 from storeflight.ingest.packages import PackageInfo, PackageInvalid, validate_package
+from storeflight.ingest.zipdir import ZipEntry
 from storeflight.pipeline import certification
 from storeflight.pipeline.outcome import advance, fail, wait_until, warn
 from storeflight.pipeline.publish import published
@@ -76,8 +78,9 @@ def preprocess(inp: StageInput) -> StageResult:
         return StageResult(advance(sub, now=inp.now, delay=inp.delay))
     try:
         with inp.blobs.local_copy(sub.upload_blob_id) as archive:
-            members = check_archive(archive, [p.file_name for p in new], inp.limits)
-            filled = {p.file_name: _ingest(inp, archive, member, p) for p, member in zip(new, members, strict=True)}
+            entries = vet_archive(archive, [p.file_name for p in new], inp.limits)
+            run = _Run(inp, archive, inp.limits.budget(archive.stat().st_size), _highest_versions(inp.previous))
+            filled = {p.file_name: _ingest(run, entry, p) for p, entry in zip(new, entries, strict=True)}
     except ArchiveError as error:
         return StageResult(fail(sub, error.code, error.details))
     except PackageInvalid as error:
@@ -86,10 +89,21 @@ def preprocess(inp: StageInput) -> StageResult:
     return StageResult(advance(sub, now=inp.now, delay=inp.delay, packages=packages))
 
 
-def _ingest(inp: StageInput, archive: Path, member: str, package: Package) -> Package:
-    with _extracted(archive, member, inp.limits) as path:
-        info = validate_package(path, package.file_name, inp.limits)
-        _check_identity(inp, package.file_name, info)
+@dataclass(frozen=True)
+class _Run:
+    """One PreProcessing run: its input, the local archive, the budget all its packages share."""
+
+    inp: StageInput
+    archive: Path
+    budget: ExtractionBudget
+    highest: dict[str, tuple[tuple[int, ...], str]]  # architecture -> the highest version published for it
+
+
+def _ingest(run: _Run, entry: ZipEntry, package: Package) -> Package:
+    inp = run.inp
+    with _extracted(run.archive, entry, run.budget) as path:
+        info = validate_package(path, package.file_name, inp.limits, run.budget)
+        _check_identity(inp, package.file_name, info, run.highest)
         package_id = _package_id(inp.submission.id, package.file_name)
         try:
             inp.blobs.put(ids.package_blob(package_id), _chunks(path), max_bytes=inp.limits.max_total_bytes)
@@ -110,19 +124,30 @@ def _ingest(inp: StageInput, archive: Path, member: str, package: Package) -> Pa
     )
 
 
-def _check_identity(inp: StageInput, file_name: str, info: PackageInfo) -> None:
+def _check_identity(
+    inp: StageInput, file_name: str, info: PackageInfo, highest: dict[str, tuple[tuple[int, ...], str]]
+) -> None:
     app = inp.app
     if info.identity_name != app.identity_name or info.publisher != app.publisher:
         raise PackageInvalid(
             f"{file_name}: the package identity ({info.identity_name}, {info.publisher}) does not match the app "
             f"({app.identity_name}, {app.publisher})."
         )
-    for old in inp.previous.packages if inp.previous else []:
-        if old.architecture == info.architecture and old.version and _version(info.version) <= _version(old.version):
-            raise PackageInvalid(
-                f"{file_name}: version {info.version} ({info.architecture}) must be higher than {old.version}, "
-                "the version last published for that architecture."
-            )
+    old = highest.get(info.architecture)
+    if old is not None and _version(info.version) <= old[0]:
+        raise PackageInvalid(
+            f"{file_name}: version {info.version} ({info.architecture}) must be higher than {old[1]}, "
+            "the version last published for that architecture."
+        )
+
+
+def _highest_versions(previous: Submission | None) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Per architecture, the highest version `previous` published: one pass, not one per new package."""
+    highest: dict[str, tuple[tuple[int, ...], str]] = {}
+    for old in previous.packages if previous else []:
+        if old.version and (old.architecture not in highest or _version(old.version) > highest[old.architecture][0]):
+            highest[old.architecture] = (_version(old.version), old.version)
+    return highest
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -136,11 +161,11 @@ def _package_id(submission_id: str, file_name: str) -> str:
 
 
 @contextmanager
-def _extracted(archive: Path, member: str, limits: ArchiveLimits) -> Iterator[Path]:
+def _extracted(archive: Path, entry: ZipEntry, budget: ExtractionBudget) -> Iterator[Path]:
     """A ZIP member copied to a temporary file (size and CRC checked on the way), removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="storeflight-pkg-") as folder:
         target = Path(folder) / "package"
-        extract_member(archive, member, target, limits)
+        extract_entry(archive, entry, target, budget)
         yield target
 
 
