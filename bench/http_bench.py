@@ -43,11 +43,13 @@ import psycopg
 
 HOST = "127.0.0.1"
 RESOURCE = "https://manage.devcenter.microsoft.com"
-UPDATE_BODY = json.dumps({
-    "flightPackages": [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
-    "targetPublishMode": "Immediate",
-    "notesForCertification": "benchmark",
-})
+UPDATE_BODY = json.dumps(
+    {
+        "flightPackages": [{"fileName": "a.msix", "fileStatus": "PendingUpload"}],
+        "targetPublishMode": "Immediate",
+        "notesForCertification": "benchmark",
+    }
+)
 
 
 # --- data --------------------------------------------------------------------------------------------------
@@ -126,13 +128,21 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--duration", type=float, default=10.0, help="Seconds per measurement (default 10).")
     parser.add_argument("--concurrency", type=int, default=16, help="Concurrent clients (default 16).")
     parser.add_argument("--backends", default="sqlite,postgres", help="Comma-separated: sqlite,postgres.")
-    parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto",
-                        help="Load generator: wrk if on PATH (auto), or the Python one.")
+    parser.add_argument(
+        "--loadgen",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="Load generator: wrk if on PATH (auto), or the Python one.",
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="Unrecorded warm-up seconds per server.")
-    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432",
-                        help="Server URL; a throwaway database is created and dropped there.")
-    parser.add_argument("--server-log-level", default="warning",
-                        help="The server's --log-level (warning: no per-request access log).")
+    parser.add_argument(
+        "--postgres-url",
+        default="postgresql://postgres@127.0.0.1:5432",
+        help="Server URL; a throwaway database is created and dropped there.",
+    )
+    parser.add_argument(
+        "--server-log-level", default="warning", help="The server's --log-level (warning: no per-request access log)."
+    )
     parser.add_argument("--keep-logs", action="store_true", help="Print each server's log at the end.")
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -142,8 +152,16 @@ def parse_args(argv: list[str] | None = None) -> Options:
     loadgen = args.loadgen
     if loadgen == "auto":
         loadgen = "wrk" if shutil.which("wrk") else "python"
-    return Options(args.duration, args.concurrency, backends, loadgen, args.warmup, args.postgres_url,
-                   args.server_log_level, args.keep_logs)
+    return Options(
+        args.duration,
+        args.concurrency,
+        backends,
+        loadgen,
+        args.warmup,
+        args.postgres_url,
+        args.server_log_level,
+        args.keep_logs,
+    )
 
 
 # --- databases and the server process ----------------------------------------------------------------------
@@ -203,8 +221,7 @@ def free_port() -> int:
 def running_server(store: list[str], log_path: Path, log_level: str) -> Iterator[int]:
     """A `storeflight serve` subprocess on a free port, stopped (SIGINT, then SIGKILL) afterwards."""
     port = free_port()
-    command = [*storeflight_command(), "serve", "--host", HOST, "--port", str(port), *store,
-               "--log-level", log_level]
+    command = [*storeflight_command(), "serve", "--host", HOST, "--port", str(port), *store, "--log-level", log_level]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -234,8 +251,15 @@ def wait_healthy(port: int, process: subprocess.Popen[bytes], log_path: Path, ti
 # --- seeding -----------------------------------------------------------------------------------------------
 
 
-def request(port: int, method: str, path: str, token: str | None = None, *, body: str | None = None,
-            content_type: str = "application/json") -> tuple[int, Any]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    token: str | None = None,
+    *,
+    body: str | None = None,
+    content_type: str = "application/json",
+) -> tuple[int, Any]:
     """One request on a fresh connection: (status, parsed JSON body or None)."""
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     headers = {"Content-Type": content_type}
@@ -263,18 +287,36 @@ def seed_admin(store: list[str]) -> dict[str, str]:
     """Tenant, client, app and group through the admin commands (before the server starts)."""
     tenant = str(uuid.uuid4())
     client = admin(store, "create-client", "--tenant-id", tenant)
-    app = admin(store, "create-app", "--tenant-id", tenant, "--name", "Bench App",
-                "--identity-name", "Bench.App", "--publisher", "CN=Bench")
+    app = admin(
+        store,
+        "create-app",
+        "--tenant-id",
+        tenant,
+        "--name",
+        "Bench App",
+        "--identity-name",
+        "Bench.App",
+        "--publisher",
+        "CN=Bench",
+    )
     group = admin(store, "create-group", "--tenant-id", tenant, "--name", "bench", "--member", "a@b.example")
-    return {"tenant": tenant, "client_id": client["clientId"], "secret": client["clientSecret"],
-            "app_id": app["id"], "group_id": group["id"]}
+    return {
+        "tenant": tenant,
+        "client_id": client["clientId"],
+        "secret": client["clientSecret"],
+        "app_id": app["id"],
+        "group_id": group["id"],
+    }
 
 
 def fetch_token(port: int, seeded: dict[str, str]) -> str:
-    form = (f"grant_type=client_credentials&client_id={seeded['client_id']}"
-            f"&client_secret={seeded['secret']}&resource={RESOURCE}")
-    status, body = request(port, "POST", f"/{seeded['tenant']}/oauth2/token", body=form,
-                           content_type="application/x-www-form-urlencoded")
+    form = (
+        f"grant_type=client_credentials&client_id={seeded['client_id']}"
+        f"&client_secret={seeded['secret']}&resource={RESOURCE}"
+    )
+    status, body = request(
+        port, "POST", f"/{seeded['tenant']}/oauth2/token", body=form, content_type="application/x-www-form-urlencoded"
+    )
     token: str = expect(status, 200, body, "token")["access_token"]
     return token
 
@@ -383,16 +425,35 @@ def run_wrk(spec: Spec, target: Target, options: Options, workdir: Path) -> Meas
     script = workdir / f"{spec.kind}.lua"
     script.write_text(wrk_script(spec, target))
     threads = options.concurrency  # one connection per thread: the cycle keeps its state per thread
-    command = ["wrk", "-t", str(threads), "-c", str(options.concurrency), "-d", f"{options.duration:g}s",
-               "--timeout", "30s", "-s", str(script), f"http://{HOST}:{target.port}{spec.path}"]
+    command = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(options.concurrency),
+        "-d",
+        f"{options.duration:g}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(script),
+        f"http://{HOST}:{target.port}{spec.path}",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no result:\n{done.stdout}\n{done.stderr}")
     data = json.loads(line.removeprefix("BENCH "))
     cycles = data["cycles"] if spec.kind == "cycle" else None
-    return Measurement(spec.name, data["requests"], data["duration_us"] / 1e6, data["p50_us"] / 1000,
-                       data["p99_us"] / 1000, data["errors"], cycles)
+    return Measurement(
+        spec.name,
+        data["requests"],
+        data["duration_us"] / 1e6,
+        data["p50_us"] / 1000,
+        data["p99_us"] / 1000,
+        data["errors"],
+        cycles,
+    )
 
 
 def wrk_version() -> str:
@@ -428,8 +489,15 @@ class Sample:
         self.cycles += other.cycles
 
 
-def timed(conn: http.client.HTTPConnection, method: str, path: str, headers: dict[str, str],
-          sample: Sample, *, body: str | None = None) -> tuple[int, bytes]:
+def timed(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    sample: Sample,
+    *,
+    body: str | None = None,
+) -> tuple[int, bytes]:
     began = time.perf_counter()
     conn.request(method, path, body=body, headers=headers)
     response = conn.getresponse()
@@ -496,21 +564,38 @@ def run_python(spec: Spec, target: Target, options: Options) -> Measurement:
     shares = [list(range(options.concurrency))[i::processes] for i in range(processes)]
     with ProcessPoolExecutor(processes) as pool:
         futures = [
-            pool.submit(process_main, Job(spec.kind, target.port, target.token, spec.path,
-                                          [target.flight_path(target.cycle_flights[i]) for i in share],
-                                          start, end), len(share))
+            pool.submit(
+                process_main,
+                Job(
+                    spec.kind,
+                    target.port,
+                    target.token,
+                    spec.path,
+                    [target.flight_path(target.cycle_flights[i]) for i in share],
+                    start,
+                    end,
+                ),
+                len(share),
+            )
             for share in shares
         ]
         total = Sample()
         for future in futures:
             total.merge(future.result())
     latencies = total.latencies
-    return Measurement(spec.name, len(latencies), options.duration, percentile(latencies, 0.5) * 1000,
-                       percentile(latencies, 0.99) * 1000, total.errors,
-                       total.cycles if spec.kind == "cycle" else None)
+    return Measurement(
+        spec.name,
+        len(latencies),
+        options.duration,
+        percentile(latencies, 0.5) * 1000,
+        percentile(latencies, 0.99) * 1000,
+        total.errors,
+        total.cycles if spec.kind == "cycle" else None,
+    )
 
 
 # --- one backend -------------------------------------------------------------------------------------------
+
 
 def plan(target: Target) -> list[Spec]:
     """The measurements, the /healthz ceiling first."""
@@ -536,8 +621,10 @@ def warm_up(target: Target, options: Options, workdir: Path) -> None:
 
 def run_backend(backend: str, options: Options) -> BackendResult:
     result = BackendResult(backend)
-    with tempfile.TemporaryDirectory(prefix=f"storeflight-bench-{backend}-") as tmp, \
-            backend_database(backend, options) as database_url:
+    with (
+        tempfile.TemporaryDirectory(prefix=f"storeflight-bench-{backend}-") as tmp,
+        backend_database(backend, options) as database_url,
+    ):
         workdir = Path(tmp)
         store = store_options(workdir / "data", database_url)
         seeded = seed_admin(store)
@@ -571,20 +658,34 @@ def table(results: list[BackendResult]) -> str:
         for m in result.measurements:
             ratio = f"{m.rps / ceiling:.0%}" if ceiling else "-"
             cycles = f"{m.cycles_per_s:.0f}" if m.cycles_per_s is not None else ""
-            rows.append([result.backend, m.name, f"{m.rps:.0f}", cycles, f"{m.p50_ms:.1f}", f"{m.p99_ms:.1f}",
-                         ratio, str(m.errors)])
+            rows.append(
+                [
+                    result.backend,
+                    m.name,
+                    f"{m.rps:.0f}",
+                    cycles,
+                    f"{m.p50_ms:.1f}",
+                    f"{m.p99_ms:.1f}",
+                    ratio,
+                    str(m.errors),
+                ]
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = ("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows)
     return "\n".join(lines)
 
 
 def report(results: list[BackendResult], options: Options) -> None:
-    print(f"machine: {os.cpu_count()} CPUs shared by server and load generator, "
-          f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    print(
+        f"machine: {os.cpu_count()} CPUs shared by server and load generator, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
     print(f"load generator: {describe_loadgen(options)}")
-    print(f"{options.duration:g} s per measurement, {options.concurrency} concurrent clients, "
-          f"server log level {options.server_log_level}; "
-          "'vs /healthz' is req/s over the same server's /healthz req/s")
+    print(
+        f"{options.duration:g} s per measurement, {options.concurrency} concurrent clients, "
+        f"server log level {options.server_log_level}; "
+        "'vs /healthz' is req/s over the same server's /healthz req/s"
+    )
     print()
     print(table(results))
 

@@ -28,7 +28,8 @@ def one_run(fresh: bool, data_dir: str) -> tuple[float, float]:
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "storeflight", "serve", "--port", str(port), "--data-dir", data_dir],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     while True:
         try:
@@ -52,8 +53,10 @@ def main() -> None:
         runs = [one_run(fresh, tempfile.mkdtemp() if fresh else persistent) for _ in range(args.runs)]
         starts = [r[0] for r in runs]
         stops = [r[1] for r in runs]
-        print(f"{label}: start-to-healthy median {statistics.median(starts):.2f}s max {max(starts):.2f}s; "
-              f"SIGTERM-to-exit median {statistics.median(stops):.2f}s")
+        print(
+            f"{label}: start-to-healthy median {statistics.median(starts):.2f}s max {max(starts):.2f}s; "
+            f"SIGTERM-to-exit median {statistics.median(stops):.2f}s"
+        )
 
 
 if __name__ == "__main__":

@@ -10,11 +10,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import update
 
 from storeflight.domain import ids
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import ApiClient, Application, Flight, FlightGroup, Origin, Submission
 from storeflight.domain.submissions import Identity, fresh
+from storeflight.storage import tables
 from storeflight.storage.migrate import HEAD_REVISION, MIGRATIONS, current_revision, migrate
 from storeflight.storage.protocol import StorageConflict
 from storeflight.storage.sql import SqlStore
@@ -227,3 +229,64 @@ def test_published_apps_lists_apps_with_a_published_submission_once(store: SqlSt
     with store.transaction(write=False) as tx:
         listed = [entry for entry in tx.published_apps() if entry[0] == tenant_id]
     assert listed == [(tenant_id, published.id)]
+
+
+# Claims use their own clock, long before NOW, so no other test's due submission competes.
+CLAIM_EPOCH = datetime(2001, 3, 1, tzinfo=UTC)
+
+
+def _due(store: SqlStore, tenant_id: str, at: datetime | None, **lease: object) -> Submission:
+    """A submission of a new app of `tenant_id`, due at `at` (with the lease fields given)."""
+    app = _app(tenant_id)
+    due = _submission(tenant_id, app.id, status=Status.COMMIT_STARTED).model_copy(update={"next_run_at": at})
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_submission(due)
+        if lease:
+            tx.conn.execute(update(tables.submissions).where(tables.submissions.c.id == due.id).values(**lease))
+    return due
+
+
+def _claim(store: SqlStore, owner: str, now: datetime) -> str | None:
+    with store.transaction(write=True) as tx:
+        claimed = tx.claim_next(now=now, owner=owner, lease_until=now + timedelta(minutes=1))
+    return claimed.id if claimed else None
+
+
+def _forget(store: SqlStore, *submissions: Submission) -> None:
+    with store.transaction(write=True) as tx:
+        for submission in submissions:
+            tx.delete_submission(submission.id)
+
+
+def test_claim_next_prefers_a_tenant_with_no_stage_running(store: SqlStore, tenant_id: str) -> None:
+    other = str(uuid.uuid4())
+    first = _due(store, tenant_id, CLAIM_EPOCH)
+    second = _due(store, tenant_id, CLAIM_EPOCH + timedelta(seconds=1))
+    waiting = _due(store, other, CLAIM_EPOCH + timedelta(seconds=2))
+    now = CLAIM_EPOCH + timedelta(seconds=10)
+    try:
+        assert _claim(store, "slot-1", now) == first.id  # the soonest due
+        assert _claim(store, "slot-2", now) == waiting.id  # not the busy tenant's next one, though it is sooner
+        assert _claim(store, "slot-3", now) == second.id  # nobody else waits: the busy tenant may go on
+        assert _claim(store, "slot-4", now) is None
+    finally:
+        _forget(store, first, second, waiting)
+
+
+def test_a_tenant_is_idle_again_once_its_stage_finishes_or_its_lease_expires(store: SqlStore, tenant_id: str) -> None:
+    other = str(uuid.uuid4())
+    now = CLAIM_EPOCH + timedelta(days=1, seconds=10)
+    dead = _due(store, tenant_id, None, lease_owner="gone", lease_until=now - timedelta(seconds=1))
+    mine = _due(store, tenant_id, now - timedelta(seconds=5))
+    theirs = _due(store, other, now - timedelta(seconds=4))
+    try:
+        assert _claim(store, "slot-1", now) == mine.id  # an expired lease is no stage running
+        with store.transaction(write=True) as tx:
+            claimed = tx.get_submission(tenant_id, mine.id)
+            assert claimed is not None
+            assert tx.finish(claimed.model_copy(update={"next_run_at": now - timedelta(seconds=9)}), owner="slot-1")
+        assert _claim(store, "slot-2", now) == mine.id  # finished: the tenant is idle again, and its run is sooner
+        assert _claim(store, "slot-3", now) == theirs.id
+    finally:
+        _forget(store, dead, mine, theirs)

@@ -50,6 +50,7 @@ class LazyGroup(TyperGroup):
         command.name = cmd_name
         return command
 
+
 app = typer.Typer(
     cls=LazyGroup,
     help="storeflight: a self-hosted Microsoft Store submission API for package flights.",

@@ -16,7 +16,14 @@ import uvicorn
 
 from storeflight.blobs import BACKENDS
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
-from storeflight.cli.worker import LeaseSeconds, StageDelay, worker_settings
+from storeflight.cli.worker import (
+    DEFAULT_MAX_EXTRACTED,
+    LeaseSeconds,
+    MaxExtractedBytes,
+    StageDelay,
+    WorkerSlots,
+    worker_settings,
+)
 from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.http.app import build_state, create_app
@@ -75,6 +82,8 @@ def serve(
     ] = 25 * 2**30,
     stage_delay: StageDelay = 0.0,
     lease_seconds: LeaseSeconds = 60.0,
+    worker_slots: WorkerSlots = 2,
+    max_extracted_bytes: MaxExtractedBytes = DEFAULT_MAX_EXTRACTED,
     embedded_worker: Annotated[
         bool,
         typer.Option(
@@ -129,8 +138,8 @@ def serve(
         raise typer.BadParameter(str(error)) from None
     pipeline = None
     if embedded_worker:
-        worker = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds))
-        pipeline = BackgroundWorker(worker).start()
+        worker = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds, max_extracted_bytes))
+        pipeline = BackgroundWorker(worker, worker_slots).start()
         state = dataclasses.replace(state, wake_pipeline=pipeline.wake)
     app = create_app(state)
     if warm_delivery:

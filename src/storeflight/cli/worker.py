@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,8 @@ import typer
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
 from storeflight.config import Settings
 from storeflight.http.app import build_state
+from storeflight.ingest.archive import ArchiveLimits
+from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import Worker, WorkerSettings
 
 StageDelay = Annotated[
@@ -25,8 +28,33 @@ LeaseSeconds = Annotated[
 ]
 
 
-def worker_settings(stage_delay: float, lease_seconds: float) -> WorkerSettings:
-    return WorkerSettings(stage_delay=timedelta(seconds=stage_delay), lease=timedelta(seconds=lease_seconds))
+WorkerSlots = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        envvar="STOREFLIGHT_WORKER_SLOTS",
+        help="Pipeline stages run at once; a free slot goes to a tenant with no stage running first.",
+    ),
+]
+MaxExtractedBytes = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        envvar="STOREFLIGHT_MAX_EXTRACTED_BYTES",
+        help="Bytes one submission's stage may extract to temporary files, all nested archives together.",
+    ),
+]
+DEFAULT_MAX_EXTRACTED = ArchiveLimits().max_extracted_bytes
+
+
+def worker_settings(
+    stage_delay: float, lease_seconds: float, max_extracted_bytes: int = DEFAULT_MAX_EXTRACTED
+) -> WorkerSettings:
+    return WorkerSettings(
+        stage_delay=timedelta(seconds=stage_delay),
+        lease=timedelta(seconds=lease_seconds),
+        limits=ArchiveLimits(max_extracted_bytes=max_extracted_bytes),
+    )
 
 
 def worker(
@@ -34,6 +62,8 @@ def worker(
     database_url: DatabaseUrl = None,
     stage_delay: StageDelay = 0.0,
     lease_seconds: LeaseSeconds = 60.0,
+    worker_slots: WorkerSlots = 2,
+    max_extracted_bytes: MaxExtractedBytes = DEFAULT_MAX_EXTRACTED,
     blob_store: Annotated[str, typer.Option(envvar="STOREFLIGHT_BLOB_STORE", help="local or azure.")] = "local",
     azure_connection_string: Annotated[str | None, typer.Option(envvar="STOREFLIGHT_AZURE_CONNECTION_STRING")] = None,
     azure_container: Annotated[str, typer.Option(envvar="STOREFLIGHT_AZURE_CONTAINER")] = "ingestion",
@@ -50,9 +80,13 @@ def worker(
     )
     store = open_store(data_dir, database_url)
     state = build_state(store, settings)
-    runner = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds))
+    runner = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds, max_extracted_bytes))
+    stopping = threading.Event()
     for stop in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop, lambda *_: runner.stop())
-    logging.getLogger("storeflight.pipeline").info("worker %s started", runner.owner)
-    runner.run_forever()
+        signal.signal(stop, lambda *_: stopping.set())
+    pool = BackgroundWorker(runner, worker_slots).start()
+    logging.getLogger("storeflight.pipeline").info("worker %s started with %d slots", runner.owner, worker_slots)
+    while not stopping.wait(1.0):
+        pass
+    pool.stop(timeout=None)
     store.close()

@@ -1,4 +1,4 @@
-"""Running a worker in the background of another process (the server's embedded pipeline)."""
+"""Running a worker in the background of another process (the server's embedded pipeline), in several slots."""
 
 from __future__ import annotations
 
@@ -8,20 +8,34 @@ from storeflight.pipeline.worker import Worker
 
 
 class BackgroundWorker:
-    """A worker on a daemon thread; `stop()` lets the current stage finish, then returns."""
+    """Worker slots on daemon threads; `stop()` lets the current stages finish, then returns.
 
-    def __init__(self, worker: Worker) -> None:
+    Each slot is a worker of its own (its own lease owner name), so one long stage holds one slot only;
+    `claim_next` hands a free slot to a tenant with no stage running before another stage of a busy tenant.
+    """
+
+    def __init__(self, worker: Worker, slots: int = 1) -> None:
+        if slots < 1:
+            raise ValueError("a pipeline needs at least one worker slot")
         self.worker = worker
-        self.thread = threading.Thread(target=worker.run_forever, name="storeflight-pipeline", daemon=True)
+        self.workers = [worker, *(worker.sibling(index) for index in range(2, slots + 1))]
+        self.threads = [
+            threading.Thread(target=slot.run_forever, name=f"storeflight-pipeline-{index}", daemon=True)
+            for index, slot in enumerate(self.workers, start=1)
+        ]
 
     def start(self) -> BackgroundWorker:
-        self.thread.start()
+        for thread in self.threads:
+            thread.start()
         return self
 
     def wake(self) -> None:
         """Look for due work now (called after a commit in this process)."""
-        self.worker.wake.set()
+        for slot in self.workers:
+            slot.wake.set()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        self.worker.stop()
-        self.thread.join(timeout)
+    def stop(self, timeout: float | None = 30.0) -> None:
+        for slot in self.workers:
+            slot.stop()
+        for thread in self.threads:
+            thread.join(timeout)

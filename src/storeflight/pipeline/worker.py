@@ -1,4 +1,4 @@
-"""The worker: claims due submissions one at a time and runs their current stage.
+"""The worker: claims due submissions one at a time and runs their current stage (one per slot).
 
 Safe with any number of workers on one PostgreSQL database: a claim is a lease (row picked with
 SKIP LOCKED), and a stage's result is saved only if the lease is still held, so no stage is applied twice.
@@ -42,6 +42,10 @@ class Worker:
         self.owner = name or f"worker-{uuid.uuid4().hex[:12]}"
         self.wake = threading.Event()
         self.stopping = threading.Event()
+
+    def sibling(self, slot: int) -> Worker:
+        """Another slot of this worker: the same store, blobs and settings, its own lease owner name."""
+        return Worker(self.store, self.blobs, self.settings, name=f"{self.owner}-{slot}")
 
     def run_once(self, now: datetime | None = None) -> bool:
         """Process one due stage; False when nothing was due."""

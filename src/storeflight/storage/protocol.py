@@ -32,7 +32,11 @@ class PipelineTx(Protocol):
     """What the ingestion pipeline needs from a transaction, beyond `Tx`."""
 
     def claim_next(self, *, now: datetime, owner: str, lease_until: datetime) -> Submission | None:
-        """Lease the submission that is due soonest and not leased by a live worker, or None."""
+        """Lease the submission that is due soonest and not leased by a live worker, or None.
+
+        Fair between tenants: a tenant with a stage running now (a live lease) gets another only when no
+        other tenant has one due.
+        """
 
     def finish(self, submission: Submission, *, owner: str) -> bool:
         """Save the submission and release its lease, if `owner` still holds it; False (nothing saved) if not."""

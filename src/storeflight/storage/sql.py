@@ -94,14 +94,16 @@ class PipelineSql:
 
     def claim_next(self, *, now: datetime, owner: str, lease_until: datetime) -> Submission | None:
         s = t.submissions
+        running = s.alias("running")
+        busy = select(running.c.tenant_id).where(running.c.lease_until >= now)  # tenants with a stage running
         due = (
             select(s.c.id)
             .where(s.c.next_run_at <= now, (s.c.lease_until.is_(None)) | (s.c.lease_until < now))
-            .order_by(s.c.next_run_at)
+            .order_by(s.c.tenant_id.in_(busy), s.c.next_run_at)  # idle tenants first (False sorts first)
             .limit(1)
         )
         if self.lock_rows:
-            due = due.with_for_update(skip_locked=True)
+            due = due.with_for_update(of=s, skip_locked=True)
         claimed = self.conn.execute(
             update(s)
             .where(s.c.id == due.scalar_subquery())

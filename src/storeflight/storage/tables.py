@@ -104,6 +104,7 @@ submissions = Table(
     Column("lease_owner", String(64), nullable=True, comment="the worker processing it now"),
     Column("lease_until", DateTime(timezone=True), nullable=True),
     Index("ix_submissions_next_run", "next_run_at"),
+    Index("ix_submissions_lease", "lease_until", "tenant_id"),
     Index(
         "uq_submissions_one_pending",
         "parent_key",

@@ -1,0 +1,20 @@
+"""Fair claims: find the tenants with a stage running now (a live lease) without a full scan.
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_submissions_lease", "submissions", ["lease_until", "tenant_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_submissions_lease", table_name="submissions")
