@@ -362,3 +362,39 @@ def write_upload(target: Path, members: dict[str, bytes], *, compress: bool = Tr
     with zipfile.ZipFile(target, "w", compression=method) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
+
+
+# ---- nested archives -------------------------------------------------------------------------------------
+
+_EMPTY_STORED_BLOCK = b"\x00\x00\x00\xff\xff"  # a non-final stored block of no bytes: valid deflate padding
+
+
+def padded_deflate(data: bytes, ratio: float) -> bytes:
+    """`data` deflated, then padded with empty stored blocks until it expands only `ratio` times.
+
+    The padding keeps each level under a per-level ratio cap and is itself highly compressible, so the
+    next level out can pack it just as tightly: the nested-archive attack a total budget stops.
+    """
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH)
+    end = packer.flush()
+    padding = max(0, int(len(data) / ratio) - len(body) - len(end)) // len(_EMPTY_STORED_BLOCK)
+    return body + _EMPTY_STORED_BLOCK * padding + end
+
+
+def nested_bomb(inner_size: int, ratio: float = 190.0, name: str = "App.appxupload") -> bytes:
+    """A submission ZIP holding `name`, an upload container whose `App.msix` inflates to `inner_size` zeros.
+
+    Each level expands `ratio` times (under the 200 cap), so the whole expands about `ratio` squared times.
+    """
+    inner = bytes(inner_size)
+    container = io.BytesIO()
+    writer = ZipWriter(container)
+    writer.add("App.msix", padded_deflate(inner, ratio), method=DEFLATED, crc=zlib.crc32(inner), size=len(inner))
+    writer.close()
+    upload = container.getvalue()
+    outer = io.BytesIO()
+    writer = ZipWriter(outer)
+    writer.add(name, padded_deflate(upload, ratio), method=DEFLATED, crc=zlib.crc32(upload), size=len(upload))
+    writer.close()
+    return outer.getvalue()

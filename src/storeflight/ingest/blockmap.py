@@ -19,7 +19,7 @@ from xml.etree.ElementTree import Element
 from storeflight.ingest.errors import Defect
 from storeflight.ingest.names import part_key
 from storeflight.ingest.opc import BLOCK_MAP, CONTENT_TYPES, OpcPackage, Part
-from storeflight.ingest.xmlsafe import iter_xml, local_name, namespace
+from storeflight.ingest.xmlsafe import XmlBounds, iter_xml, local_name, namespace
 from storeflight.ingest.zipdata import ChunkReader, iter_data
 from storeflight.ingest.zipdir import STORED, ZipFormatError
 
@@ -74,9 +74,11 @@ def read_block_map(package: OpcPackage) -> BlockMap:
     limit = (1 << 20) + 16 * 1024 * len(package.parts) + 256 * sum(blocks_needed(p.entry.size) for p in package.parts)
     if part.entry.size > limit:
         raise Defect(f"{BLOCK_MAP} is {part.entry.size} bytes, far more than this package needs")
+    blocks = sum(blocks_needed(p.entry.size) for p in package.parts)
+    bounds = XmlBounds(max_bytes=limit, max_depth=16, max_elements=64 + len(package.parts) + blocks)
     reader = _Reader(package)
     try:
-        for event, element in iter_xml(ChunkReader(iter_data(package.window, part.entry)), BLOCK_MAP):
+        for event, element in iter_xml(ChunkReader(iter_data(package.window, part.entry)), BLOCK_MAP, bounds):
             reader.feed(event, element)
     except ZipFormatError as error:
         raise Defect(f"corrupt ZIP data: {error}") from None

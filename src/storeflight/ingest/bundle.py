@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 from storeflight.ingest.archive import ArchiveLimits
 from storeflight.ingest.blockmap import check_unlisted, read_block_map, verify_blocks
-from storeflight.ingest.bundlemanifest import WHERE, BundleManifest, PayloadRef, parse_bundle_manifest
+from storeflight.ingest.bundlemanifest import (
+    BUNDLE_MANIFEST_BOUNDS,
+    WHERE,
+    BundleManifest,
+    PayloadRef,
+    parse_bundle_manifest,
+)
 from storeflight.ingest.contenttypes import check_content_types
 from storeflight.ingest.errors import Defect
 from storeflight.ingest.hashing import Digests
@@ -50,7 +56,8 @@ def validate_bundle(window: Window, limits: ArchiveLimits, digests: Digests) -> 
     block_map = read_block_map(package)
     if not block_map.lists(BUNDLE_MANIFEST):
         raise Defect(f"{BUNDLE_MANIFEST} is not listed in {BLOCK_MAP}")
-    manifest = parse_bundle_manifest(package.read_small(package.require(BUNDLE_MANIFEST)))
+    data = package.read_small(package.require(BUNDLE_MANIFEST), BUNDLE_MANIFEST_BOUNDS.max_bytes)
+    manifest = parse_bundle_manifest(data)
     located = _locate_payload(package, manifest.payload)
     check_unlisted(package, block_map, [*UNLISTED, *(part.name for _, part in located)])
     verify_blocks(package, block_map)

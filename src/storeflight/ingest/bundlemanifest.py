@@ -9,7 +9,7 @@ from xml.etree.ElementTree import Element
 from storeflight.ingest.errors import Defect
 from storeflight.ingest.manifest import Identity, check_architecture, check_version, read_identity
 from storeflight.ingest.opc import BUNDLE_MANIFEST
-from storeflight.ingest.xmlsafe import local_name, namespace, parse_xml
+from storeflight.ingest.xmlsafe import XmlBounds, local_name, namespace, parse_xml
 
 WHERE = "AppxBundleManifest.xml"
 PACKAGE_TYPES = ("application", "resource")
@@ -37,9 +37,12 @@ class BundleManifest:
     payload: list[PayloadRef]
 
 
+BUNDLE_MANIFEST_BOUNDS = XmlBounds(max_bytes=4 << 20, max_depth=32, max_elements=100_000)
+
+
 def parse_bundle_manifest(data: bytes) -> BundleManifest:
-    """The bundle manifest in `data`; Defect if it is unsafe, malformed, or lists no payload package."""
-    root = parse_xml(data, BUNDLE_MANIFEST)
+    """The bundle manifest in `data`; Defect if it is unsafe, malformed, too large, or lists no payload package."""
+    root = parse_xml(data, BUNDLE_MANIFEST, BUNDLE_MANIFEST_BOUNDS)
     ns = namespace(root)
     if local_name(root) != "Bundle" or not (ns.startswith(_APPX_NS) and ns.endswith("/bundle")):
         raise Defect(f"{BUNDLE_MANIFEST} is not a bundle manifest (its root is <{local_name(root)}> in '{ns}')")

@@ -15,7 +15,7 @@ from storeflight.ingest.opc import (
     SIGNATURE,
     OpcPackage,
 )
-from storeflight.ingest.xmlsafe import local_name, namespace, parse_xml
+from storeflight.ingest.xmlsafe import XmlBounds, local_name, namespace, parse_xml
 
 NAMESPACE = "http://schemas.openxmlformats.org/package/2006/content-types"
 FOOTPRINT_TYPES = {
@@ -27,9 +27,15 @@ FOOTPRINT_TYPES = {
 }
 
 
+def content_types_bounds(parts: int) -> XmlBounds:
+    """Bounds for the content types of a package of `parts` parts: one Override per part at most, and Defaults."""
+    return XmlBounds(max_bytes=(64 << 10) + 8 * 1024 * parts, max_depth=8, max_elements=1024 + parts)
+
+
 def check_content_types(package: OpcPackage) -> None:
     """Defect unless `[Content_Types].xml` is valid and types every part of `package` correctly."""
-    root = parse_xml(package.read_small(package.require(CONTENT_TYPES)), CONTENT_TYPES)
+    bounds = content_types_bounds(len(package.parts))
+    root = parse_xml(package.read_small(package.require(CONTENT_TYPES), bounds.max_bytes), CONTENT_TYPES, bounds)
     if local_name(root) != "Types" or namespace(root) != NAMESPACE:
         raise Defect(f"{CONTENT_TYPES} is not an OPC content types document")
     defaults, overrides = _read_types(root)

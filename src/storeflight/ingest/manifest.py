@@ -9,7 +9,7 @@ from xml.etree.ElementTree import Element
 
 from storeflight.ingest.errors import Defect
 from storeflight.ingest.opc import MANIFEST
-from storeflight.ingest.xmlsafe import local_name, namespace, parse_xml
+from storeflight.ingest.xmlsafe import XmlBounds, local_name, namespace, parse_xml
 
 FOUNDATION = (
     "http://schemas.microsoft.com/appx/manifest/foundation/windows10",
@@ -42,9 +42,13 @@ class Manifest:
     device_families: list[tuple[str, str]]
 
 
+# Real manifests are tens of kilobytes; these leave room for the largest while bounding a hostile one.
+MANIFEST_BOUNDS = XmlBounds(max_bytes=2 << 20, max_depth=64, max_elements=50_000)
+
+
 def parse_manifest(data: bytes) -> Manifest:
-    """The manifest in `data`; Defect if it is unsafe, malformed, or its identity is invalid."""
-    root = parse_xml(data, MANIFEST)
+    """The manifest in `data`; Defect if it is unsafe, malformed, too large, or its identity is invalid."""
+    root = parse_xml(data, MANIFEST, MANIFEST_BOUNDS)
     ns = namespace(root)
     if local_name(root) != "Package" or ns not in FOUNDATION:
         raise Defect(f"{MANIFEST} is not a package manifest (its root is <{local_name(root)}> in '{ns}')")

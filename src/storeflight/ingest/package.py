@@ -7,7 +7,7 @@ from storeflight.ingest.blockmap import check_unlisted, read_block_map, verify_b
 from storeflight.ingest.contenttypes import check_content_types
 from storeflight.ingest.errors import Defect
 from storeflight.ingest.info import PackageInfo
-from storeflight.ingest.manifest import Manifest, parse_manifest, store_device_families
+from storeflight.ingest.manifest import MANIFEST_BOUNDS, Manifest, parse_manifest, store_device_families
 from storeflight.ingest.opc import (
     BLOCK_MAP,
     BUNDLE_MANIFEST,
@@ -32,7 +32,7 @@ def validate_plain(window: Window, limits: ArchiveLimits) -> Manifest:
     block_map = read_block_map(package)
     if not block_map.lists(MANIFEST):
         raise Defect(f"{MANIFEST} is not listed in {BLOCK_MAP}")
-    manifest = parse_manifest(package.read_small(package.require(MANIFEST)))
+    manifest = parse_manifest(package.read_small(package.require(MANIFEST), MANIFEST_BOUNDS.max_bytes))
     check_unlisted(package, block_map, UNLISTED)
     verify_blocks(package, block_map)
     return manifest
