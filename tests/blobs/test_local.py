@@ -12,6 +12,7 @@ import pytest
 
 from storeflight.blobs.local import LocalBlobStore
 from storeflight.blobs.protocol import InvalidBlockList
+from storeflight.scratch import LOCK_NAME
 
 CAP = 1024 * 1024 * 1024
 
@@ -34,12 +35,28 @@ def test_a_process_killed_mid_upload_leaves_the_old_blob_and_no_half_one(tmp_pat
     process.join(30)
     assert process.exitcode == 3
     assert (tmp_path / "victim").read_bytes() == b"complete"
-    assert len(list((tmp_path / ".tmp").iterdir())) == 1  # the half-written temp file, never visible as a blob
+    folders = list((tmp_path / ".tmp").iterdir())  # one per process: this one's, and the dead one's
+    (dead,) = [folder for folder in folders if any(f.name != LOCK_NAME for f in folder.iterdir())]
+    old = time.time() - 60
+    for folder in folders:
+        os.utime(folder / LOCK_NAME, (old, old))  # not made this very moment
+    LocalBlobStore(tmp_path, "key")  # a restart sweeps the half-written file of the dead process at once...
+    assert not dead.exists()
+    assert all(folder.exists() for folder in folders if folder != dead)  # ...but not a live process's folder
+    store.put("after", [b"still works"], max_bytes=CAP)
+    assert (tmp_path / "after").read_bytes() == b"still works"
+
+
+def test_temp_files_of_an_older_version_go_after_a_day(tmp_path: Path) -> None:
+    LocalBlobStore(tmp_path, "key")
+    loose = tmp_path / ".tmp" / "tmpabc123"
+    loose.write_bytes(b"half")
+    LocalBlobStore(tmp_path, "key")
+    assert loose.exists()
     old = time.time() - 2 * 86400
-    for leftover in (tmp_path / ".tmp").iterdir():
-        os.utime(leftover, (old, old))
-    LocalBlobStore(tmp_path, "key")  # a restart sweeps temp files older than a day
-    assert list((tmp_path / ".tmp").iterdir()) == []
+    os.utime(loose, (old, old))
+    LocalBlobStore(tmp_path, "key")
+    assert not loose.exists()
 
 
 def test_blobs_are_plain_files_in_the_data_folder(tmp_path: Path) -> None:

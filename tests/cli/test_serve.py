@@ -21,8 +21,10 @@ from storeflight.blobs.azure import AzureBlobStore
 from storeflight.blobs.local import LocalBlobStore
 from storeflight.cli import main
 from storeflight.cli.devcert import build_certificate
+from storeflight.scratch import LOCK_NAME, LockedFolder
 from tests.jstools import Azurite
 from tests.support import free_port
+from tests.test_scratch import abandoned, age
 
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
@@ -111,8 +113,20 @@ def test_allow_any_token_prints_a_warning(tmp_path: Path) -> None:
 def test_warm_delivery_builds_the_snapshots_at_start(tmp_path: Path) -> None:
     created = CliRunner().invoke(
         main.app,
-        ["admin", "create-app", "--data-dir", str(tmp_path), "--tenant-id", "t", "--name", "Warm",
-         "--identity-name", "Test.Warm", "--publisher", "CN=Test"],
+        [
+            "admin",
+            "create-app",
+            "--data-dir",
+            str(tmp_path),
+            "--tenant-id",
+            "t",
+            "--name",
+            "Warm",
+            "--identity-name",
+            "Test.Warm",
+            "--publisher",
+            "CN=Test",
+        ],
     )
     assert created.exit_code == 0, created.output
     port = free_port()
@@ -207,3 +221,21 @@ def test_serve_refuses_blob_options_that_cannot_work(
     code, state, output = _serve_settings(monkeypatch, {}, "--data-dir", str(tmp_path), *args)
     assert code == 2 and state is None
     assert message in " ".join(output.split()), output
+
+
+def test_serve_sweeps_what_killed_stages_left_in_the_temporary_folder(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    dead = abandoned(temp)
+    live = LockedFolder(temp, "storeflight-pkg-")  # another process's stage, running now
+    age(live.path / LOCK_NAME, 60)
+    port = free_port()
+    process = _start({"TMPDIR": str(temp)}, "--port", str(port), "--data-dir", str(tmp_path / "data"))
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}")
+        assert not dead.exists()
+        assert live.path.exists()
+    finally:
+        code, output = _stop(process)
+        live.close()
+    assert code == 0, output

@@ -16,12 +16,14 @@ import pytest
 from sqlalchemy import select
 
 from storeflight.domain import dates
+from storeflight.scratch import LOCK_NAME, LockedFolder
 from storeflight.services import admin
 from storeflight.storage import tables
 from storeflight.storage.sql import SqlStore
 from tests.ingest.builders import Identity, package_bytes
 from tests.pipeline.test_end_to_end import zip_of
 from tests.support import free_port
+from tests.test_scratch import abandoned, age
 
 IDENTITY = Identity()
 FINAL = {"Published", "CommitFailed", "PreProcessingFailed", "CertificationFailed", "ReleaseFailed", "PublishFailed"}
@@ -211,3 +213,28 @@ def test_two_workers_process_fifty_submissions_exactly_once(database_url: str, s
     counts = Counter((row.submission_id, row.to_status) for row in rows)
     for sid in ids:
         assert [counts[(sid, stage)] for stage in [*STAGES[1:], "Published"]] == [1] * 6, sid
+
+
+def test_a_worker_process_sweeps_dead_stage_folders_at_start_and_stops_on_sigterm(
+    database_url: str, tmp_path: Path
+) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    dead = abandoned(temp)
+    live = LockedFolder(temp, "storeflight-pkg-")
+    age(live.path / LOCK_NAME, 60)
+    command = [sys.executable, "-m", "storeflight", "worker", "--database-url", database_url]
+    process = subprocess.Popen(
+        [*command, "--data-dir", str(tmp_path), "--worker-slots", "3"], env={**os.environ, "TMPDIR": str(temp)}
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while dead.exists():
+            assert time.monotonic() < deadline, "the worker did not sweep the dead stage's folder"
+            time.sleep(0.05)
+        assert live.path.exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(30)
+        live.close()
+    assert code == 0

@@ -40,6 +40,7 @@ from storeflight.blobs.protocol import (
     check_block_id,
     check_name,
 )
+from storeflight.scratch import temporary_folder
 
 BLOCK_SIZE = 4 * 1024 * 1024
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
@@ -135,8 +136,8 @@ class AzureBlobStore:
     @contextmanager
     def local_copy(self, name: str) -> Iterator[Path]:
         blob = self._blob(name)
-        with tempfile.TemporaryDirectory(prefix="storeflight-blob-") as folder:
-            path = Path(folder) / name
+        with temporary_folder("storeflight-blob-") as folder:
+            path = folder / name
             with _mapped(), path.open("wb") as out:
                 blob.download_blob(max_concurrency=2).readinto(out)
             yield path

@@ -51,8 +51,8 @@ def identity(stat: os.stat_result) -> list[int]:
     return [stat.st_ino, stat.st_mtime_ns, stat.st_size]
 
 
-def remove_older_than(folder: Path, seconds: float) -> None:
-    """Delete the files and folders in `folder` that were last changed more than `seconds` ago."""
+def remove_older_than(folder: Path, seconds: float, *, only_files: bool = False) -> None:
+    """Delete the files (and folders, unless `only_files`) in `folder` last changed more than `seconds` ago."""
     now = time.time()
     for path in folder.iterdir():
         try:
@@ -62,6 +62,7 @@ def remove_older_than(folder: Path, seconds: float) -> None:
         if age <= seconds:
             continue
         if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
+            if not only_files:
+                shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)

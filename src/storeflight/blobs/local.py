@@ -5,7 +5,7 @@ Layout (names starting with a dot are never blob names):
     <root>/<name>                           the committed blob
     <root>/.meta/<name>.json                its MD5, ETag and block list, valid only for the file it names
     <root>/.blocks/<name>/<hex id>.<size>   staged (uncommitted) blocks
-    <root>/.tmp/                            files being written
+    <root>/.tmp/proc-*/                     files being written, one locked folder per process
     <root>/.trash/                          staged blocks of committed blobs, being deleted in the background
 
 Every write goes to a file in `.tmp/` and is then renamed into place, so a crash at any moment leaves either
@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from storeflight import scratch
 from storeflight.auth import sas
 from storeflight.blobs import files
 from storeflight.blobs.protocol import (
@@ -84,7 +85,9 @@ class LocalBlobStore:
         self._trash = root / ".trash"
         for folder in (self._tmp, self._meta, self._blocks, self._trash):
             folder.mkdir(parents=True, exist_ok=True)
-        files.remove_older_than(self._tmp, STALE_TEMP.total_seconds())  # what crashed writers left behind
+        scratch.sweep(self._tmp, ("proc-",))  # the files of stopped processes: partial uploads
+        files.remove_older_than(self._tmp, STALE_TEMP.total_seconds(), only_files=True)  # older versions'
+        self._work = scratch.LockedFolder(self._tmp, "proc-")  # this process's, locked while it lives
         files.remove_older_than(self._blocks, STALE_BLOCKS.total_seconds())
         files.remove_older_than(self._trash, 0)
 
@@ -172,7 +175,7 @@ class LocalBlobStore:
     @contextmanager
     def _temp(self) -> Iterator[tuple[Path, IO[bytes]]]:
         """A new file in `.tmp/`, removed unless the body renamed it into place."""
-        fd, raw = tempfile.mkstemp(dir=self._tmp)
+        fd, raw = tempfile.mkstemp(dir=self._work.path)
         path = Path(raw)
         try:
             with os.fdopen(fd, "wb") as out:

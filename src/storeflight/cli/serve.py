@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from storeflight import scratch
 from storeflight.blobs import BACKENDS
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
 from storeflight.cli.worker import (
@@ -110,6 +111,7 @@ def serve(
     if blob_store == "azure" and not azure_connection_string:
         raise typer.BadParameter("--blob-store azure needs --azure-connection-string.")
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    scratch.sweep_stage_folders()  # what killed stages of earlier processes left in the temporary folder
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,

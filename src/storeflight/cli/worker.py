@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from storeflight import scratch
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
 from storeflight.config import Settings
 from storeflight.http.app import build_state
@@ -70,7 +71,11 @@ def worker(
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
 ) -> None:
     """Run the ingestion pipeline until SIGTERM (the current stage finishes first)."""
+    stopping = threading.Event()
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda *_: stopping.set())
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    scratch.sweep_stage_folders()  # what killed stages of earlier processes left in the temporary folder
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -81,9 +86,6 @@ def worker(
     store = open_store(data_dir, database_url)
     state = build_state(store, settings)
     runner = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds, max_extracted_bytes))
-    stopping = threading.Event()
-    for stop in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop, lambda *_: stopping.set())
     pool = BackgroundWorker(runner, worker_slots).start()
     logging.getLogger("storeflight.pipeline").info("worker %s started with %d slots", runner.owner, worker_slots)
     while not stopping.wait(1.0):

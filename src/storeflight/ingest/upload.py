@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from storeflight.ingest.hashing import Digests
 from storeflight.ingest.names import kind_of, unsafe_reason
 from storeflight.ingest.zipdata import iter_data
 from storeflight.ingest.zipdir import STORED, Window, ZipEntry, ZipFormatError, read_entries
+from storeflight.scratch import temporary_folder
 
 SYMBOL_SUFFIXES = (".appxsym", ".msixsym")
 
@@ -56,8 +56,8 @@ def opened(
         yield window.sub(entry.data_offset, entry.size), digests
         return
     budget.reserve(entry.size, f"'{entry.name}'")
-    with tempfile.TemporaryDirectory(prefix="storeflight-upload-") as folder:
-        target = Path(folder) / "package"
+    with temporary_folder("storeflight-pkg-inner-") as folder:
+        target = folder / "package"
         _inflate_to(window, entry, target)
         with target.open("rb") as fh, Digests(target) as inner_digests:
             yield Window(fh, 0, entry.size), inner_digests

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from storeflight.ingest.zipdir import ZipEntry
 from storeflight.pipeline import certification
 from storeflight.pipeline.outcome import advance, fail, wait_until, warn
 from storeflight.pipeline.publish import published
+from storeflight.scratch import temporary_folder
 
 _CHUNK = 1 << 20
 
@@ -163,8 +163,8 @@ def _package_id(submission_id: str, file_name: str) -> str:
 @contextmanager
 def _extracted(archive: Path, entry: ZipEntry, budget: ExtractionBudget) -> Iterator[Path]:
     """A ZIP member copied to a temporary file (size and CRC checked on the way), removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="storeflight-pkg-") as folder:
-        target = Path(folder) / "package"
+    with temporary_folder("storeflight-pkg-") as folder:
+        target = folder / "package"
         extract_entry(archive, entry, target, budget)
         yield target
 
