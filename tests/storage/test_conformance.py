@@ -13,7 +13,16 @@ from alembic.script import ScriptDirectory
 
 from storeflight.domain import ids
 from storeflight.domain.lifecycle import Status
-from storeflight.domain.models import ApiClient, Application, Flight, FlightGroup, Origin, Submission
+from storeflight.domain.models import (
+    ApiClient,
+    Application,
+    FileStatus,
+    Flight,
+    FlightGroup,
+    Origin,
+    Package,
+    Submission,
+)
 from storeflight.domain.submissions import Identity, fresh
 from storeflight.storage.migrate import HEAD_REVISION, MIGRATIONS, current_revision, migrate
 from storeflight.storage.protocol import StorageConflict
@@ -163,6 +172,37 @@ def test_last_published_is_the_newest_published(store: SqlStore, tenant_id: str)
         tx.delete_submission(new.id)
         assert tx.last_published(f"app:{app.id}") == old
         assert tx.get_submission(tenant_id, new.id) is None
+
+
+def test_line_packages_are_every_published_package_of_the_line_oldest_first(
+    store: SqlStore, tenant_id: str
+) -> None:
+    app = _app(tenant_id)
+    group, flight = _group_and_flight(tenant_id, app.id, "f")
+
+    def with_packages(sub: Submission, *versions: str) -> Submission:
+        packages = [Package(file_name=f"{v}.msix", file_status=FileStatus.UPLOADED, version=v, architecture="x64",
+                            architectures=["x64", "arm64"]) for v in versions]
+        return sub.model_copy(update={"packages": packages})
+
+    first = with_packages(_submission(tenant_id, app.id, status=Status.PUBLISHED, published_at=NOW), "1.0.0.0")
+    halted = with_packages(_submission(tenant_id, app.id, status=Status.PUBLISHED,
+                                       published_at=NOW + timedelta(hours=1)), "1.1.0.0", "1.1.0.1")
+    pending = with_packages(_submission(tenant_id, app.id), "9.0.0.0")
+    flighted = with_packages(_submission(tenant_id, app.id, flight_id=flight.id, status=Status.PUBLISHED,
+                                         published_at=NOW), "5.0.0.0")
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_group(group, [])
+        tx.add_flight(flight)
+        for sub in (halted, pending, flighted, first):
+            tx.add_submission(sub)
+    with store.transaction(write=False) as tx:
+        app_line = tx.line_packages(f"app:{app.id}")
+        assert [p.version for p in app_line] == ["1.0.0.0", "1.1.0.0", "1.1.0.1"]
+        assert app_line[0].architectures == ["x64", "arm64"]
+        assert [p.version for p in tx.line_packages(f"flight:{flight.id}")] == ["5.0.0.0"]
+        assert tx.line_packages("app:nothing") == []
 
 
 def test_deleting_a_flight_removes_its_submissions(store: SqlStore, tenant_id: str) -> None:

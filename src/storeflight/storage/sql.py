@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from storeflight.domain.lifecycle import Status, is_pending
-from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
+from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Package, Submission
 from storeflight.storage import tables as t
 from storeflight.storage.delivery_sql import DeliverySql
 from storeflight.storage.engine import WRITE_OPTION
@@ -122,6 +122,15 @@ class PipelineSql:
             update(s).where(s.c.id == submission_id, s.c.lease_owner == owner).values(lease_until=lease_until)
         )
         return result.rowcount == 1
+
+    def line_packages(self, parent_key: str) -> list[Package]:
+        s = t.submissions
+        lists = self.conn.scalars(
+            select(s.c.doc["packages"])
+            .where(s.c.parent_key == parent_key, s.c.published_at.is_not(None))
+            .order_by(s.c.published_at, s.c.id)
+        )
+        return [Package.model_validate(p) for packages in lists for p in packages or ()]
 
     def add_fault(self, fault: Fault, tenant_id: str, now: datetime) -> int:
         values = fault.model_dump(exclude={"id"}) | {"tenant_id": tenant_id, "created_at": now}
