@@ -100,9 +100,14 @@ def _ingest(
         _check_version(package.file_name, info, highest)
         package_id = _package_id(inp.submission.id, package.file_name)
         try:
-            inp.blobs.put(ids.package_blob(package_id), _chunks(path), max_bytes=inp.limits.max_total_bytes)
+            inp.blobs.put(ids.package_blob(package_id), file_chunks(path), max_bytes=inp.limits.max_total_bytes)
         except BlobTooLarge as error:
             raise PackageInvalid(f"{package.file_name}: larger than the size cap") from error
+    return ingested(package, info, package_id)
+
+
+def ingested(package: Package, info: PackageInfo, package_id: str) -> Package:
+    """The package entry with what validation extracted filled in, stored as blob `package_id`."""
     return package.model_copy(
         update={
             "id": package_id,
@@ -152,7 +157,7 @@ def _extracted(archive: Path, member: str, limits: ArchiveLimits) -> Iterator[Pa
         yield target
 
 
-def _chunks(path: Path) -> Iterator[bytes]:
+def file_chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             yield chunk
