@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,7 +38,8 @@ class StageInput:
     delay: timedelta
     blobs: BlobStore
     limits: ArchiveLimits
-    history: Sequence[Package] = ()  # PreProcessing: every package the line ever published
+    # PreProcessing: per architecture, the highest version the line ever published
+    line_highest: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,7 +77,7 @@ def preprocess(inp: StageInput) -> StageResult:
     new = pending_uploads(sub)
     if not new:
         return StageResult(advance(sub, now=inp.now, delay=inp.delay))
-    highest = versions.highest_published(inp.history)
+    highest = inp.line_highest
     try:
         with inp.blobs.local_copy(sub.upload_blob_id) as archive:
             members = check_archive(archive, [p.file_name for p in new], inp.limits)
@@ -92,7 +93,7 @@ def preprocess(inp: StageInput) -> StageResult:
 
 
 def _ingest(
-    inp: StageInput, archive: Path, member: str, package: Package, highest: dict[str, versions.Highest]
+    inp: StageInput, archive: Path, member: str, package: Package, highest: Mapping[str, str]
 ) -> Package:
     with _extracted(archive, member, inp.limits) as path:
         info = validate_package(path, package.file_name, inp.limits)
@@ -133,7 +134,7 @@ def _check_identity(inp: StageInput, file_name: str, info: PackageInfo) -> None:
         )
 
 
-def _check_version(file_name: str, info: PackageInfo, highest: dict[str, versions.Highest]) -> None:
+def _check_version(file_name: str, info: PackageInfo, highest: Mapping[str, str]) -> None:
     conflict = versions.check_new(info.version, covered_architectures(info), highest)
     if conflict is not None:
         raise PackageInvalid(

@@ -115,7 +115,7 @@ class Worker:
             app=app,
             previous=tx.last_published(sub.parent_key),
             app_published=tx.last_published(f"app:{sub.app_id}"),
-            history=tx.line_packages(sub.parent_key) if sub.status == Status.PRE_PROCESSING else (),
+            line_highest=tx.line_highest(sub.parent_key) if sub.status == Status.PRE_PROCESSING else {},
             now=now,
             delay=self.settings.stage_delay,
             blobs=self.blobs,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Package, Submission
+from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 
 
 class StorageConflict(Exception):
@@ -40,8 +40,9 @@ class PipelineTx(Protocol):
     def renew_lease(self, submission_id: str, *, owner: str, lease_until: datetime) -> bool:
         """Extend a lease `owner` holds; False if it was lost."""
 
-    def line_packages(self, parent_key: str) -> list[Package]:
-        """Every package of every submission the line (`flight:<id>` or `app:<id>`) ever published, oldest first."""
+    def line_highest(self, parent_key: str) -> dict[str, str]:
+        """Per architecture (lower case), the highest package version the line (`flight:<id>` or `app:<id>`)
+        has ever published, bundles counting for their payloads' architectures."""
 
     def add_fault(self, fault: Fault, tenant_id: str, now: datetime) -> int:
         """Record an injected failure; returns its id."""
