@@ -1,7 +1,7 @@
 """Cost of the whole-line version check against the check of the previous submission only.
 
 Run: .venv/bin/python bench/version_history_bench.py [--history 10,100,1000] [--packages 3] [--repeat 200]
-     [--database-url postgresql://...]
+     [--database-url postgresql://.../an_empty_database_to_throw_away]
 
 For each history length N the script creates an app whose non-flighted line has N published submissions of
 `--packages` packages each (on a fresh SQLite file, or on the PostgreSQL database given). Then, `--repeat`
