@@ -28,7 +28,7 @@ from storeflight.domain.models import (
     Submission,
 )
 from storeflight.domain.submissions import Identity, fresh
-from storeflight.storage import tables
+from storeflight.storage import tables as t
 from storeflight.storage.engine import make_engine
 from storeflight.storage.migrate import HEAD_REVISION, MIGRATIONS, current_revision, migrate
 from storeflight.storage.protocol import StorageConflict
@@ -292,6 +292,37 @@ def test_published_apps_lists_apps_with_a_published_submission_once(store: SqlSt
     assert listed == [(tenant_id, published.id)]
 
 
+def test_an_upload_blob_names_its_tenant(store: SqlStore, tenant_id: str) -> None:
+    app = _app(tenant_id)
+    blob = str(uuid.uuid4())
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_submission(_submission(tenant_id, app.id).model_copy(update={"upload_blob_id": blob}))
+    with store.transaction(write=False) as tx:
+        assert tx.upload_tenant(blob) == tenant_id
+        assert tx.upload_tenant(str(uuid.uuid4())) is None
+
+
+def test_the_upload_blob_migration_fills_the_column_for_existing_submissions(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+    app = _app("t-old")
+    submission = _submission("t-old", app.id).model_copy(update={"upload_blob_id": "blob-of-old"})
+    with engine.begin() as conn:
+        app_row = {"id": app.id, "tenant_id": "t-old", "doc": app.model_dump(mode="json"), "created_at": NOW}
+        conn.execute(insert(t.applications).values(**app_row))
+        old_columns = {k: v for k, v in _submission_values(submission).items() if k != "upload_blob_id"}
+        conn.execute(insert(t.submissions).values(**old_columns, created_at=NOW))
+    migrate(engine)
+    with SqlStore(engine).transaction(write=False) as tx:
+        assert tx.upload_tenant("blob-of-old") == "t-old"
+    engine.dispose()
+
+
 @pytest.fixture
 def empty_database(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database of the same backend as `database_url`."""
@@ -308,17 +339,17 @@ def test_the_published_versions_migration_counts_what_was_published_before_it(em
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0003")
+        command.upgrade(config, "0004")  # the schema before published_versions
     tenant = str(uuid.uuid4())
     app = _app(tenant)
     old = _with_packages(_submission(tenant, app.id, status=Status.PUBLISHED, published_at=NOW),
                          ("2.0.0.0", "neutral", ["x64", "arm64"]))
     pending = _with_packages(_submission(tenant, app.id), ("7.0.0.0", "x64", []))
     with engine.begin() as conn:
-        conn.execute(insert(tables.applications).values(id=app.id, tenant_id=tenant, doc=app.model_dump(mode="json"),
+        conn.execute(insert(t.applications).values(id=app.id, tenant_id=tenant, doc=app.model_dump(mode="json"),
                                                         created_at=NOW))
         for sub in (old, pending):
-            conn.execute(insert(tables.submissions).values(**_submission_values(sub), created_at=NOW))
+            conn.execute(insert(t.submissions).values(**_submission_values(sub), created_at=NOW))
     store = SqlStore(engine)
     migrate(engine)
     with store.transaction(write=False) as tx:

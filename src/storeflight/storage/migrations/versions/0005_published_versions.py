@@ -1,8 +1,8 @@
 """Published versions: per line and architecture, every package version a published submission carried,
 for the rule that a new package must be higher than all of them. Filled from the submissions published so far.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from typing import Any
@@ -13,8 +13,8 @@ from alembic import op
 from storeflight.domain import versions
 from storeflight.domain.models import Package
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
