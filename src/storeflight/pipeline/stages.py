@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from storeflight.blobs.protocol import BlobStore, BlobTooLarge
-from storeflight.domain import ids
+from storeflight.domain import ids, versions
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import Application, CertificationReport, FileStatus, Package, PublishMode, Submission
 from storeflight.ingest.archive import ArchiveError, ArchiveLimits, check_archive, extract_entry, vet_archive
 from storeflight.ingest.budget import ExtractionBudget
+from storeflight.ingest.info import covered_architectures
 from storeflight.ingest.packages import PackageInfo, PackageInvalid, validate_package
 from storeflight.ingest.zipdir import ZipEntry
 from storeflight.pipeline import certification
@@ -39,6 +40,8 @@ class StageInput:
     delay: timedelta
     blobs: BlobStore
     limits: ArchiveLimits
+    # PreProcessing: per architecture, the highest version the line ever published
+    line_highest: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,8 +81,8 @@ def preprocess(inp: StageInput) -> StageResult:
         return StageResult(advance(sub, now=inp.now, delay=inp.delay))
     try:
         with inp.blobs.local_copy(sub.upload_blob_id) as archive:
-            entries = vet_archive(archive, [p.file_name for p in new], inp.limits)
-            run = _Run(inp, archive, inp.limits.budget(archive.stat().st_size), _highest_versions(inp.previous))
+            entries = vet_archive(archive, [p.file_name for p in new], inp.limits)  # vetted once, not per package
+            run = _Run(inp, archive, inp.limits.budget(archive.stat().st_size))
             filled = {p.file_name: _ingest(run, entry, p) for p, entry in zip(new, entries, strict=True)}
     except ArchiveError as error:
         return StageResult(fail(sub, error.code, error.details))
@@ -91,24 +94,29 @@ def preprocess(inp: StageInput) -> StageResult:
 
 @dataclass(frozen=True)
 class _Run:
-    """One PreProcessing run: its input, the local archive, the budget all its packages share."""
+    """One PreProcessing run: its input, the local archive, and the budget all its packages share."""
 
     inp: StageInput
     archive: Path
     budget: ExtractionBudget
-    highest: dict[str, tuple[tuple[int, ...], str]]  # architecture -> the highest version published for it
 
 
 def _ingest(run: _Run, entry: ZipEntry, package: Package) -> Package:
     inp = run.inp
     with _extracted(run.archive, entry, run.budget) as path:
         info = validate_package(path, package.file_name, inp.limits, run.budget)
-        _check_identity(inp, package.file_name, info, run.highest)
+        _check_identity(inp, package.file_name, info)
+        _check_version(package.file_name, info, inp.line_highest)
         package_id = _package_id(inp.submission.id, package.file_name)
         try:
-            inp.blobs.put(ids.package_blob(package_id), _chunks(path), max_bytes=inp.limits.max_total_bytes)
+            inp.blobs.put(ids.package_blob(package_id), file_chunks(path), max_bytes=inp.limits.max_total_bytes)
         except BlobTooLarge as error:
             raise PackageInvalid(f"{package.file_name}: larger than the size cap") from error
+    return ingested(package, info, package_id)
+
+
+def ingested(package: Package, info: PackageInfo, package_id: str) -> Package:
+    """The package entry with what validation extracted filled in, stored as blob `package_id`."""
     return package.model_copy(
         update={
             "id": package_id,
@@ -120,38 +128,27 @@ def _ingest(run: _Run, entry: ZipEntry, package: Package) -> Package:
             "size": info.size,
             "sha256": info.sha256,
             "device_families": list(info.device_families),
+            "architectures": covered_architectures(info) if info.payload else [],
         }
     )
 
 
-def _check_identity(
-    inp: StageInput, file_name: str, info: PackageInfo, highest: dict[str, tuple[tuple[int, ...], str]]
-) -> None:
+def _check_identity(inp: StageInput, file_name: str, info: PackageInfo) -> None:
     app = inp.app
     if info.identity_name != app.identity_name or info.publisher != app.publisher:
         raise PackageInvalid(
             f"{file_name}: the package identity ({info.identity_name}, {info.publisher}) does not match the app "
             f"({app.identity_name}, {app.publisher})."
         )
-    old = highest.get(info.architecture)
-    if old is not None and _version(info.version) <= old[0]:
+
+
+def _check_version(file_name: str, info: PackageInfo, highest: Mapping[str, str]) -> None:
+    conflict = versions.check_new(info.version, covered_architectures(info), highest)
+    if conflict is not None:
         raise PackageInvalid(
-            f"{file_name}: version {info.version} ({info.architecture}) must be higher than {old[1]}, "
-            "the version last published for that architecture."
+            f"{file_name}: version {info.version} ({conflict.architecture}) must be higher than "
+            f"{conflict.published}, the highest version published for that architecture."
         )
-
-
-def _highest_versions(previous: Submission | None) -> dict[str, tuple[tuple[int, ...], str]]:
-    """Per architecture, the highest version `previous` published: one pass, not one per new package."""
-    highest: dict[str, tuple[tuple[int, ...], str]] = {}
-    for old in previous.packages if previous else []:
-        if old.version and (old.architecture not in highest or _version(old.version) > highest[old.architecture][0]):
-            highest[old.architecture] = (_version(old.version), old.version)
-    return highest
-
-
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split(".") if part.isdigit())
 
 
 def _package_id(submission_id: str, file_name: str) -> str:
@@ -169,7 +166,7 @@ def _extracted(archive: Path, entry: ZipEntry, budget: ExtractionBudget) -> Iter
         yield target
 
 
-def _chunks(path: Path) -> Iterator[bytes]:
+def file_chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             yield chunk

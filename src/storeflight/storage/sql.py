@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from storeflight.domain import versions
+from storeflight.domain.errors import StorageFull
 from storeflight.domain.lifecycle import Status, is_pending
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 from storeflight.storage import tables as t
@@ -27,6 +29,11 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+def _disk_full(error: BaseException | None) -> bool:
+    """SQLite's SQLITE_FULL (13) or PostgreSQL's disk_full (SQLSTATE 53100)."""
+    return getattr(error, "sqlite_errorcode", None) == 13 or getattr(error, "sqlstate", None) == "53100"
 
 
 def _conflict(error: IntegrityError) -> StorageConflict:
@@ -61,12 +68,18 @@ class SqlStore:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[SqlTx]:
-        if write and self._write_lock is not None:
-            with self._write_lock, self._open(write=True) as tx:
-                yield tx
-        else:
-            with self._open(write=write) as tx:
-                yield tx
+        """A transaction; StorageFull (rolled back) when the database's disk is full."""
+        try:
+            if write and self._write_lock is not None:
+                with self._write_lock, self._open(write=True) as tx:
+                    yield tx
+            else:
+                with self._open(write=write) as tx:
+                    yield tx
+        except DBAPIError as error:
+            if _disk_full(error.orig):
+                raise StorageFull() from error
+            raise
 
     @contextmanager
     def _open(self, *, write: bool) -> Iterator[SqlTx]:
@@ -116,7 +129,10 @@ class PipelineSql:
         s = t.submissions
         values = _submission_values(submission) | {"lease_owner": None, "lease_until": None}
         result = self.conn.execute(update(s).where(s.c.id == submission.id, s.c.lease_owner == owner).values(**values))
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        record_versions(self.conn, submission)
+        return True
 
     def renew_lease(self, submission_id: str, *, owner: str, lease_until: datetime) -> bool:
         s = t.submissions
@@ -124,6 +140,15 @@ class PipelineSql:
             update(s).where(s.c.id == submission_id, s.c.lease_owner == owner).values(lease_until=lease_until)
         )
         return result.rowcount == 1
+
+    def line_highest(self, parent_key: str) -> dict[str, str]:
+        v = t.published_versions
+        rows = self.conn.execute(
+            select(v.c.architecture, func.max(v.c.version_key))
+            .where(v.c.parent_key == parent_key)
+            .group_by(v.c.architecture)
+        )
+        return {arch: versions.from_sort_key(key) for arch, key in rows}
 
     def add_fault(self, fault: Fault, tenant_id: str, now: datetime) -> int:
         values = fault.model_dump(exclude={"id"}) | {"tenant_id": tenant_id, "created_at": now}
@@ -295,6 +320,7 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql):
         values = _submission_values(submission)
         values["created_at"] = submission.created_at
         self._insert(insert(t.submissions).values(**values))
+        record_versions(self.conn, submission)
 
     def get_submission(self, tenant_id: str, submission_id: str, *, lock: bool = False) -> Submission | None:
         query = select(t.submissions.c.doc).where(
@@ -320,6 +346,11 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql):
                 self.conn.execute(statement)
         except IntegrityError as error:
             raise _conflict(error) from error
+        record_versions(self.conn, submission)
+
+    def upload_tenant(self, blob_name: str) -> str | None:
+        s = t.submissions
+        return self.conn.scalar(select(s.c.tenant_id).where(s.c.upload_blob_id == blob_name).limit(1))
 
     def delete_submission(self, submission_id: str) -> None:
         self.conn.execute(delete(t.submissions).where(t.submissions.c.id == submission_id))
@@ -349,6 +380,30 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql):
         )
 
 
+def record_versions(conn: Connection, submission: Submission) -> None:
+    """Keep `published_versions` in step with a published submission's packages (idempotent)."""
+    if submission.published_at is None:
+        return  # nothing to record; a published submission never goes back to unpublished
+    v = t.published_versions
+    conn.execute(delete(v).where(v.c.submission_id == submission.id))
+    rows = {
+        (arch, versions.sort_key(p.version)) for p in submission.packages if p.version for arch in versions.covered(p)
+    }
+    if rows:
+        conn.execute(
+            insert(v),
+            [
+                {
+                    "parent_key": submission.parent_key,
+                    "submission_id": submission.id,
+                    "architecture": a,
+                    "version_key": k,
+                }
+                for a, k in sorted(rows)
+            ],
+        )
+
+
 def _submission_values(submission: Submission) -> dict[str, Any]:
     return {
         "id": submission.id,
@@ -360,6 +415,7 @@ def _submission_values(submission: Submission) -> dict[str, Any]:
         "is_pending": is_pending(submission.status),
         "published_at": submission.published_at,
         "next_run_at": submission.next_run_at,
+        "upload_blob_id": submission.upload_blob_id,
         "doc": submission.model_dump(mode="json"),
         "updated_at": datetime.now(UTC),
     }

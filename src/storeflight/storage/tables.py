@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -103,7 +104,9 @@ submissions = Table(
     Column("next_run_at", DateTime(timezone=True), nullable=True, comment="when the pipeline looks at it next"),
     Column("lease_owner", String(64), nullable=True, comment="the worker processing it now"),
     Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("upload_blob_id", String(64), nullable=True, comment="the blob behind fileUploadUrl"),
     Index("ix_submissions_next_run", "next_run_at"),
+    Index("ix_submissions_upload_blob", "upload_blob_id"),
     Index("ix_submissions_lease", "lease_until", "tenant_id"),
     Index(
         "uq_submissions_one_pending",
@@ -114,6 +117,17 @@ submissions = Table(
     ),
     Index("ix_submissions_parent_published", "parent_key", "published_at"),
     Index("ix_submissions_status", "status"),
+)
+
+published_versions = Table(
+    "published_versions",
+    metadata,
+    Column("parent_key", String(64), nullable=False, comment="the line: flight:<id> or app:<id>"),
+    Column("submission_id", String(24), nullable=False),
+    Column("architecture", String(32), nullable=False, comment="lower case; a bundle has a row per payload's"),
+    Column("version_key", String(64), nullable=False, comment="zero-padded parts: sorts like the version"),
+    PrimaryKeyConstraint("submission_id", "architecture", "version_key", name="pk_published_versions"),
+    Index("ix_published_versions_line", "parent_key", "architecture", "version_key"),
 )
 
 submission_events = Table(
