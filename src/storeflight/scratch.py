@@ -82,6 +82,11 @@ def sweep_stage_folders() -> int:
     return sweep(Path(tempfile.gettempdir()), STAGE_PREFIXES)
 
 
+def partial_files(root: Path) -> list[Path]:
+    """The files under `root` other than lock files: what writers left there."""
+    return sorted(path for path in root.rglob("*") if path.is_file() and path.name != LOCK_NAME)
+
+
 def _remove_if_abandoned(folder: Path, grace: float) -> bool:
     try:
         handle = (folder / LOCK_NAME).open("rb")

@@ -27,7 +27,7 @@ from storeflight.blobs.protocol import (
     OutOfSpace,
     TooManyBlocks,
 )
-from storeflight.scratch import LOCK_NAME
+from storeflight.scratch import LOCK_NAME, partial_files
 from tests.support import fill_disk, small_disk
 
 CAP = 1024 * 1024 * 1024
@@ -233,7 +233,7 @@ def test_enospc_is_out_of_space_and_leaves_no_partial_file(
             monkeypatch.setattr(files, "copy_range", copy_then_full)
             store.commit_blocks("blob", ["small", "other"], max_bytes=CAP)
     assert (tmp_path / "blob").read_bytes() == b"kept"
-    assert list((tmp_path / ".tmp").iterdir()) == []
+    assert partial_files(tmp_path / ".tmp") == []
     assert store.block_list("blob") == ([], [BlockInfo("small", 500), BlockInfo("other", 500)])
 
 
@@ -246,7 +246,7 @@ def test_on_a_real_full_disk_writes_fail_cleanly_and_deleting_frees_room(tmp_pat
             store.put("new", (b"n" * 65536 for _ in range(32)), max_bytes=CAP)  # 2 MiB into 0.5 MiB
         with pytest.raises(OutOfSpace):
             store.put_block("new", "a", (b"n" * 65536 for _ in range(32)), max_bytes=CAP)
-        assert store.properties("new") is None and list((disk / "blobs" / ".tmp").iterdir()) == []
+        assert store.properties("new") is None and partial_files(disk / "blobs" / ".tmp") == []
         store.delete("old")
         store.put("new", (b"n" * 65536 for _ in range(32)), max_bytes=CAP)
         assert store.properties("new") is not None

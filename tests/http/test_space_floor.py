@@ -20,6 +20,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import BlobClient
 
 from storeflight.pipeline.worker import Worker, WorkerSettings
+from storeflight.scratch import partial_files
 from storeflight.storage.sql import SqlStore
 from tests.blobs.test_local import EnospcStore
 from tests.support import LiveServer, Tenant, fill_disk, make_settings, new_tenant, open_store, small_disk
@@ -51,7 +52,7 @@ class Disk:
         return path, str(self.tenant.http.get(path).json()["fileUploadUrl"])
 
     def leftovers(self) -> list[Path]:
-        return list((self.path / "blobs" / ".tmp").iterdir())
+        return partial_files(self.path / "blobs" / ".tmp")
 
 
 @pytest.fixture
