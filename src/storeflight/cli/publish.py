@@ -88,8 +88,22 @@ def _report(
         "statusDetails": status.status_details.raw if status else {},
         "rollout": rollout.to_body() if rollout else None,
         "packages": [p.file_name for p in sub.application_packages if p.file_status != "PendingDelete"],
+        "publishMode": sub.target_publish_mode,
+        "next": _next_step(app_id, flight, sub, status),
         "timings": dict(timings),
     }
+
+
+def _next_step(app_id: str, flight: Flight | None, sub: Submission, status: SubmissionStatus | None) -> str | None:
+    """What the user must do when the submission stopped short of Published on purpose."""
+    if status is None or status.status != "Release" or sub.target_publish_mode != "Manual":
+        return None
+    where = f" --flight {flight.friendly_name!r}" if flight else ""
+    return (
+        f"certified and waiting in Release: its publish mode is Manual (a new submission copies the mode of the "
+        f"last published one). Publish it with `storeflight submission release {app_id}{where}`, or pass "
+        "--publish-mode Immediate to publish"
+    )
 
 
 def _human(out: Output, report: dict[str, Any]) -> None:
@@ -100,6 +114,8 @@ def _human(out: Output, report: dict[str, Any]) -> None:
     )
     out.say(f"submission {report['submissionId']} for {target}: [bold]{report['status']}[/]{spread}")
     out.say("took " + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in report["timings"].items()))
+    if report["next"]:
+        out.say(f"[yellow]next:[/] {report['next']}")
 
 
 def publish(
