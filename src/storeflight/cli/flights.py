@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from storeflight.cli.confirm import YesOption, confirm
 from storeflight.cli.output import JsonOption, Output
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, _ref_id, session
@@ -104,11 +105,19 @@ def update_flight(
 
 @app.command("delete")
 def delete_flight(
-    app_id: AppArgument, flight: FlightArgument, profile: ProfileOption = None, json_output: JsonOption = False
+    app_id: AppArgument,
+    flight: FlightArgument,
+    yes: YesOption = False,
+    profile: ProfileOption = None,
+    json_output: JsonOption = False,
 ) -> None:
-    """Delete a flight (with its pending submission and earlier submissions)."""
+    """Delete a flight (with its pending submission and earlier submissions); asks first if it has published."""
     with session(profile, json_output) as s:
-        flight_id = s.flight_id(app_id, flight)
-        assert flight_id is not None
+        found = s.flight(app_id, flight)
+        assert found is not None
+        flight_id = found.flight_id
+        if found.last_published_flight_submission:
+            question = f"flight {found.friendly_name} has published submissions its members receive; delete it?"
+            confirm(s.out, question, yes)
         s.client.delete_flight(app_id, flight_id)
         s.out.result({"deleted": flight_id}, lambda: s.out.say(f"deleted flight {flight} ({flight_id})"))

@@ -16,6 +16,7 @@ import typer
 
 from storeflight.cli import steps
 from storeflight.cli.output import CliError, ExitCode, JsonOption, Output
+from storeflight.cli.package import check_files
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, FlightOption, Session, session
 from storeflight.client import ConflictError, Flight, Submission, SubmissionStatus
@@ -143,6 +144,7 @@ def publish(
     )
     changes.check()
     with session(profile, json_output) as s:
+        check_files(changes.uploads)  # a file the pipeline would refuse never creates a submission
         timings = Timings()
         found = s.flight(app_id, flight)
         clear_pending(s, app_id, found, force)
