@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from storeflight.cli.common import DatabaseUrl, DataDir, open_store, print_json
+from storeflight.cli.common import DatabaseUrl, DataDir, NoDatabase, describe, print_json
+from storeflight.cli.common import open_store as _open_store
 from storeflight.domain import dates
 from storeflight.domain.errors import StoreflightError
 from storeflight.http import render
 from storeflight.services import admin as service
+from storeflight.storage.sql import SqlStore
 
 app = typer.Typer(help="Manage API clients, applications and flight groups.", no_args_is_help=True)
 
 Tenant = Annotated[str, typer.Option("--tenant-id", help="The tenant (directory) id.")]
+NewTenant = Annotated[
+    bool, typer.Option("--new-tenant", help="Allow a tenant no API client has yet (otherwise refused as a typo).")
+]
 
 
-def _fail(error: StoreflightError) -> None:
+def _fail(error: StoreflightError) -> NoReturn:
     print_json({"error": {"code": error.code, "message": error.message}})
     raise typer.Exit(2)
+
+
+def open_store(data_dir: Path, database_url: str | None, *, create: bool = True) -> SqlStore:
+    """The database, named on stderr (stdout stays JSON); the list commands never create one."""
+    typer.echo(f"database: {describe(data_dir, database_url)}", err=True)
+    try:
+        return _open_store(data_dir, database_url, create=create)
+    except NoDatabase as missing:
+        print_json({"error": {"code": "NoDatabase", "message": str(missing)}})
+        raise typer.Exit(2) from None
 
 
 @app.command("create-client")
@@ -44,7 +59,7 @@ def list_clients(
     tenant_id: Annotated[str | None, typer.Option("--tenant-id")] = None,
 ) -> None:
     """List API clients (never their secrets)."""
-    store = open_store(data_dir, database_url)
+    store = open_store(data_dir, database_url, create=False)
     with store.transaction(write=False) as tx:
         clients = tx.list_clients(tenant_id.lower() if tenant_id else None)
     print_json(
@@ -91,11 +106,14 @@ def create_app(
     unsupported_features: Annotated[
         bool, typer.Option(help="Mark the app as using features the API does not support (every call answers 409).")
     ] = False,
+    new_tenant: NewTenant = False,
 ) -> None:
     """Create an application (as reserving it in Partner Center would)."""
     store = open_store(data_dir, database_url)
     try:
         with store.transaction(write=True) as tx:
+            service.require_tenant(tx, tenant_id, allow_new=new_tenant)
+            service.require_free_identity(tx, tenant_id, identity_name)
             created = service.create_app(
                 tx,
                 tenant_id=tenant_id,
@@ -119,7 +137,7 @@ def list_apps(
     tenant_id: Annotated[str | None, typer.Option("--tenant-id")] = None,
 ) -> None:
     """List applications."""
-    store = open_store(data_dir, database_url)
+    store = open_store(data_dir, database_url, create=False)
     with store.transaction(write=False) as tx:
         page = tx.list_apps(tenant_id.lower() if tenant_id else None, skip=0, top=1_000_000)
         body = [
@@ -139,12 +157,14 @@ def create_group(
     member: Annotated[list[str] | None, typer.Option("--member", help="A customer id; repeat for more.")] = None,
     data_dir: DataDir = Path("./data"),
     database_url: DatabaseUrl = None,
+    new_tenant: NewTenant = False,
 ) -> None:
     """Create a flight group; its id is what flights' groupIds name."""
     store = open_store(data_dir, database_url)
     members = member or []
     try:
         with store.transaction(write=True) as tx:
+            service.require_tenant(tx, tenant_id, allow_new=new_tenant)
             group = service.create_group(tx, tenant_id=tenant_id, name=name, members=members, now=dates.utcnow())
             count = tx.count_members(group.id)
     except StoreflightError as error:
@@ -159,7 +179,7 @@ def list_groups(
     tenant_id: Annotated[str | None, typer.Option("--tenant-id")] = None,
 ) -> None:
     """List flight groups with their member counts."""
-    store = open_store(data_dir, database_url)
+    store = open_store(data_dir, database_url, create=False)
     with store.transaction(write=False) as tx:
         groups = tx.list_groups(tenant_id.lower() if tenant_id else None)
     print_json([{"id": g.id, "tenantId": g.tenant_id, "name": g.name, "memberCount": n} for g, n in groups])
