@@ -15,7 +15,9 @@ from storeflight.http import render
 from storeflight.services import admin as service
 from storeflight.storage.sql import SqlStore
 
-app = typer.Typer(help="Manage API clients, applications and flight groups.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Manage API clients, applications and flight groups.", no_args_is_help=True
+)
 
 Tenant = Annotated[str, typer.Option("--tenant-id", help="The tenant (directory) id.")]
 NewTenant = Annotated[

@@ -12,7 +12,7 @@ from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, _ref_id, session
 from storeflight.client import Flight
 
-app = typer.Typer(help="Package flights of an app.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Package flights of an app.", no_args_is_help=True)
 
 FlightArgument = Annotated[str, typer.Argument(help="The flight's name or id.")]
 GroupsOption = Annotated[
