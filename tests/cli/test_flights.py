@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from storeflight.cli.output import ExitCode
 from tests.cli.conftest import Account, fails, package, run, run_json
 
@@ -52,3 +54,13 @@ def test_deleting_a_flight_that_has_published_asks_first(account: Account, tmp_p
     assert run_json("flights", "show", account.app_id, "ring")["friendlyName"] == "Ring"
     deleted = run("flights", "delete", account.app_id, "ring", input="y\n")
     assert deleted.exit_code == 0 and "deleted flight ring" in deleted.stdout
+
+
+def test_tables_show_group_names_beside_their_ids(account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "300")  # one line per row
+    group = account.tenant.create_group(["a@example.com"], name="Insiders")
+    run_json("flights", "create", account.app_id, "--name", "Beta", "--group", group)
+    listed = run("flights", "list", account.app_id)
+    assert listed.exit_code == 0 and f"Insiders ({group})" in listed.stdout
+    shown = run("flights", "show", account.app_id, "beta")
+    assert shown.exit_code == 0 and f"Insiders ({group})" in shown.stdout

@@ -15,7 +15,9 @@ from storeflight.http import render
 from storeflight.services import admin as service
 from storeflight.storage.sql import SqlStore
 
-app = typer.Typer(help="Manage API clients, applications and flight groups.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Manage API clients, applications and flight groups.", no_args_is_help=True
+)
 
 Tenant = Annotated[str, typer.Option("--tenant-id", help="The tenant (directory) id.")]
 NewTenant = Annotated[
@@ -205,3 +207,35 @@ def inject_failure(
     except StoreflightError as error:
         _fail(error)
     print_json({"id": fault_id, "appId": app_id.upper(), "stage": stage, "code": code})
+
+
+@app.command("backup")
+def backup_command(
+    to: Annotated[Path, typer.Option("--to", help="A new (or empty) folder for the copy.")],
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Copy the SQLite database and local blobs, consistently, while the server keeps running."""
+    from storeflight.backup import BackupError, backup  # noqa: PLC0415
+
+    if database_url is not None:
+        message = (
+            "storeflight does not back up PostgreSQL itself: use pg_dump (or your provider's snapshots) for the "
+            "database, and copy the blobs (the data folder's blobs/, or the Azure container) after it"
+        )
+        print_json({"error": {"code": "NotSupported", "message": message}})
+        raise typer.Exit(2)
+    typer.echo(f"database: {describe(data_dir, None)}", err=True)
+    try:
+        report = backup(data_dir, to)
+    except BackupError as error:
+        print_json({"error": {"code": "BackupFailed", "message": str(error)}})
+        raise typer.Exit(2) from None
+    print_json(
+        {
+            "database": str(report.database),
+            "databaseBytes": report.database_bytes,
+            "blobs": report.blobs,
+            "blobBytes": report.blob_bytes,
+        }
+    )

@@ -14,7 +14,7 @@ from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import Session, session
 from storeflight.client import FlightGroup
 
-app = typer.Typer(help="Flight groups: who is in which flight.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Flight groups: who is in which flight.", no_args_is_help=True)
 
 GroupArgument = Annotated[str, typer.Argument(help="The group's id.")]
 MembersArgument = Annotated[list[str] | None, typer.Argument(help="Customer ids (e-mail addresses or opaque ids).")]

@@ -44,13 +44,15 @@ class LazyGroup(TyperGroup):
         if isinstance(found, typer.Typer):
             command = typer.main.get_group(found)
         else:
-            single = typer.Typer(add_completion=False)  # completion options belong to the top level only
+            # completion options belong to the top level only
+            single = typer.Typer(rich_markup_mode=None, add_completion=False)
             single.command(cmd_name)(found)
             command = typer.main.get_command(single)
         command.name = cmd_name
         return command
 
 app = typer.Typer(
+    rich_markup_mode=None,
     cls=LazyGroup,
     help="storeflight: a self-hosted Microsoft Store submission API for package flights.",
     no_args_is_help=True,

@@ -19,7 +19,11 @@ from storeflight.cli.output import CliError, ExitCode, JsonOption, Output, guard
 if TYPE_CHECKING:
     from storeflight.ingest.info import PackageInfo
 
-app = typer.Typer(help="Build a test package, or check package files as the server would.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Build a test package, or check package files as the server would.",
+    no_args_is_help=True,
+)
 
 ARCHITECTURES = ("x64", "x86", "arm64", "arm", "neutral")
 _VERSION = re.compile(r"^\d{1,5}\.\d{1,5}\.\d{1,5}\.\d{1,5}$")
@@ -78,8 +82,14 @@ def new(
     architecture: Annotated[str, typer.Option("--architecture", help=f"One of {', '.join(ARCHITECTURES)}.")] = "x64",
     device_family: Annotated[str, typer.Option("--device-family", help="Target device family.")] = "Windows.Desktop",
     min_os: Annotated[str, typer.Option("--min-os", help="Minimum OS version.")] = "10.0.17763.0",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: a name from the "
-                                                "identity, version and architecture, in this folder).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (default: a name from the identity, version and architecture, in this folder).",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Write a small valid (unsigned) MSIX of this identity, e.g. to publish the README's app end to end."""

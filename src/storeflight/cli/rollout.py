@@ -13,6 +13,7 @@ from storeflight.cli.session import AppArgument, FlightOption, Session, Submissi
 from storeflight.client import Flight, PackageRollout
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Gradual rollout of the last published submission (of the app or a --flight).", no_args_is_help=True
 )
 

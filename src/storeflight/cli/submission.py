@@ -36,7 +36,11 @@ from storeflight.cli.steps import (
 from storeflight.client import Submission, SubmissionStatus
 from storeflight.client.wait import Until
 
-app = typer.Typer(help="One submission at a time: create, change, upload, commit, wait, delete.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="One submission at a time: create, change, upload, commit, wait, delete.",
+    no_args_is_help=True,
+)
 
 
 # ---- rendering ----------------------------------------------------------------------------------------------
