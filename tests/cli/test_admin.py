@@ -280,7 +280,7 @@ def test_a_bad_baseline_is_refused_and_no_app_is_created(tmp_path: Path, extra: 
     value = value.format(other=other, text=text, missing=tmp_path / "missing.msix")
     result = runner.invoke(app, ["admin", *APP_ARGS, option, value, "--data-dir", str(tmp_path / "data")])
     assert result.exit_code == 2, result.output
-    error = json.loads(result.output)["error"]
+    error = json.loads(result.stdout)["error"]
     assert error["code"] == "InvalidParameterValue" and message.lower() in error["message"].lower(), error
     assert _run(tmp_path / "data", "list-apps") == []
 
