@@ -29,6 +29,7 @@ def submission_view(sub: Submission) -> SubmissionView:
             file_name=p.file_name,
             version=p.version,
             architecture=p.architecture,
+            architectures=tuple(p.architectures),
             device_families=tuple((name, minimum) for name, minimum in p.device_families),
             size=p.size,
             sha256=p.sha256,
