@@ -25,7 +25,7 @@ def pool(tenant: Tenant) -> Iterator[BackgroundWorker]:
     worker = Worker(tenant.server.store, tenant.server.state.blobs, WorkerSettings(idle_poll=0.05))
     runner = BackgroundWorker(worker, slots=2).start()
     yield runner
-    runner.stop(timeout=120)
+    runner.stop(timeout=600)
 
 
 def _status(tenant: Tenant, app: str, submission_id: str) -> str:
@@ -34,7 +34,7 @@ def _status(tenant: Tenant, app: str, submission_id: str) -> str:
     return str(response.json()["status"])
 
 
-def _wait_for(tenant: Tenant, app: str, submission_id: str, wanted: set[str], limit: float = 120) -> str:
+def _wait_for(tenant: Tenant, app: str, submission_id: str, wanted: set[str], limit: float = 600) -> str:
     deadline = time.monotonic() + limit
     while (status := _status(tenant, app, submission_id)) not in wanted:
         assert time.monotonic() < deadline, f"still {status}"
