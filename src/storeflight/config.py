@@ -22,6 +22,8 @@ class Settings:
     azure_connection_string: str | None = None
     azure_container: str = "ingestion"
     max_upload_bytes: int = 25 * 2**30
+    # Interception mode: requests for these hosts get URLs on them (https), whatever public_url says.
+    intercept_hosts: tuple[str, ...] = ()
 
     @property
     def effective_database_url(self) -> str:
