@@ -41,13 +41,26 @@ class InterceptProxy:
         self.upstream = upstream
         self.hosts = tuple(h.lower() for h in hosts)
         self.head_timeout = head_timeout
+        self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
 
-    async def start(self, sock: socket.socket) -> asyncio.Server:
+    async def start(self, sock: socket.socket) -> None:
         """Serve on the bound, listening socket `sock`."""
-        return await asyncio.start_server(self.handle, sock=sock, limit=HEAD_LIMIT)
+        self._server = await asyncio.start_server(self.handle, sock=sock, limit=HEAD_LIMIT)
+
+    async def stop(self) -> None:
+        """Stop listening and end every open tunnel."""
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._handlers):
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
         try:
             try:
                 host, port = await self._target(reader)
@@ -62,8 +75,9 @@ class InterceptProxy:
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away
         finally:
+            self._handlers.discard(task)  # type: ignore[arg-type]
             writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
+            with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
                 await writer.wait_closed()
 
     async def _target(self, reader: asyncio.StreamReader) -> tuple[str, int]:

@@ -57,10 +57,10 @@ class SecondaryServer(uvicorn.Server):
 async def serve(main: uvicorn.Server, tls: uvicorn.Server, listeners: Listeners) -> None:
     """Run the main server, the TLS server and the proxy until the main server stops."""
     tls_task = asyncio.create_task(tls.serve(sockets=[listeners.tls]))
-    proxy_server = None
+    proxy = None
     if listeners.proxy is not None:
         proxy = InterceptProxy(("127.0.0.1" if listeners.tls.family == socket.AF_INET else "::1", listeners.tls_port))
-        proxy_server = await proxy.start(listeners.proxy)
+        await proxy.start(listeners.proxy)
         log.info("interception proxy on %s:%d (HTTPS_PROXY=http://%s:%d)", *_address(listeners.proxy),
                  *_address(listeners.proxy))
     log.info("TLS listener for the intercepted hosts on %s:%d", *_address(listeners.tls))
@@ -68,8 +68,8 @@ async def serve(main: uvicorn.Server, tls: uvicorn.Server, listeners: Listeners)
         await main.serve()
     finally:
         tls.should_exit = True
-        if proxy_server is not None:
-            proxy_server.close()
+        if proxy is not None:
+            await proxy.stop()
         await tls_task
 
 
