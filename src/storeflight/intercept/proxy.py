@@ -75,7 +75,8 @@ class InterceptProxy:
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away
         finally:
-            self._handlers.discard(task)  # type: ignore[arg-type]
+            if task is not None:
+                self._handlers.discard(task)
             writer.close()
             with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
                 await writer.wait_closed()
