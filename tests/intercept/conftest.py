@@ -3,8 +3,6 @@ CONNECT proxy in front of it, and clients configured only through their environm
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +11,8 @@ import httpx
 import pytest
 
 from storeflight.domain import dates
-from storeflight.intercept import INTERCEPTED_HOSTS, ca
+from storeflight.intercept import INTERCEPTED_HOSTS, ca, serving
 from storeflight.intercept.proxy import InterceptProxy
-from storeflight.intercept.serving import bind
 from storeflight.services import admin
 from storeflight.storage.sql import SqlStore
 from tests.support import LiveServer, Tenant, make_settings
@@ -27,27 +24,13 @@ PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "AL
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS")
 
 
-class ProxyThread:
-    """An InterceptProxy on a free loopback port, on its own event loop in a background thread."""
+class ProxyThread(serving.ProxyThread):
+    """The production proxy thread on a free loopback port, with the URL clients put in HTTPS_PROXY."""
 
     def __init__(self, proxy: InterceptProxy) -> None:
-        self.proxy = proxy
-        self.sock = bind("127.0.0.1", 0)
+        super().__init__(proxy, serving.bind("127.0.0.1", 0))
         self.port = int(self.sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self) -> ProxyThread:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.proxy.start(self.sock), self.loop).result(10)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.proxy.stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
 
 
 @dataclass
