@@ -6,21 +6,25 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
 from _pytest.fixtures import FixtureFunctionDefinition
 
-OWN = ("tenant",)  # what the adopting module provides itself
 
-
-def adopt(module: ModuleType, namespace: dict[str, Any]) -> list[str]:
-    adopted = [
+def adopt(module: ModuleType, namespace: dict[str, Any], own: Sequence[str] = ("tenant",)) -> list[str]:
+    """Copy the module's fixtures and the tests that use `own` (the fixtures the caller overrides) or one of
+    those fixtures; tests that need neither would only run again unchanged."""
+    items = vars(module).items()
+    fixtures = [name for name, value in items if isinstance(value, FixtureFunctionDefinition) and name not in own]
+    wanted = {*own, *fixtures}
+    tests = [
         name
-        for name, value in vars(module).items()
-        if name not in OWN
-        and ((name.startswith("test_") and callable(value)) or isinstance(value, FixtureFunctionDefinition))
+        for name, value in items
+        if name.startswith("test_") and callable(value) and wanted & set(inspect.signature(value).parameters)
     ]
-    assert any(name.startswith("test_") for name in adopted), f"no tests in {module.__name__}"
-    namespace.update({name: getattr(module, name) for name in adopted})
-    return adopted
+    assert tests, f"no tests to adopt in {module.__name__}"
+    namespace.update({name: getattr(module, name) for name in fixtures + tests})
+    return fixtures + tests

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from storeflight.intercept import INTERCEPTED_HOSTS
 from storeflight.intercept.proxy import HEAD_LIMIT, InterceptProxy
 from tests.intercept.conftest import API, Intercepted, ProxyThread
 from tests.support import free_port
@@ -50,7 +51,7 @@ def test_other_hosts_and_ports_are_refused_with_403_and_a_text_body_and_logged(
     status, text = _status_and_text(answer)
     assert status == 403
     assert "is not intercepted by storeflight" in text and "nothing is forwarded off this machine" in text
-    assert "login.microsoftonline.com, manage.devcenter.microsoft.com" in text
+    assert ", ".join(INTERCEPTED_HOSTS) in text
     assert any("403" in r.getMessage() and target.rpartition(":")[0].strip("[]") in r.getMessage()
                for r in caplog.records)
 

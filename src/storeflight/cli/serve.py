@@ -101,7 +101,8 @@ def serve(
         typer.Option(
             envvar="STOREFLIGHT_INTERCEPT_PORT",
             help="Interception mode: a CONNECT proxy on this port (HTTPS_PROXY) that answers for "
-            "login.microsoftonline.com and manage.devcenter.microsoft.com with the local CA (`storeflight ca`).",
+            "login.microsoftonline.com, login.windows.net and manage.devcenter.microsoft.com with the local CA "
+            "(`storeflight ca`).",
         ),
     ] = None,
     tls_port: Annotated[

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-# The hosts clients hard-code: Entra ID's token service and the Store submission API. Upload URLs are
-# issued under the API host, so they are intercepted too. The CA may sign for these names only.
-INTERCEPTED_HOSTS: tuple[str, ...] = ("login.microsoftonline.com", "manage.devcenter.microsoft.com")
+# The hosts clients hard-code: Entra ID's token service (StoreBroker still uses its older alias
+# login.windows.net) and the Store submission API. Upload URLs are issued under the API host, so they are
+# intercepted too. The CA may sign for these names only.
+INTERCEPTED_HOSTS: tuple[str, ...] = (
+    "login.microsoftonline.com",
+    "login.windows.net",
+    "manage.devcenter.microsoft.com",
+)
 HTTPS_PORT = 443
