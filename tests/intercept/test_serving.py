@@ -17,6 +17,7 @@ import httpx
 import msal
 import pytest
 
+from storeflight.intercept import serving
 from tests.intercept.conftest import API, CA_VARIABLES, LOGIN, PROXY_VARIABLES
 from tests.support import free_port
 
@@ -123,3 +124,12 @@ def test_a_busy_intercept_port_is_a_clear_error_before_anything_starts(tmp_path:
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 2, output
     assert "cannot listen for interception" in output
+
+
+@pytest.mark.parametrize(("bound", "reached"), [
+    (("127.0.0.1", 8443), ("127.0.0.1", 8443)), (("0.0.0.0", 8443), ("127.0.0.1", 8443)),
+    (("::", 8443), ("::1", 8443)), (("10.1.2.3", 8443), ("10.1.2.3", 8443)),
+])
+def test_the_proxy_reaches_the_tls_listener_where_it_is_bound(bound: tuple[str, int], reached: tuple[str, int]
+                                                              ) -> None:
+    assert serving.upstream_of(bound) == reached

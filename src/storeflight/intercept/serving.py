@@ -83,7 +83,7 @@ async def serve(main: uvicorn.Server, tls: uvicorn.Server, listeners: Listeners)
     tls_task = asyncio.create_task(tls.serve(sockets=[listeners.tls]))
     with contextlib.ExitStack() as stack:
         if listeners.proxy is not None:
-            upstream = ("127.0.0.1" if listeners.tls.family == socket.AF_INET else "::1", listeners.tls_port)
+            upstream = upstream_of(_address(listeners.tls))
             stack.enter_context(ProxyThread(InterceptProxy(upstream), listeners.proxy))
             log.info("interception proxy on %s:%d (HTTPS_PROXY=http://%s:%d)", *_address(listeners.proxy),
                      *_address(listeners.proxy))
@@ -104,6 +104,12 @@ def run(app: Any, listeners: Listeners, leaf: tuple[Path, Path], main_options: d
     )
     with asyncio.Runner(loop_factory=main.config.get_loop_factory()) as runner:  # uvloop when installed
         runner.run(serve(main, tls, listeners))
+
+
+def upstream_of(address: tuple[str, int]) -> tuple[str, int]:
+    """Where the proxy reaches the TLS listener bound at `address`: loopback when it listens everywhere."""
+    host, port = address
+    return ({"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host), port)
 
 
 def _address(sock: socket.socket) -> tuple[str, int]:
