@@ -133,3 +133,14 @@ def test_a_busy_intercept_port_is_a_clear_error_before_anything_starts(tmp_path:
 def test_the_proxy_reaches_the_tls_listener_where_it_is_bound(bound: tuple[str, int], reached: tuple[str, int]
                                                               ) -> None:
     assert serving.upstream_of(bound) == reached
+
+
+def test_an_unreadable_ca_is_a_clear_error_before_anything_starts(tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "ca"
+    folder.mkdir(parents=True)
+    (folder / "ca.pem").write_text("not a certificate")
+    (folder / "ca-key.pem").write_text("not a key")
+    process = _serve(tmp_path, "--port", str(free_port()), "--intercept-port", str(free_port()))
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 2, output
+    assert "cannot be read" in output and "storeflight ca init --force" in output

@@ -178,7 +178,7 @@ def serve(
             fg=typer.colors.RED,
             err=True,
         )
-    listeners = bind_intercept(host, intercept_port, tls_port) if intercepting else None
+    intercept = prepare_intercept(host, data_dir, intercept_port, tls_port) if intercepting else None
     store = open_store(data_dir, database_url)
     try:
         state = build_state(store, settings)
@@ -204,8 +204,10 @@ def serve(
         "ssl_certfile": str(tls_cert) if tls_cert else None,
         "ssl_keyfile": str(tls_key) if tls_key else None,
     }
-    if listeners is not None:
-        run_intercepting(app, data_dir, listeners, options)
+    if intercept is not None:
+        from storeflight.intercept import serving  # noqa: PLC0415
+
+        serving.run(app, *intercept, options)
     else:
         uvicorn.run(app, **options)
     if pipeline is not None:
@@ -213,23 +215,11 @@ def serve(
     store.close()
 
 
-def bind_intercept(host: str, intercept_port: int | None, tls_port: int | None) -> Listeners:
-    """Bind the TLS listener and the proxy first: a port in use stops `serve` before it starts anything."""
-    from storeflight.intercept import serving  # noqa: PLC0415
-
-    bound: list[socket.socket] = []
-    try:
-        bound.append(serving.bind(host, tls_port or 0))
-        if intercept_port is not None:
-            bound.append(serving.bind(host, intercept_port))
-    except OSError as error:
-        for sock in bound:
-            sock.close()
-        raise typer.BadParameter(f"cannot listen for interception on {host}: {error}") from None
-    return serving.Listeners(tls=bound[0], proxy=bound[1] if len(bound) > 1 else None)
-
-
-def run_intercepting(app: Any, data_dir: Path, listeners: Listeners, options: dict[str, Any]) -> None:
+def prepare_intercept(
+    host: str, data_dir: Path, intercept_port: int | None, tls_port: int | None
+) -> tuple[Listeners, tuple[Path, Path]]:
+    """Bind the TLS listener and the proxy, and load (or make) the CA and a fresh leaf, before anything
+    starts: a port in use or an unreadable CA stops `serve` with a clear error."""
     from storeflight.intercept import ca, serving  # noqa: PLC0415
 
     try:
@@ -239,7 +229,17 @@ def run_intercepting(app: Any, data_dir: Path, listeners: Listeners, options: di
     if created:
         log.info("created the interception CA %s (SHA-256 %s): trust it where clients run",
                  authority.cert_path, authority.fingerprint)
-    serving.run(app, listeners, authority.write_leaf(), options)
+    bound: list[socket.socket] = []
+    try:
+        bound.append(serving.bind(host, tls_port or 0))
+        if intercept_port is not None:
+            bound.append(serving.bind(host, intercept_port))
+    except OSError as error:
+        for sock in bound:
+            sock.close()
+        raise typer.BadParameter(f"cannot listen for interception on {host}: {error}") from None
+    listeners = serving.Listeners(tls=bound[0], proxy=bound[1] if len(bound) > 1 else None)
+    return listeners, authority.write_leaf()
 
 
 def _warm(cache: SnapshotCache) -> None:
