@@ -7,12 +7,15 @@ last published one when none is pending).
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from storeflight.cli.confirm import YesOption, confirm
 from storeflight.cli.output import CliError, JsonOption, Output
+from storeflight.cli.package import check_files
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, FlightOption, Session, SubmissionOption, session
 from storeflight.cli.steps import (
@@ -34,7 +37,11 @@ from storeflight.cli.steps import (
 from storeflight.client import Submission, SubmissionStatus
 from storeflight.client.wait import Until
 
-app = typer.Typer(help="One submission at a time: create, change, upload, commit, wait, delete.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="One submission at a time: create, change, upload, commit, wait, delete.",
+    no_args_is_help=True,
+)
 
 
 # ---- rendering ----------------------------------------------------------------------------------------------
@@ -103,6 +110,34 @@ def new(
         show_submission(s.out, s.client.create_submission(app_id, s.flight_id(app_id, flight)))
 
 
+@app.command("list")
+def list_submissions(
+    app_id: AppArgument, flight: FlightOption = None, profile: ProfileOption = None, json_output: JsonOption = False
+) -> None:
+    """List the submissions of the app (or --flight) that still exist: the pending one, then the published."""
+    with session(profile, json_output) as s:
+        found = s.flight(app_id, flight)
+        items = s.client.list_submissions(app_id, found.flight_id if found else None)
+        rows = [
+            (
+                i.id,
+                i.status,
+                dates_text(i.published_date),
+                ", ".join(sorted({p.version for p in i.packages})),
+                _rollout_text(i.package_rollout.is_package_rollout, i.package_rollout.package_rollout_percentage)
+                + (f" ({i.package_rollout.package_rollout_status})" if i.package_rollout.is_package_rollout else ""),
+            )
+            for i in items
+        ]
+        owner = f"flight {found.friendly_name}" if found else f"app {app_id}"
+        columns = ["id", "status", "published", "versions", "rollout"]
+        s.out.result(items, lambda: s.out.table(f"submissions of {owner}", columns, rows))
+
+
+def dates_text(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None and value.year > 1601 else ""
+
+
 @app.command("show")
 def show(
     app_id: AppArgument,
@@ -154,6 +189,7 @@ def update(
     )
     changes.check()
     with session(profile, json_output) as s:
+        check_files(changes.uploads)
         flight_id, sub_id = _target(s, app_id, flight, submission, published=False)
         sub = s.client.get_submission(app_id, sub_id, flight_id)
         changes.apply(sub)
@@ -238,11 +274,15 @@ def delete(
     app_id: AppArgument,
     flight: FlightOption = None,
     submission: SubmissionOption = None,
+    yes: YesOption = False,
     profile: ProfileOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Delete the pending submission (allowed before commit, or after it failed)."""
+    """Delete the pending submission (allowed before commit, or after it failed); asks first once committed."""
     with session(profile, json_output) as s:
         flight_id, sub_id = _target(s, app_id, flight, submission, published=False)
+        status = s.client.get_status(app_id, sub_id, flight_id).status
+        if status != "PendingCommit":
+            confirm(s.out, f"submission {sub_id} is {status}: its status and reports go with it; delete it?", yes)
         s.client.delete_submission(app_id, sub_id, flight_id)
         s.out.result({"deleted": sub_id}, lambda: s.out.say(f"deleted submission {sub_id}"))

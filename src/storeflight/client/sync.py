@@ -16,7 +16,7 @@ import httpx
 from storeflight.client import endpoints as ep
 from storeflight.client.auth import TokenCache
 from storeflight.client.config import ClientConfig
-from storeflight.client.errors import NetworkError, NotFoundError, decode_body, from_response
+from storeflight.client.errors import NotFoundError, decode_body, from_response, network_error
 from storeflight.client.models import (
     Application,
     DeliveryAnswer,
@@ -27,6 +27,7 @@ from storeflight.client.models import (
     Page,
     Submission,
     SubmissionStatus,
+    SubmissionSummary,
 )
 from storeflight.client.retry import RetryPolicy, next_delay
 from storeflight.client.upload import BLOCK_SIZE, Progress, build_package_zip, upload_file
@@ -100,7 +101,7 @@ class StoreClient:
             except httpx.TransportError as error:
                 delay = next_delay(attempt, self._policy, idempotent, now=time.time(), error=error)
                 if delay is None:
-                    raise NetworkError(f"{what} failed: {error!r}") from error
+                    raise network_error(what, error) from error
             else:
                 status, headers = response.status_code, response.headers
                 delay = next_delay(attempt, self._policy, idempotent, now=time.time(), status=status, headers=headers)
@@ -159,6 +160,11 @@ class StoreClient:
         return self._send(ep.get_application(app_id))
 
     # flights
+
+    def list_submissions(self, app_id: str, flight_id: str | None = None) -> list[SubmissionSummary]:
+        """The line's submissions that still exist, newest first (storeflight extension)."""
+        pager = ep.Pager(lambda skip: ep.list_submissions(app_id, flight_id, skip))
+        return list(self._pages(pager, empty_on_404=False))
 
     def list_flights(self, app_id: str, *, page_size: int = ep.DEFAULT_PAGE) -> list[Flight]:
         """Every flight of the app, highest rank first; [] when it has none (the Store answers that with 404)."""
