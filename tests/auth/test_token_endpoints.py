@@ -115,6 +115,16 @@ def test_revoked_clients_tokens_stop_working(tenant: Tenant, app_id: str) -> Non
     assert token.status_code == 400
 
 
+def test_deleted_clients_tokens_stop_working(tenant: Tenant, app_id: str) -> None:
+    assert tenant.http.get(f"applications/{app_id}").status_code == 200
+    with tenant.server.store.transaction(write=True) as tx:
+        admin.delete_client(tx, tenant.client_id)
+    time.sleep(tenant.server.state.clients.ttl + 0.1)
+    assert tenant.http.get(f"applications/{app_id}").status_code == 401
+    token = httpx.post(f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token", data=_form(tenant))
+    assert token.status_code == 400 and token.json()["error"] == "unauthorized_client"
+
+
 def test_tokens_expire(store: SqlStore, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, token_lifetime=timedelta(seconds=3))
     with LiveServer(store, settings) as server:
