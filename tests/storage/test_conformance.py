@@ -246,6 +246,55 @@ def test_deleting_a_flight_removes_its_submissions(store: SqlStore, tenant_id: s
         assert tx.get_submission(tenant_id, sub.id) is None
 
 
+def test_deleting_an_app_removes_its_flights_submissions_and_history_and_nothing_else(
+    store: SqlStore, tenant_id: str
+) -> None:
+    app, other = _app(tenant_id), _app(tenant_id, 1)
+    group, flight = _group_and_flight(tenant_id, app.id, "f")
+    published = _submission(tenant_id, app.id, flight.id, Status.PUBLISHED, NOW)
+    published = published.model_copy(
+        update={
+            "packages": [
+                Package(
+                    file_name="a.msix", file_status=FileStatus.UPLOADED, id="p1", version="1.0.0.0", architecture="x64"
+                )
+            ]
+        }
+    )
+    kept = _submission(tenant_id, other.id)
+    with store.transaction(write=True) as tx:
+        for item in (app, other):
+            tx.add_app(item)
+        tx.add_group(group, ["a@example.com"])
+        tx.add_flight(flight)
+        tx.add_submission(published)
+        tx.add_submission(_submission(tenant_id, app.id))
+        tx.add_submission(kept)
+        tx.add_event(published.id, NOW, None, "Published", "test")
+    with store.transaction(write=True) as tx:
+        tx.delete_app(app.id)
+    with store.transaction(write=False) as tx:
+        assert tx.get_app(tenant_id, app.id) is None and tx.get_flight(tenant_id, app.id, flight.id) is None
+        assert tx.get_submission(tenant_id, published.id) is None and tx.line_highest(f"flight:{flight.id}") == {}
+        assert tx.get_app(tenant_id, other.id) is not None and tx.get_submission(tenant_id, kept.id) is not None
+        assert tx.get_group(tenant_id, group.id) is not None  # groups belong to the tenant, not the app
+
+
+def test_clients_can_be_deleted_and_apps_renamed(store: SqlStore, tenant_id: str) -> None:
+    app = _app(tenant_id)
+    client = ApiClient(client_id=str(uuid.uuid4()), tenant_id=tenant_id, name="c", secret_hash="h", created_at=NOW)
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_client(client)
+    with store.transaction(write=True) as tx:
+        assert tx.delete_client(client.client_id) is True and tx.delete_client(client.client_id) is False
+        tx.save_app(app.model_copy(update={"primary_name": "Renamed"}))
+    with store.transaction(write=False) as tx:
+        assert tx.get_client(client.client_id) is None
+        found = tx.get_app(tenant_id, app.id)
+        assert found is not None and found.primary_name == "Renamed" and found.identity_name == app.identity_name
+
+
 def test_a_failed_transaction_leaves_nothing_behind(store: SqlStore, tenant_id: str) -> None:
     app = _app(tenant_id)
     with pytest.raises(RuntimeError), store.transaction(write=True) as tx:
