@@ -25,7 +25,9 @@ from storeflight.http import (
     token,
 )
 from storeflight.http import blobs as blob_endpoint
+from storeflight.http.body_limit import BodyLimitMiddleware
 from storeflight.http.deps import ServerState
+from storeflight.http.hosts import TrustedHostMiddleware, trusted_hosts
 from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
 from storeflight.storage.protocol import Store
 
@@ -75,8 +77,11 @@ def create_app(state: ServerState) -> FastAPI:
     schemas.install_openapi(app, extra_paths=delivery.OPENAPI)
     paths = [delivery.PATH, *(str(getattr(r, "path", "")) for router in routers for r in router.routes)]
     words = literal_segments(paths)
-    # Outermost last: correlation id -> catch-all 500 -> path normalisation (never of blob paths) -> routing.
+    # Outermost last: correlation id -> trusted hosts -> body bounds -> catch-all 500 -> path normalisation
+    # (never of blob paths) -> routing.
     app.add_middleware(NormalisePathMiddleware, words=words, skip_prefixes=(blob_endpoint.PREFIX,))
     app.add_middleware(errors.UnexpectedErrorMiddleware)
+    app.add_middleware(BodyLimitMiddleware, settings=state.settings, blob_prefix=blob_endpoint.PREFIX)
+    app.add_middleware(TrustedHostMiddleware, hosts=trusted_hosts(state.settings))
     app.add_middleware(CorrelationIdMiddleware)
     return app

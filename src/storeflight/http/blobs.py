@@ -40,6 +40,7 @@ from storeflight.http.blob_wire import (
 )
 from storeflight.http.body_stream import BodyInterrupted, consume_body
 from storeflight.http.deps import ServerState, server_state
+from storeflight.http.errors import BodyTimeout, PayloadTooLarge
 
 log = logging.getLogger("storeflight.http.blobs")
 router = APIRouter(include_in_schema=False)
@@ -62,6 +63,7 @@ _STORE_ERRORS: dict[type[BlobError], tuple[int, str, str]] = {
     InvalidBlockList: (400, "InvalidBlockList", "The specified block list is invalid."),
     InvalidBlockId: (400, "InvalidQueryParameterValue", "The specified block id is invalid."),
 }
+_BODY_TIMEOUT = BlobHttpError(408, "RequestTimeout", "The request body did not arrive in time (the client stalled).")
 _INTERNAL = BlobHttpError(500, "InternalError", "The server encountered an internal error. Please retry the request.")
 
 
@@ -70,19 +72,26 @@ async def blob_endpoint(request: Request, path: str) -> Response:
     request_id = str(uuid.uuid4())
     try:
         response = await _dispatch(request, path)
-    except BlobHttpError as error:
-        return error_response(error, request, request_id)
-    except BlobError as error:
-        return error_response(_from_store(error), request, request_id)
-    except BodyInterrupted:
-        return error_response(
-            BlobHttpError(400, "IncompleteBody", "The request body is incomplete."), request, request_id
-        )
-    except Exception:
-        log.exception("blob request failed")
-        return error_response(_INTERNAL, request, request_id)
+    except Exception as error:
+        return error_response(_as_blob_error(error), request, request_id)
     response.headers.update(common_headers(request, request_id))
     return response
+
+
+def _as_blob_error(error: Exception) -> BlobHttpError:
+    """Every failure as an Azure error; the unexpected ones are logged and answered as InternalError."""
+    if isinstance(error, BlobHttpError):
+        return error
+    if isinstance(error, BlobError):
+        return _from_store(error)
+    if isinstance(error, BodyInterrupted):
+        return BlobHttpError(400, "IncompleteBody", "The request body is incomplete.")
+    if isinstance(error, PayloadTooLarge):
+        return _from_store(BlobTooLarge("past the upload limit"))
+    if isinstance(error, BodyTimeout):
+        return _BODY_TIMEOUT
+    log.exception("blob request failed", exc_info=error)
+    return _INTERNAL
 
 
 async def _dispatch(request: Request, path: str) -> Response:
