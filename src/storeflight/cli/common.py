@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from storeflight.private import private_dir
 from storeflight.storage.engine import make_engine, sqlite_url
 from storeflight.storage.migrate import migrate
 from storeflight.storage.sql import SqlStore
@@ -28,7 +29,7 @@ DatabaseUrl = Annotated[
 def open_store(data_dir: Path, database_url: str | None) -> SqlStore:
     """The migrated database the options name."""
     if database_url is None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
     engine = make_engine(database_url or sqlite_url(data_dir))
     migrate(engine)
     return SqlStore(engine)
