@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 
+from storeflight.blobs.local import LocalBlobStore
 from storeflight.private import private_dir, private_sqlite
 from tests.support import ServeProcess
 
@@ -47,3 +48,11 @@ def test_existing_files_lose_group_and_other_access(tmp_path: Path) -> None:
 def test_a_new_database_file_is_created_private(tmp_path: Path) -> None:
     private_sqlite(tmp_path / "new.db")
     assert _mode(tmp_path / "new.db") == 0o600
+
+
+def test_uploaded_blobs_and_their_side_files_are_private(tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs", "key", fsync=False)
+    blobs.put("b-1", iter([b"data"]), max_bytes=100, content_md5=None)
+    assert _mode(tmp_path / "blobs") == 0o700
+    assert _mode(tmp_path / "blobs" / "b-1") == 0o600
+    assert {_mode(path) for path in (tmp_path / "blobs" / ".meta").iterdir()} <= {0o600}
