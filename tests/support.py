@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -21,6 +22,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 import uvicorn
 
 from storeflight.blobs.protocol import BlobStore
@@ -320,3 +322,29 @@ def _parse_answer(raw: bytes, seconds: float) -> RawAnswer:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return RawAnswer(int(lines[0].split()[1]), headers, body, seconds)
+@contextmanager
+def small_disk(path: Path, size: str) -> Iterator[Path]:
+    """A real, small file system (tmpfs of `size`) at `path`, to fill up; skipped, saying why, where mounting
+    is not permitted (the ENOSPC-raising fixtures cover the same paths there)."""
+    path.mkdir(parents=True, exist_ok=True)
+    command = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        pytest.skip(f"cannot mount a tmpfs to fill a disk for real: {error}")
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs to fill a disk for real: {done.stderr.strip() or done.returncode}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=30, check=False)
+
+
+def fill_disk(folder: Path, *, leave: int = 0) -> Path:
+    """A file that takes all but `leave` bytes of the free space of `folder`'s file system."""
+    filler = folder / "filler"
+    size = shutil.disk_usage(folder).free - leave
+    with filler.open("ab") as out:
+        if size > 0:
+            os.posix_fallocate(out.fileno(), out.tell(), size)
+    return filler

@@ -110,6 +110,34 @@ def serve(
             help="Token requests per minute per source address (0: no limit).",
         ),
     ] = 600,
+    max_blob_blocks: Annotated[
+        int, typer.Option(envvar="STOREFLIGHT_MAX_BLOB_BLOCKS", min=1, help="Most blocks in one committed block list.")
+    ] = 50_000,
+    max_staged_blocks: Annotated[
+        int, typer.Option(envvar="STOREFLIGHT_MAX_STAGED_BLOCKS", min=1, help="Most uncommitted blocks of one blob.")
+    ] = 50_000,
+    max_staged_bytes: Annotated[
+        int | None,
+        typer.Option(
+            envvar="STOREFLIGHT_MAX_STAGED_BYTES",
+            min=1,
+            help="Most uncommitted bytes of one blob (default: --max-upload-bytes).",
+        ),
+    ] = None,
+    min_free_bytes: Annotated[
+        int,
+        typer.Option(
+            envvar="STOREFLIGHT_MIN_FREE_BYTES",
+            min=0,
+            help="Free space kept in --data-dir: writes that would leave less are refused with 503 (0: none).",
+        ),
+    ] = 64 * 2**20,
+    max_tenant_uploads: Annotated[
+        int,
+        typer.Option(
+            envvar="STOREFLIGHT_MAX_TENANT_UPLOADS", min=1, help="Uploads of one tenant at once (local store)."
+        ),
+    ] = 8,
     stage_delay: StageDelay = 0.0,
     lease_seconds: LeaseSeconds = 60.0,
     embedded_worker: Annotated[
@@ -156,6 +184,11 @@ def serve(
         allowed_hosts=tuple(allowed_host or ()),
         token_attempts_per_client=token_attempts_per_client,
         token_attempts_per_address=token_attempts_per_address,
+        max_blob_blocks=max_blob_blocks,
+        max_staged_blocks=max_staged_blocks,
+        max_staged_bytes=max_staged_bytes,
+        min_free_bytes=min_free_bytes,
+        max_tenant_uploads=max_tenant_uploads,
     )
     if allow_any_token:
         typer.secho(

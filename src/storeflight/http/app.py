@@ -11,6 +11,7 @@ from storeflight.auth import tokens
 from storeflight.blobs import open_blob_store
 from storeflight.blobs.local import LocalBlobStore
 from storeflight.blobs.protocol import BlobStore
+from storeflight.blobs.space import SpaceFloor
 from storeflight.config import Settings
 from storeflight.http import (
     applications,
@@ -29,6 +30,7 @@ from storeflight.http.body_limit import BodyLimitMiddleware
 from storeflight.http.deps import ServerState
 from storeflight.http.hosts import TrustedHostMiddleware, trusted_hosts
 from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
+from storeflight.http.space_floor import SpaceFloorMiddleware
 from storeflight.storage.protocol import Store
 
 _SAS_KEY_SETTING = "sas_signing_key"
@@ -80,6 +82,8 @@ def create_app(state: ServerState) -> FastAPI:
     # Outermost last: correlation id -> trusted hosts -> body bounds -> catch-all 500 -> path normalisation
     # (never of blob paths) -> routing.
     app.add_middleware(NormalisePathMiddleware, words=words, skip_prefixes=(blob_endpoint.PREFIX,))
+    floor = SpaceFloor(state.settings.data_dir, state.settings.min_free_bytes)
+    app.add_middleware(SpaceFloorMiddleware, floor=floor)
     app.add_middleware(errors.UnexpectedErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=state.settings, blob_prefix=blob_endpoint.PREFIX)
     app.add_middleware(TrustedHostMiddleware, hosts=trusted_hosts(state.settings))
