@@ -32,6 +32,14 @@ def test_a_forged_host_is_refused_with_a_store_error(serve: ServeProcess, host: 
     assert "--allowed-host" in body["message"]
 
 
+def test_token_and_upload_requests_for_a_forged_host_are_refused_in_their_shapes(serve: ServeProcess) -> None:
+    token = httpx.post(f"{serve.url}/t/oauth2/v2.0/token", data={"a": "b"}, headers={"Host": "evil.example"})
+    assert token.status_code == 400 and token.json()["error"] == "invalid_request"
+    upload = httpx.put(f"{serve.url}/storeflight/ingestion/x", content=b"x", headers={"Host": "evil.example"})
+    assert upload.status_code == 400 and upload.headers["x-ms-error-code"] == "InvalidHeaderValue"
+    assert b"<Code>InvalidHeaderValue</Code>" in upload.content
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "LOCALHOST.", "[::1]"])
 def test_the_loopback_names_are_trusted_on_any_port(serve: ServeProcess, host: str) -> None:
     response = _discovery(serve, f"{host}:{serve.port}")

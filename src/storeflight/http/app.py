@@ -86,6 +86,6 @@ def create_app(state: ServerState) -> FastAPI:
     app.add_middleware(SpaceFloorMiddleware, floor=floor)
     app.add_middleware(errors.UnexpectedErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=state.settings, blob_prefix=blob_endpoint.PREFIX)
-    app.add_middleware(TrustedHostMiddleware, hosts=trusted_hosts(state.settings))
+    app.add_middleware(TrustedHostMiddleware, hosts=trusted_hosts(state.settings), blob_prefix=blob_endpoint.PREFIX)
     app.add_middleware(CorrelationIdMiddleware)
     return app

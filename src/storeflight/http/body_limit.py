@@ -21,11 +21,16 @@ TOKEN_BODY_BYTES = 64 * 1024  # a client-credentials form is a few hundred bytes
 _TOKEN_PATH = re.compile(r"/[^/]+/oauth2/(v2\.0/)?token/?", re.IGNORECASE)
 
 
+def is_token_path(path: str) -> bool:
+    """`/{tenant}/oauth2/token` or `/{tenant}/oauth2/v2.0/token`, in any case, with or without a final slash."""
+    return _TOKEN_PATH.fullmatch(path) is not None
+
+
 def body_limit(path: str, settings: Settings, *, blob_prefix: str) -> int:
     """The largest body the route at `path` reads: uploads, token forms, or JSON API bodies."""
     if path.startswith(blob_prefix):
         return settings.max_upload_bytes
-    if _TOKEN_PATH.fullmatch(path):
+    if is_token_path(path):
         return TOKEN_BODY_BYTES
     return settings.max_body_bytes
 

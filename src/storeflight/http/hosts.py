@@ -6,13 +6,19 @@ every `fileUploadUrl`, so a forged one would hand clients links to somewhere els
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storeflight.config import Settings
+from storeflight.http.blob_wire import BlobHttpError, error_response
+from storeflight.http.body_limit import is_token_path
 from storeflight.http.errors import HostNotAllowed, store_error_response
+from storeflight.http.responses import StoreJSONResponse
 
 DEFAULT_HOSTS = ("127.0.0.1", "localhost", "::1")
 ANY_HOST = "*"
@@ -38,13 +44,27 @@ def _normal(name: str) -> str:
     return name.strip().strip("[]").rstrip(".").lower()
 
 
-class TrustedHostMiddleware:
-    """400 (Store error JSON) for a Host header outside `hosts`; requests without one use the bound address."""
+def refusal(scope: Scope, name: str, *, blob_prefix: str) -> Response:
+    """The 400 in the shape the route's clients read: Azure XML for uploads, AAD JSON for tokens, else Store."""
+    message = f"This server does not answer for the host '{name[:100]}'. Its operator can allow it with --allowed-host."
+    path = scope["path"]
+    if path.startswith(blob_prefix):
+        request = Request(scope)
+        return error_response(BlobHttpError(400, "InvalidHeaderValue", message), request, str(uuid.uuid4()))
+    if is_token_path(path):
+        body = {"error": "invalid_request", "error_description": message, "error_codes": []}
+        return StoreJSONResponse(body, status_code=400)
+    return store_error_response(HostNotAllowed(message, target="Host"))
 
-    def __init__(self, app: ASGIApp, hosts: Iterable[str]) -> None:
+
+class TrustedHostMiddleware:
+    """400 for a Host header outside `hosts` (see `refusal`); requests without one use the bound address."""
+
+    def __init__(self, app: ASGIApp, hosts: Iterable[str], *, blob_prefix: str) -> None:
         self.app = app
         self.hosts = frozenset(hosts)
         self.any = ANY_HOST in self.hosts
+        self.blob_prefix = blob_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not self.any:
@@ -52,11 +72,6 @@ class TrustedHostMiddleware:
             if header is not None:
                 name = host_name(header.decode("latin-1"))
                 if name not in self.hosts:
-                    error = HostNotAllowed(
-                        f"This server does not answer for the host '{name[:100]}'. "
-                        "Its operator can allow it with --allowed-host.",
-                        target="Host",
-                    )
-                    await store_error_response(error)(scope, receive, send)
+                    await refusal(scope, name, blob_prefix=self.blob_prefix)(scope, receive, send)
                     return
         await self.app(scope, receive, send)
