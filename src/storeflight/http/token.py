@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -25,9 +26,15 @@ class TokenError(Exception):
         self.retry_after = retry_after
 
     def response(self) -> StoreJSONResponse:
-        body = {"error": self.error, "error_description": self.description, "error_codes": []}
+        codes = aadsts_codes(self.description)
+        body = {"error": self.error, "error_description": self.description, "error_codes": codes}
         headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
         return StoreJSONResponse(body, status_code=self.status, headers=headers)
+
+
+def aadsts_codes(description: str) -> list[int]:
+    """The numeric AADSTS codes a description names (Entra ID lists them in `error_codes`)."""
+    return [int(code) for code in re.findall(r"\bAADSTS(\d+)", description)]
 
 
 async def _form(request: Request) -> dict[str, str]:
