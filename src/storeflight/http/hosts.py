@@ -25,8 +25,9 @@ ANY_HOST = "*"
 
 
 def trusted_hosts(settings: Settings) -> frozenset[str]:
-    """The loopback names, the host of the public URL, and the configured names (`*`: any), lower-cased."""
-    names = [*DEFAULT_HOSTS, *settings.allowed_hosts]
+    """The loopback names, the host of the public URL, the intercepted Microsoft hosts (interception mode) and
+    the configured names (`*`: any), lower-cased."""
+    names = [*DEFAULT_HOSTS, *settings.allowed_hosts, *settings.intercept_hosts]
     if settings.public_url:
         names.append(urlsplit(settings.public_url).hostname or "")
     return frozenset(_normal(name) for name in names if name)
