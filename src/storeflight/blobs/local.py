@@ -62,6 +62,7 @@ from storeflight.blobs.protocol import (
     check_name,
 )
 from storeflight.blobs.space import SpaceFloor
+from storeflight.private import private_dir
 
 STALE_TEMP = timedelta(days=1)
 STALE_BLOCKS = timedelta(days=7)  # Azure discards uncommitted blocks after a week too
@@ -120,8 +121,8 @@ class LocalBlobStore:
         self._meta = root / ".meta"
         self._blocks = root / ".blocks"
         self._trash = root / ".trash"
-        for folder in (self._tmp, self._meta, self._blocks, self._trash):
-            folder.mkdir(parents=True, exist_ok=True)
+        for folder in (root, self._tmp, self._meta, self._blocks, self._trash):
+            private_dir(folder)
         scratch.sweep(self._tmp, ("proc-",))  # the files of stopped processes: partial uploads
         files.remove_older_than(self._tmp, STALE_TEMP.total_seconds(), only_files=True)  # older versions'
         self._work = scratch.LockedFolder(self._tmp, "proc-")  # this process's, locked while it lives
