@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from storeflight.roughedges.profile import RoughProfile
 from storeflight.storage.engine import sqlite_url
 
 
@@ -22,6 +23,7 @@ class Settings:
     azure_connection_string: str | None = None
     azure_container: str = "ingestion"
     max_upload_bytes: int = 25 * 2**30
+    rough: RoughProfile | None = None  # the opt-in rough-edges profile (docs/rough-edges.md)
 
     @property
     def effective_database_url(self) -> str:

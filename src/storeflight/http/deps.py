@@ -17,6 +17,7 @@ from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
 from storeflight.http.errors import PayloadTooLarge
+from storeflight.roughedges.gate import RoughEdges
 from storeflight.services.context import Caller, Context
 from storeflight.storage.protocol import Store, Tx
 
@@ -65,10 +66,25 @@ class ServerState:
     wake_pipeline: Callable[[], None] = field(default=lambda: None)
     tokens: tokens.VerifiedTokens = field(init=False)
     delivery: SnapshotCache = field(init=False)
+    rough: RoughEdges | None = field(init=False)  # from settings.rough: throttling, 503s, stage timing
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.jwt_key))
         object.__setattr__(self, "delivery", SnapshotCache(self.store))
+        profile = self.settings.rough
+        object.__setattr__(self, "rough", RoughEdges(profile) if profile is not None else None)
+
+    def bearer_tenant(self, authorization: str) -> str | None:
+        """The tenant a valid `Authorization: Bearer` header speaks for, None for any other header."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        if self.settings.allow_any_token:
+            return self.settings.allow_any_token.lower()
+        try:
+            return self.tokens.verify(token.strip()).tenant_id
+        except Unauthorized:
+            return None
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from storeflight.blobs.protocol import BlobStore
 from storeflight.domain import dates
-from storeflight.domain.lifecycle import Status
+from storeflight.domain.lifecycle import TRANSITIONS, Event, Status
 from storeflight.domain.models import Submission
 from storeflight.ingest.archive import ArchiveLimits
 from storeflight.pipeline.outcome import fail
@@ -26,9 +27,17 @@ from storeflight.storage.protocol import Store, Tx
 log = logging.getLogger("storeflight.pipeline")
 
 
+class StageTiming(Protocol):
+    """Decides how long a submission entering a status stays there (the rough-edges profile is one)."""
+
+    def stage_delay(self, tenant: str, status: str) -> timedelta | None:
+        """None: the worker's fixed stage delay."""
+
+
 @dataclass(frozen=True)
 class WorkerSettings:
     stage_delay: timedelta = timedelta(0)
+    timing: StageTiming | None = None
     lease: timedelta = timedelta(seconds=60)
     idle_poll: float = 0.5
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
@@ -116,10 +125,17 @@ class Worker:
             previous=tx.last_published(sub.parent_key),
             app_published=tx.last_published(f"app:{sub.app_id}"),
             now=now,
-            delay=self.settings.stage_delay,
+            delay=self._delay(sub),
             blobs=self.blobs,
             limits=self.settings.limits,
         )
+
+    def _delay(self, sub: Submission) -> timedelta:
+        """How long the status the stage may advance to lasts: the timing's draw, else the fixed delay."""
+        entering = TRANSITIONS.get((sub.status, Event.ADVANCE))
+        timing = self.settings.timing
+        drawn = timing.stage_delay(sub.tenant_id, entering.value) if timing and entering else None
+        return drawn if drawn is not None else self.settings.stage_delay
 
     def _run(self, inp: StageInput) -> StageResult:
         stage = STAGES.get(inp.submission.status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from storeflight.domain import submissions as subs
 from storeflight.domain.errors import InvalidState, NotCreatedThroughApi, NotFound
@@ -87,11 +88,11 @@ def update(tx: Tx, ctx: Context, parent: Parent, submission_id: str, change: sub
     return updated
 
 
-def commit(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> Submission:
-    """Hand the submission to the ingestion pipeline (status CommitStarted)."""
+def commit(tx: Tx, ctx: Context, parent: Parent, submission_id: str, *, delay: timedelta | None = None) -> Submission:
+    """Hand the submission to the ingestion pipeline (status CommitStarted; its checks run after `delay`)."""
     submission = _writable(tx, ctx, parent, submission_id, Operation.COMMIT)
     status = next_status(submission.status, Event.COMMIT)
-    committed = submission.model_copy(update={"status": status, "next_run_at": ctx.now})
+    committed = submission.model_copy(update={"status": status, "next_run_at": ctx.now + (delay or timedelta(0))})
     tx.save_submission(committed)
     tx.add_event(submission.id, ctx.now, submission.status.value, status.value, ctx.caller.client_id)
     return committed
