@@ -32,7 +32,7 @@ def test_twenty_calls_a_minute_pass_and_the_next_waits_three_seconds() -> None:
 def test_commit_is_throttled_harder_and_a_refused_call_takes_no_token() -> None:
     throttle = store_like()
     assert throttle.admit("t", "commit", 0.0) == 0
-    assert throttle.admit("t", "commit", 1.0) == 30  # 2 a minute: the next token in 30 s
+    assert throttle.admit("t", "commit", 1.0) == 29  # 2 a minute: the next token 30 s after the first
     assert [throttle.admit("t", "read", 1.0) for _ in range(19)] == [0] * 19  # the refused commit cost nothing
     assert throttle.admit("t", "commit", 31.0) == 0
 

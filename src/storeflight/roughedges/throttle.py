@@ -49,7 +49,7 @@ class Throttle:
         buckets = [self._bucket(tenant, name, now) for name in ("*", operation) if name in self.rules]
         wait = max((bucket.wait(now) for bucket in buckets), default=0.0)
         if wait > 0:
-            return max(1, math.ceil(wait))
+            return max(1, math.ceil(wait - 1e-9))  # 1.0000000000000002 s is 1 s
         for bucket in buckets:
             bucket.take()
         return 0
