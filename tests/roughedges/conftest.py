@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from storeflight.domain import dates
 from storeflight.roughedges.profile import parse
+from storeflight.services import admin
 from storeflight.storage.sql import SqlStore
-from tests.support import LiveServer, make_settings
+from tests.support import LiveServer, Tenant, make_settings
 
 RoughServer = Callable[..., AbstractContextManager[LiveServer]]
 
@@ -26,3 +28,10 @@ def rough_server(store: SqlStore, tmp_path: Path) -> RoughServer:
             yield live
 
     return start
+
+
+def tenant_named(live: LiveServer, tenant_id: str) -> Tenant:
+    """A new client of a fixed tenant: a pipeline's tenant is the same from run to run, and so are its draws."""
+    with live.store.transaction(write=True) as tx:
+        client, secret = admin.create_client(tx, tenant_id=tenant_id, name="ci", now=dates.utcnow())
+    return Tenant(live, client.tenant_id, client.client_id, secret)

@@ -6,12 +6,10 @@ import uuid
 
 import httpx
 
-from storeflight.domain import dates
 from storeflight.http.blobs import PREFIX as BLOB_PREFIX
 from storeflight.roughedges.middleware import operation
-from storeflight.services import admin
-from tests.roughedges.conftest import RoughServer
-from tests.support import LiveServer, Tenant, new_tenant
+from tests.roughedges.conftest import RoughServer, tenant_named
+from tests.support import LiveServer, new_tenant
 
 STORE_KEYS = {"code", "data", "details", "message", "source", "target"}
 UNAVAILABLE = "This operation cannot be completed at this time. Retry your operation using exponential backoff."
@@ -82,13 +80,6 @@ def test_503s_come_before_any_handler_in_the_stores_shape(rough_server: RoughSer
         with live.store.transaction(write=False) as tx:
             assert tx.get_app(tenant.tenant_id, app_id) is not None
             assert tx.pending_submission(f"app:{app_id}") is None  # nothing was created
-
-
-def tenant_named(live: LiveServer, tenant_id: str) -> Tenant:
-    """A new client of a fixed tenant: a pipeline's tenant is the same from run to run."""
-    with live.store.transaction(write=True) as tx:
-        client, secret = admin.create_client(tx, tenant_id=tenant_id, name="ci", now=dates.utcnow())
-    return Tenant(live, client.tenant_id, client.client_id, secret)
 
 
 def _statuses(live: LiveServer, tenant_id: str, count: int) -> list[int]:
