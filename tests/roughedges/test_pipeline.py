@@ -81,7 +81,6 @@ def test_the_projects_client_publishes_through_every_rough_edge(rough_server: Ro
         counts = live.state.rough.counts if live.state.rough else {}
         assert counts["429"] > 0 and counts["503"] > 0 and counts["stuck"] == 1
         assert time_in(live, sub.id, "CommitStarted") >= 1.5  # held: 25 min scaled by 0.001
-        assert 0.3 <= time_in(live, sub.id, "PreProcessing") <= 2.0  # 5 to 15 min scaled (and the worker's poll)
 
 
 def time_in(live: LiveServer, submission_id: str, status: str) -> float:
