@@ -33,7 +33,12 @@ SAMPLE_TENANT = "5e2d8f11-94b7-4c3e-8a6d-1c7b9e0f4d02"
 # every commit held in CommitStarted for 1.5 s, stages of about a second, tokens that expire within the run.
 PROFILE: dict[str, Any] = {
     "seed": 11,
-    "throttle": {"requests_per_minute": 60, "burst": 3, "commit": {"requests_per_minute": 30, "burst": 1}},
+    "throttle": {
+        "requests_per_minute": 60,
+        "burst": 3,
+        "commit": {"requests_per_minute": 30, "burst": 1},
+        "status": {"requests_per_minute": 20, "burst": 2},  # polling faster than every 3 s is throttled
+    },
     "unavailable": {"rate": 0.2, "retry_after": "1s"},
     "stages": {
         "scale": 0.001,
