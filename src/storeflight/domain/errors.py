@@ -9,7 +9,8 @@ StoreflightError
 ├── Unauthorized              missing, invalid, expired or revoked credentials
 ├── Throttled                 too many requests for now; retry after `retry_after` seconds
 ├── Unavailable               the service cannot take the request at this time; retry later
-└── ServiceError              an internal failure; clients may retry
+├── ServiceError              an internal failure; clients may retry
+└── StorageFull               the disk is full (or at its free-space floor); retry after some is freed
 """
 
 from __future__ import annotations
@@ -104,3 +105,14 @@ class ServiceError(StoreflightError):
 
     code = "ServiceError"
     target = "service"
+
+
+class StorageFull(StoreflightError):
+    """No room to store the change: the disk is full or at the free-space floor kept for deletes."""
+
+    code = "ServiceUnavailable"
+    target = "service"
+    retry_after = 60  # seconds
+
+    def __init__(self, message: str = "The server is out of storage space. Retry later.") -> None:
+        super().__init__(message)

@@ -17,6 +17,7 @@ from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
 from storeflight.http.errors import PayloadTooLarge
+from storeflight.http.upload_slots import UploadSlots
 from storeflight.roughedges.gate import RoughEdges
 from storeflight.services.context import Caller, Context
 from storeflight.storage.protocol import Store, Tx
@@ -67,6 +68,7 @@ class ServerState:
     tokens: tokens.VerifiedTokens = field(init=False)
     delivery: SnapshotCache = field(init=False)
     rough: RoughEdges | None = field(init=False)  # from settings.rough: throttling, 503s, stage timing
+    upload_slots: UploadSlots = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.jwt_key))
@@ -85,6 +87,7 @@ class ServerState:
             return self.tokens.verify(token.strip()).tenant_id
         except Unauthorized:
             return None
+        object.__setattr__(self, "upload_slots", UploadSlots(self.store, self.settings.max_tenant_uploads))
 
 
 @dataclass(frozen=True)

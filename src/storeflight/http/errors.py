@@ -24,6 +24,7 @@ STATUS: dict[type[e.StoreflightError], int] = {
     e.Throttled: 429,
     e.Unavailable: 503,
     e.ServiceError: 500,
+    e.StorageFull: 503,
 }
 
 
