@@ -75,6 +75,7 @@ class ServerState:
         object.__setattr__(self, "delivery", SnapshotCache(self.store))
         profile = self.settings.rough
         object.__setattr__(self, "rough", RoughEdges(profile) if profile is not None else None)
+        object.__setattr__(self, "upload_slots", UploadSlots(self.store, self.settings.max_tenant_uploads))
 
     def bearer_tenant(self, authorization: str) -> str | None:
         """The tenant a valid `Authorization: Bearer` header speaks for, None for any other header."""
@@ -87,7 +88,6 @@ class ServerState:
             return self.tokens.verify(token.strip()).tenant_id
         except Unauthorized:
             return None
-        object.__setattr__(self, "upload_slots", UploadSlots(self.store, self.settings.max_tenant_uploads))
 
 
 @dataclass(frozen=True)
