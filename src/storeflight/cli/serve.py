@@ -18,6 +18,7 @@ import uvicorn
 from storeflight import scratch
 from storeflight.blobs import BACKENDS
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
+from storeflight.cli.rough import Rough503Rate, RoughEdgesFile, RoughRequestsPerMinute, RoughSeed, rough_profile
 from storeflight.cli.worker import (
     DEFAULT_MAX_EXTRACTED,
     LeaseSeconds,
@@ -189,6 +190,10 @@ def serve(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
+    rough_edges: RoughEdgesFile = None,
+    rough_seed: RoughSeed = None,
+    rough_503_rate: Rough503Rate = None,
+    rough_requests_per_minute: RoughRequestsPerMinute = None,
 ) -> None:
     """Run the API server (SQLite in --data-dir unless --database-url is given)."""
     if (tls_cert is None) != (tls_key is None):
@@ -199,6 +204,9 @@ def serve(
         raise typer.BadParameter("--blob-store azure needs --azure-connection-string.")
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     scratch.sweep_stage_folders()  # what killed stages of earlier processes left in the temporary folder
+    rough = rough_profile(rough_edges, rough_seed, rough_503_rate, rough_requests_per_minute)
+    if rough is not None and rough.tokens.lifetime:
+        token_lifetime = round(rough.tokens.lifetime)
     intercepting = intercept_port is not None or tls_port is not None
     settings = Settings(
         intercept_hosts=INTERCEPTED_HOSTS if intercepting else (),
@@ -213,6 +221,7 @@ def serve(
         azure_connection_string=azure_connection_string,
         azure_container=azure_container,
         max_upload_bytes=max_upload_bytes,
+        rough=rough,
         header_timeout=header_timeout,
         body_timeout=body_timeout,
         keep_alive_timeout=keep_alive_timeout,
@@ -241,7 +250,8 @@ def serve(
         raise typer.BadParameter(str(error)) from None
     pipeline = None
     if embedded_worker:
-        worker = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds, max_extracted_bytes))
+        pipeline_settings = worker_settings(stage_delay, lease_seconds, max_extracted_bytes, state.rough)
+        worker = Worker(store, state.blobs, pipeline_settings)
         pipeline = BackgroundWorker(worker, worker_slots).start()
         state = dataclasses.replace(state, wake_pipeline=pipeline.wake)
     app = create_app(state)

@@ -13,11 +13,13 @@ import typer
 
 from storeflight import scratch
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
+from storeflight.cli.rough import RoughEdgesFile, RoughSeed, rough_profile
 from storeflight.config import Settings
 from storeflight.http.app import build_state
 from storeflight.ingest.archive import ArchiveLimits
 from storeflight.pipeline.runner import BackgroundWorker
-from storeflight.pipeline.worker import Worker, WorkerSettings
+from storeflight.pipeline.worker import StageTiming, Worker, WorkerSettings
+from storeflight.roughedges.gate import RoughEdges
 
 StageDelay = Annotated[
     float,
@@ -49,12 +51,16 @@ DEFAULT_MAX_EXTRACTED = ArchiveLimits().max_extracted_bytes
 
 
 def worker_settings(
-    stage_delay: float, lease_seconds: float, max_extracted_bytes: int = DEFAULT_MAX_EXTRACTED
+    stage_delay: float,
+    lease_seconds: float,
+    max_extracted_bytes: int = DEFAULT_MAX_EXTRACTED,
+    timing: StageTiming | None = None,
 ) -> WorkerSettings:
     return WorkerSettings(
         stage_delay=timedelta(seconds=stage_delay),
         lease=timedelta(seconds=lease_seconds),
         limits=ArchiveLimits(max_extracted_bytes=max_extracted_bytes),
+        timing=timing,
     )
 
 
@@ -69,13 +75,19 @@ def worker(
     azure_connection_string: Annotated[str | None, typer.Option(envvar="STOREFLIGHT_AZURE_CONNECTION_STRING")] = None,
     azure_container: Annotated[str, typer.Option(envvar="STOREFLIGHT_AZURE_CONTAINER")] = "ingestion",
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
+    rough_edges: RoughEdgesFile = None,
+    rough_seed: RoughSeed = None,
 ) -> None:
-    """Run the ingestion pipeline until SIGTERM (the current stage finishes first)."""
+    """Run the ingestion pipeline until SIGTERM (the current stage finishes first).
+
+    With --rough-edges, stage durations come from the profile's [stages] (its API settings are the server's).
+    """
     stopping = threading.Event()
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: stopping.set())
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     scratch.sweep_stage_folders()  # what killed stages of earlier processes left in the temporary folder
+    profile = rough_profile(rough_edges, rough_seed, None, None)
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -85,7 +97,8 @@ def worker(
     )
     store = open_store(data_dir, database_url)
     state = build_state(store, settings)
-    runner = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds, max_extracted_bytes))
+    timing = RoughEdges(profile) if profile is not None else None
+    runner = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds, max_extracted_bytes, timing))
     pool = BackgroundWorker(runner, worker_slots).start()
     logging.getLogger("storeflight.pipeline").info("worker %s started with %d slots", runner.owner, worker_slots)
     while not stopping.wait(1.0):
