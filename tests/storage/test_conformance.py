@@ -227,3 +227,30 @@ def test_published_apps_lists_apps_with_a_published_submission_once(store: SqlSt
     with store.transaction(write=False) as tx:
         listed = [entry for entry in tx.published_apps() if entry[0] == tenant_id]
     assert listed == [(tenant_id, published.id)]
+
+
+def test_delivery_versions_are_per_app(store: SqlStore, tenant_id: str) -> None:
+    first, second, never = _app(tenant_id), _app(tenant_id, 1), _app(tenant_id, 2)
+    with store.transaction(write=True) as tx:
+        tx.add_app(first)
+        tx.add_app(second)
+        tx.bump_delivery_version(tenant_id, first.id)
+        tx.bump_delivery_version(tenant_id, first.id, members=True)
+        tx.bump_delivery_version(tenant_id, second.id)
+    with store.transaction(write=False) as tx:
+        versions = tx.delivery_versions([first.id, second.id, never.id])
+    assert versions == {first.id: (2, 1), second.id: (1, 0), never.id: (0, 0)}
+
+
+def test_a_group_change_bumps_only_the_apps_whose_flights_name_the_group(store: SqlStore, tenant_id: str) -> None:
+    using, other = _app(tenant_id), _app(tenant_id, 1)
+    group, flight = _group_and_flight(tenant_id, using.id, "f")
+    with store.transaction(write=True) as tx:
+        tx.add_app(using)
+        tx.add_app(other)
+        tx.add_group(group, [])
+        tx.add_flight(flight)
+        assert tx.bump_group_delivery(tenant_id, group.id) == [using.id]
+        assert tx.bump_group_delivery("another-tenant", group.id) == []
+    with store.transaction(write=False) as tx:
+        assert tx.delivery_versions([using.id, other.id]) == {using.id: (1, 1), other.id: (0, 0)}

@@ -142,7 +142,7 @@ class Worker:
             for token, body in result.reports:
                 tx.add_report(token, after.id, dates.utcnow(), body)
             if after.status == Status.PUBLISHED:
-                tx.bump_delivery_version()
+                tx.bump_delivery_version(after.tenant_id, after.app_id)
                 # Its packages are blobs of their own now; the uploaded archive is no longer needed.
                 tx.discard_blob(after.upload_blob_id, dates.utcnow())
             if after.status != before.status:

@@ -102,7 +102,7 @@ def create(tx: Tx, ctx: Context, app_id: str, request: NewFlight) -> FlightView:
     flight = flight.model_copy(update={"rank": ranks.pop(flight.id)})
     try:
         tx.add_flight(flight)
-        tx.bump_delivery_version(members=True)
+        tx.bump_delivery_version(app.tenant_id, app.id, members=True)
     except StorageConflict:
         raise InvalidParameterValue(f"A flight named '{name}' already exists for this app.") from None
     tx.set_flight_ranks(ranks)
@@ -139,7 +139,7 @@ def modify(tx: Tx, ctx: Context, app_id: str, flight_id: str, change: FlightChan
     flight = flight.model_copy(update=updates)
     try:
         tx.update_flight(flight)
-        tx.bump_delivery_version(members=True)
+        tx.bump_delivery_version(app.tenant_id, app.id, members=True)
     except StorageConflict:
         raise InvalidParameterValue(f"A flight named '{flight.friendly_name}' already exists for this app.") from None
     return view(tx, flight, tx.list_flights(ctx.caller.tenant_id, app.id))
@@ -193,7 +193,7 @@ def delete(tx: Tx, ctx: Context, app_id: str, flight_id: str) -> None:
             ) from None
     _discard_blobs(tx, ctx, app.id, flight.id, pending)
     tx.delete_flight(flight.id)
-    tx.bump_delivery_version(members=True)
+    tx.bump_delivery_version(app.tenant_id, app.id, members=True)
 
 
 def _discard_blobs(tx: Tx, ctx: Context, app_id: str, flight_id: str, pending: Submission | None) -> None:

@@ -117,7 +117,7 @@ def delete(tx: Tx, ctx: Context, group_id: str) -> None:
             target="flightGroup",
         )
     tx.delete_group(group.id)
-    tx.bump_delivery_version(members=True)
+    tx.bump_group_delivery(group.tenant_id, group.id)
 
 
 def change_members(tx: Tx, ctx: Context, group_id: str, add: Sequence[str], remove: Sequence[str]) -> MemberChange:
@@ -134,7 +134,7 @@ def change_members(tx: Tx, ctx: Context, group_id: str, add: Sequence[str], remo
     if add:
         tx.add_members(group.id, add)
     after = tx.count_members(group.id) if add else middle
-    tx.bump_delivery_version(members=True)
+    tx.bump_group_delivery(group.tenant_id, group.id)
     return MemberChange(added=after - middle, removed=before - middle, member_count=after)
 
 

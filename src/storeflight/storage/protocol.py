@@ -54,7 +54,7 @@ class PipelineTx(Protocol):
 
 
 class DeliveryTx(Protocol):
-    """What the delivery snapshot reads, and the version that makes every process rebuild it."""
+    """What the delivery snapshot reads, and the per-app versions that make every process rebuild it."""
 
     def published_submissions(self, app_id: str) -> list[Submission]:
         """Every published submission of the app (flights and non-flighted)."""
@@ -65,11 +65,16 @@ class DeliveryTx(Protocol):
     def group_members(self, group_ids: Sequence[str]) -> Iterable[tuple[str, str]]:
         """(group id, member) for every member of these groups, streamed: consume it inside the transaction."""
 
-    def delivery_versions(self) -> tuple[int, int]:
-        """(published state, group membership) versions that delivery snapshots depend on."""
+    def delivery_versions(self, app_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Each app's (published state, group membership) versions; (0, 0) for an app never bumped."""
 
-    def bump_delivery_version(self, *, members: bool = False) -> None:
-        """Record that published state, rollouts or flights changed (`members`: also who is in which group)."""
+    def bump_delivery_version(self, tenant_id: str, app_id: str, *, members: bool = False) -> None:
+        """Record that the app's published state, rollouts or flights changed (`members`: also who is in which
+        of its flights' groups). Only this app's snapshots rebuild."""
+
+    def bump_group_delivery(self, tenant_id: str, group_id: str) -> list[str]:
+        """Record that the group's members changed, for every app of the tenant whose flights name it; those
+        apps' ids (sorted)."""
 
 
 class GarbageTx(Protocol):
