@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from storeflight.domain.quotas import Quotas
 from storeflight.storage.engine import sqlite_url
 
 
@@ -22,6 +23,7 @@ class Settings:
     azure_connection_string: str | None = None
     azure_container: str = "ingestion"
     max_upload_bytes: int = 25 * 2**30
+    quotas: Quotas = field(default_factory=Quotas)
 
     @property
     def effective_database_url(self) -> str:

@@ -16,6 +16,15 @@ import uvicorn
 
 from storeflight.blobs import BACKENDS
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
+from storeflight.cli.quota_options import (
+    DEFAULT_QUOTAS,
+    QuotaFlights,
+    QuotaGroups,
+    QuotaMembers,
+    QuotaPackages,
+    QuotaStoredBytes,
+    quotas,
+)
 from storeflight.cli.worker import LeaseSeconds, StageDelay, worker_settings
 from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
@@ -91,6 +100,11 @@ def serve(
             help="Build every app's delivery snapshot in the background at start, so no device waits for it.",
         ),
     ] = False,
+    quota_members: QuotaMembers = DEFAULT_QUOTAS.members,
+    quota_groups: QuotaGroups = DEFAULT_QUOTAS.groups,
+    quota_flights: QuotaFlights = DEFAULT_QUOTAS.flights,
+    quota_packages: QuotaPackages = DEFAULT_QUOTAS.packages,
+    quota_stored_bytes: QuotaStoredBytes = DEFAULT_QUOTAS.stored_bytes,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
 ) -> None:
     """Run the API server (SQLite in --data-dir unless --database-url is given)."""
@@ -113,6 +127,7 @@ def serve(
         azure_connection_string=azure_connection_string,
         azure_container=azure_container,
         max_upload_bytes=max_upload_bytes,
+        quotas=quotas(quota_members, quota_groups, quota_flights, quota_packages, quota_stored_bytes),
     )
     if allow_any_token:
         typer.secho(

@@ -82,7 +82,8 @@ class Api:
 
     @property
     def ctx(self) -> Context:
-        return Context(caller=self.caller, upload_lifetime=self.state.settings.upload_lifetime)
+        settings = self.state.settings
+        return Context(caller=self.caller, upload_lifetime=settings.upload_lifetime, quotas=settings.quotas)
 
     async def read(self, query: Callable[[Tx], T]) -> T:
         """Run a read-only `query` in a transaction, on the event loop.

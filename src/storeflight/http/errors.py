@@ -20,6 +20,7 @@ STATUS: dict[type[e.StoreflightError], int] = {
     e.InvalidParameterValue: 400,
     e.InvalidOperation: 400,
     e.InvalidState: 409,
+    e.QuotaExceeded: 409,
     e.Unauthorized: 401,
     e.ServiceError: 500,
 }

@@ -85,6 +85,8 @@ def create(tx: Tx, ctx: Context, app_id: str, request: NewFlight) -> FlightView:
         )
     name = _check_name(request.friendly_name)
     group_ids = _check_groups(tx, ctx, request.group_ids)
+    if ctx.quotas.flights:
+        ctx.quotas.check("flights", tx.count_flights(ctx.caller.tenant_id), 1)
     siblings = tx.list_flights(ctx.caller.tenant_id, app.id)
     if any(f.friendly_name == name for f in siblings):
         raise InvalidParameterValue(f"A flight named '{name}' already exists for this app.", target="friendlyName")

@@ -80,7 +80,21 @@ def create_group(tx: Tx, *, tenant_id: str, name: str, members: Sequence[str], n
 
 
 def create(tx: Tx, ctx: Context, name: str, new_members: Sequence[str]) -> GroupView:
-    return create_group(tx, tenant_id=ctx.caller.tenant_id, name=name, members=new_members, now=ctx.now)
+    """A new group of the caller's tenant, within its groups and members quotas."""
+    tenant_id = ctx.caller.tenant_id
+    if ctx.quotas.groups:
+        ctx.quotas.check("groups", tx.count_groups(tenant_id), 1)
+    view = create_group(tx, tenant_id=tenant_id, name=name, members=new_members, now=ctx.now)
+    _check_members_quota(tx, ctx, view.member_count)
+    return view
+
+
+def _check_members_quota(tx: Tx, ctx: Context, added: int) -> None:
+    """After `added` members were inserted (in this transaction): QuotaExceeded, which rolls the insert
+    back, if the tenant now has more than its quota. Counting afterwards counts what was really added."""
+    if ctx.quotas.members and added > 0:
+        total = tx.count_tenant_members(ctx.caller.tenant_id)
+        ctx.quotas.check("members", total - added, added)
 
 
 def load_group(tx: Tx, ctx: Context, group_id: str, *, lock: bool = False) -> FlightGroup:
@@ -134,6 +148,7 @@ def change_members(tx: Tx, ctx: Context, group_id: str, add: Sequence[str], remo
     if add:
         tx.add_members(group.id, add)
     after = tx.count_members(group.id) if add else middle
+    _check_members_quota(tx, ctx, after - middle)
     tx.bump_group_delivery(group.tenant_id, group.id)
     return MemberChange(added=after - middle, removed=before - middle, member_count=after)
 

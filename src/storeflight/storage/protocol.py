@@ -90,7 +90,30 @@ class GarbageTx(Protocol):
         """Drop these records (their blobs are deleted)."""
 
 
-class Tx(PipelineTx, DeliveryTx, GarbageTx, Protocol):
+class UsageTx(Protocol):
+    """What a tenant keeps, for its quotas, and the ledger of the blobs it stores."""
+
+    def count_groups(self, tenant_id: str) -> int:
+        """The tenant's flight groups."""
+
+    def count_tenant_members(self, tenant_id: str) -> int:
+        """Memberships across all the tenant's groups (a customer in two groups counts twice)."""
+
+    def count_flights(self, tenant_id: str) -> int:
+        """The tenant's flights, across its apps."""
+
+    def stored_usage(self, tenant_id: str) -> tuple[int, int]:
+        """(bytes, validated packages) the tenant stores, by the ledger."""
+
+    def blob_owner(self, name: str) -> tuple[str, int] | None:
+        """(tenant id, recorded size) of a blob in the ledger, or None (unknown or discarded)."""
+
+    def record_blob(self, name: str, tenant_id: str, size: int, *, package: bool) -> None:
+        """Record (or resize) a stored blob of the tenant; every new submission's upload archive is recorded
+        with size 0 by `add_submission`, and `discard_blob` drops the record."""
+
+
+class Tx(PipelineTx, DeliveryTx, GarbageTx, UsageTx, Protocol):
     """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
 
     def get_setting(self, key: str) -> str | None:
