@@ -254,3 +254,48 @@ def test_a_group_change_bumps_only_the_apps_whose_flights_name_the_group(store: 
         assert tx.bump_group_delivery("another-tenant", group.id) == []
     with store.transaction(write=False) as tx:
         assert tx.delivery_versions([using.id, other.id]) == {using.id: (1, 1), other.id: (0, 0)}
+
+
+def test_the_blob_ledger_counts_uploads_and_packages_per_tenant_and_forgets_discarded_ones(
+    store: SqlStore, tenant_id: str
+) -> None:
+    app = _app(tenant_id)
+    sub = _submission(tenant_id, app.id).model_copy(update={"upload_blob_id": f"up-{uuid.uuid4()}"})
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_submission(sub)
+        assert tx.blob_owner(sub.upload_blob_id) == (tenant_id, 0)  # claimed with the submission
+        tx.record_blob(sub.upload_blob_id, tenant_id, 1_000, package=False)
+        tx.record_blob(sub.upload_blob_id, tenant_id, 3_000, package=False)  # re-uploaded: resized
+        tx.record_blob(f"pkg-{sub.id}-1", tenant_id, 500, package=True)
+        tx.record_blob(f"pkg-{sub.id}-2", "another-tenant", 7_000, package=True)
+    with store.transaction(write=False) as tx:
+        assert tx.stored_usage(tenant_id) == (3_500, 1)
+        assert tx.blob_owner(sub.upload_blob_id) == (tenant_id, 3_000)
+    with store.transaction(write=True) as tx:
+        tx.discard_blob(sub.upload_blob_id, NOW)
+    with store.transaction(write=False) as tx:
+        assert tx.stored_usage(tenant_id) == (500, 1)
+        assert tx.blob_owner(sub.upload_blob_id) is None
+        assert tx.stored_usage(str(uuid.uuid4())) == (0, 0)
+
+
+def test_groups_members_and_flights_are_counted_per_tenant(store: SqlStore, tenant_id: str) -> None:
+    app = _app(tenant_id)
+    group, flight = _group_and_flight(tenant_id, app.id, "f")
+    second = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id, name="h", created_at=NOW)
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_group(group, [])
+        tx.add_group(second, [])
+        tx.add_members(group.id, ["a", "b", "c"])
+        tx.add_members(second.id, ["a"])
+        tx.add_flight(flight)
+    with store.transaction(write=False) as tx:
+        assert (tx.count_groups(tenant_id), tx.count_tenant_members(tenant_id), tx.count_flights(tenant_id)) == (
+            2,
+            4,
+            1,
+        )
+        other = str(uuid.uuid4())
+        assert (tx.count_groups(other), tx.count_tenant_members(other), tx.count_flights(other)) == (0, 0, 0)

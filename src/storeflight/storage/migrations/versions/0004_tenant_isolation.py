@@ -42,9 +42,10 @@ def _backfill(versions: sa.Table, blobs: sa.Table) -> None:
     """Every app gets its versions; every submission's upload archive and kept packages their ledger rows
     (sizes of archives are unknown here and count from their next upload)."""
     conn = op.get_bind()
-    apps = [{"app_id": a, "tenant_id": t, "state": 1, "members": 1} for a, t in conn.execute(sa.text(
-        "SELECT id, tenant_id FROM applications"
-    ))]
+    apps = [
+        {"app_id": a, "tenant_id": t, "state": 1, "members": 1}
+        for a, t in conn.execute(sa.text("SELECT id, tenant_id FROM applications"))
+    ]
     if apps:
         op.bulk_insert(versions, apps)
     rows: dict[str, dict[str, object]] = {}
