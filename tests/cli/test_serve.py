@@ -207,3 +207,17 @@ def test_serve_refuses_blob_options_that_cannot_work(
     code, state, output = _serve_settings(monkeypatch, {}, "--data-dir", str(tmp_path), *args)
     assert code == 2 and state is None
     assert message in " ".join(output.split()), output
+
+
+def test_serve_takes_quotas_from_options_and_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env = {"STOREFLIGHT_QUOTA_STORED_BYTES": "1000", "STOREFLIGHT_QUOTA_FLIGHTS": "0"}
+    code, state, output = _serve_settings(monkeypatch, env, "--data-dir", str(tmp_path), "--quota-groups", "7")
+    assert code == 0, output
+    quotas = state.settings.quotas
+    assert (quotas.groups, quotas.stored_bytes, quotas.flights, quotas.members) == (7, 1000, 0, 5_000_000)
+
+
+def test_serve_refuses_a_negative_quota(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    code, state, output = _serve_settings(monkeypatch, {}, "--data-dir", str(tmp_path), "--quota-members", "-1")
+    assert code == 2 and state is None
+    assert "members quota cannot be negative" in " ".join(output.split()), output

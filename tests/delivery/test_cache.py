@@ -188,3 +188,14 @@ def test_a_group_change_bumps_every_app_of_the_tenant_that_uses_the_group_and_no
         assert now is not None and now.groups("late@example.com") == (group_id,)
         assert cache.index_builds[app.id] == 2
     assert cache.fresh(tenant_id, unrelated.id) is snapshots[unrelated.id]
+
+
+def test_an_app_with_a_snapshot_never_waits_behind_a_build_under_way(tmp_path: Path) -> None:
+    store, app = _store_with_app(tmp_path)
+    cache, loads = SnapshotCache(store, recheck=0.0), []
+    first = _first(store, cache, app, loads)
+    _bump(store, app)
+    with cache._build_lock:  # another app's build (or a refresh) is running
+        assert _first(store, cache, app, loads) is first  # answered at once, not after the build
+    now = _first(store, cache, app, loads)  # the build is over: checked, and rebuilt
+    assert now is not first and now.versions[0] > first.versions[0] and loads == [app.id]

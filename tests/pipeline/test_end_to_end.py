@@ -291,3 +291,19 @@ def test_deleting_a_flight_gives_back_the_packages_only_it_used(tenant: Tenant, 
     worker.collect_garbage()
     assert blobs.properties(names["flight"]) is None
     assert blobs.properties(names["app"]) is not None  # the app's non-flighted package is still delivered
+
+
+def test_stored_bytes_move_from_the_archive_to_the_kept_package_on_publishing(
+    tenant: Tenant, app: str, worker: Worker
+) -> None:
+    base = f"applications/{app}/submissions"
+    package = package_bytes(identity=IDENTITY)
+    archive = zip_of({"a.msix": package})
+    sid = submit(tenant, base, [{"fileName": "a.msix", "fileStatus": "PendingUpload"}], archive)
+    with tenant.server.store.transaction(write=False) as tx:
+        assert tx.stored_usage(tenant.tenant_id) == (len(archive), 0)  # the committed upload
+    drain(worker)
+    body = tenant.http.get(f"{base}/{sid}").json()
+    assert body["status"] == "Published", body["statusDetails"]
+    with tenant.server.store.transaction(write=False) as tx:
+        assert tx.stored_usage(tenant.tenant_id) == (len(package), 1)  # the archive is freed, the package kept

@@ -56,8 +56,15 @@ class SnapshotCache:
 
     def get(self, tx: Tx, tenant_id: str, app_id: str, load: Callable[[], Application]) -> Snapshot:
         """The app's snapshot after checking the versions (and building it if it has none); `load`, which
-        checks that the caller may see the app, runs only for a first build."""
-        with self._build_lock:
+        checks that the caller may see the app, runs only for a first build. An app that has a snapshot never
+        waits behind a build under way (another app's, or its own): its current snapshot answers."""
+        current = self._snapshots.get(app_id)
+        if current is not None and current.tenant_id == tenant_id:
+            if not self._build_lock.acquire(blocking=False):
+                return current
+        else:
+            self._build_lock.acquire()
+        try:
             if time.monotonic() - self._checked > self.recheck:
                 self._refresh_locked()
             found = self._snapshots.get(app_id)
@@ -68,6 +75,8 @@ class SnapshotCache:
             snapshot = self._build(tx, app, versions, previous=None)
             self._snapshots[app.id] = snapshot
             return snapshot
+        finally:
+            self._build_lock.release()
 
     def warm(self) -> int:
         """Build the snapshot of every app with a published submission (at start-up, so no device waits for
