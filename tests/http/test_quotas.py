@@ -123,3 +123,15 @@ def test_uploads_count_when_committed_are_refused_past_the_quota_and_freed_on_de
     BlobClient.from_blob_url(
         second["fileUploadUrl"], max_single_put_size=32 * 1024, max_block_size=32 * 1024
     ).upload_blob(os.urandom(180_000), overwrite=True)
+
+
+def test_the_membership_count_follows_every_change_and_deleted_groups_free_theirs(tenant_q: Tenant) -> None:
+    first = _group(tenant_q, ["a@example.com", "b@example.com"]).json()
+    second = _group(tenant_q, ["c@example.com", "d@example.com", "e@example.com"]).json()
+    _refused(tenant_q.http.post(f"flightgroups/{first['id']}/members", json={"add": ["x@example.com"]}), "members", 5)
+    removed = tenant_q.http.post(f"flightgroups/{second['id']}/members", json={"remove": ["c@example.com", "zz"]})
+    assert removed.status_code == 200 and removed.json()["removed"] == 1
+    assert tenant_q.http.post(f"flightgroups/{first['id']}/members", json={"add": ["x@example.com"]}).status_code == 200
+    assert tenant_q.http.delete(f"flightgroups/{second['id']}").status_code == 204
+    assert _group(tenant_q, ["p@example.com", "q@example.com"]).status_code == 201  # 3 + 2: fits again
+    _refused(_group(tenant_q, ["r@example.com"]), "members", 5)

@@ -280,7 +280,7 @@ def test_the_blob_ledger_counts_uploads_and_packages_per_tenant_and_forgets_disc
         assert tx.stored_usage(str(uuid.uuid4())) == (0, 0)
 
 
-def test_groups_members_and_flights_are_counted_per_tenant(store: SqlStore, tenant_id: str) -> None:
+def test_groups_flights_and_the_membership_count_are_per_tenant(store: SqlStore, tenant_id: str) -> None:
     app = _app(tenant_id)
     group, flight = _group_and_flight(tenant_id, app.id, "f")
     second = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id, name="h", created_at=NOW)
@@ -288,9 +288,9 @@ def test_groups_members_and_flights_are_counted_per_tenant(store: SqlStore, tena
         tx.add_app(app)
         tx.add_group(group, [])
         tx.add_group(second, [])
-        tx.add_members(group.id, ["a", "b", "c"])
-        tx.add_members(second.id, ["a"])
         tx.add_flight(flight)
+        tx.add_tenant_members(tenant_id, 5)
+        tx.add_tenant_members(tenant_id, -1)
     with store.transaction(write=False) as tx:
         assert (tx.count_groups(tenant_id), tx.count_tenant_members(tenant_id), tx.count_flights(tenant_id)) == (
             2,

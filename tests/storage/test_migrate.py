@@ -33,7 +33,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def test_upgrading_gives_every_app_versions_and_every_blob_a_ledger_row(empty_url: str) -> None:
+def test_upgrading_gives_apps_versions_blobs_ledger_rows_and_tenants_their_member_counts(empty_url: str) -> None:
     engine = make_engine(empty_url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -48,10 +48,16 @@ def test_upgrading_gives_every_app_versions_and_every_blob_a_ledger_row(empty_ur
             insert(t.applications).values(id=app.id, tenant_id=app.tenant_id, doc={}, created_at=app.created_at)
         )
         conn.execute(insert(t.submissions).values(**_submission_values(sub), created_at=sub.created_at))
+        conn.execute(
+            insert(t.flight_groups).values(id="7", tenant_id="tenant-old", name="g", created_at=app.created_at)
+        )
+        conn.execute(insert(t.group_members), [{"group_id": "7", "member": m} for m in ("a", "b", "c")])
     migrate(engine)
     with engine.connect() as conn:
         versions = conn.execute(select(t.delivery_versions.c.app_id, t.delivery_versions.c.tenant_id)).all()
         blobs = set(conn.execute(select(t.stored_blobs)).all())
+        usage = conn.execute(select(t.tenant_usage)).all()
     engine.dispose()
     assert versions == [(app.id, "tenant-old")]
+    assert usage == [("tenant-old", 3)]
     assert blobs == {("up-1", "tenant-old", False, 0), (f"pkg-{package.id}", "tenant-old", True, 1234)}

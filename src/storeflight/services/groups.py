@@ -76,7 +76,10 @@ def create_group(tx: Tx, *, tenant_id: str, name: str, members: Sequence[str], n
     tx.add_group(group, [])
     if members:
         tx.add_members(group.id, members)
-    return GroupView(group, tx.count_members(group.id))
+    view = GroupView(group, tx.count_members(group.id))
+    if view.member_count:
+        tx.add_tenant_members(group.tenant_id, view.member_count)
+    return view
 
 
 def create(tx: Tx, ctx: Context, name: str, new_members: Sequence[str]) -> GroupView:
@@ -90,8 +93,8 @@ def create(tx: Tx, ctx: Context, name: str, new_members: Sequence[str]) -> Group
 
 
 def _check_members_quota(tx: Tx, ctx: Context, added: int) -> None:
-    """After `added` members were inserted (in this transaction): QuotaExceeded, which rolls the insert
-    back, if the tenant now has more than its quota. Counting afterwards counts what was really added."""
+    """After `added` members were inserted and counted (in this transaction): QuotaExceeded, which rolls the
+    insert back, if the tenant now has more than its quota. Checking afterwards counts what was really added."""
     if ctx.quotas.members and added > 0:
         total = tx.count_tenant_members(ctx.caller.tenant_id)
         ctx.quotas.check("members", total - added, added)
@@ -130,7 +133,10 @@ def delete(tx: Tx, ctx: Context, group_id: str) -> None:
             f"The flight group '{group.id}' is used by a package flight; remove it from the flight first.",
             target="flightGroup",
         )
+    count = tx.count_members(group.id)
     tx.delete_group(group.id)
+    if count:
+        tx.add_tenant_members(group.tenant_id, -count)
     tx.bump_group_delivery(group.tenant_id, group.id)
 
 
@@ -148,6 +154,8 @@ def change_members(tx: Tx, ctx: Context, group_id: str, add: Sequence[str], remo
     if add:
         tx.add_members(group.id, add)
     after = tx.count_members(group.id) if add else middle
+    if after != before:
+        tx.add_tenant_members(group.tenant_id, after - before)
     _check_members_quota(tx, ctx, after - middle)
     tx.bump_group_delivery(group.tenant_id, group.id)
     return MemberChange(added=after - middle, removed=before - middle, member_count=after)

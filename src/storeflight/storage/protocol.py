@@ -97,7 +97,11 @@ class UsageTx(Protocol):
         """The tenant's flight groups."""
 
     def count_tenant_members(self, tenant_id: str) -> int:
-        """Memberships across all the tenant's groups (a customer in two groups counts twice)."""
+        """Memberships across all the tenant's groups (a customer in two groups counts twice), as counted by
+        `add_tenant_members`."""
+
+    def add_tenant_members(self, tenant_id: str, delta: int) -> None:
+        """Move the tenant's membership count by `delta` (the group use cases call it with what they changed)."""
 
     def count_flights(self, tenant_id: str) -> int:
         """The tenant's flights, across its apps."""

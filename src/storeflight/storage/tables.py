@@ -174,3 +174,10 @@ stored_blobs = Table(
     Column("size", BigInteger, nullable=False, comment="bytes, as of the last committed upload"),
     Index("ix_stored_blobs_tenant", "tenant_id", "is_package"),
 )
+
+tenant_usage = Table(
+    "tenant_usage",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("members", BigInteger, nullable=False, comment="memberships across the tenant's flight groups"),
+)

@@ -1,6 +1,8 @@
 """What a tenant keeps, counted for its quotas, and the ledger of the blobs it stores (mixed into SqlTx).
 
-Counts are queried when something is about to be added (no counters that could drift). Every submission's
+Groups and flights are counted when one is about to be added. Memberships, which can number millions, are
+kept as a count per tenant that the group use cases move by exactly what they added or removed (under the
+group's lock), so the members quota costs one row read. Every submission's
 upload archive has a ledger row from the moment the submission exists (so an upload knows its tenant), sized
 when an upload is committed; validated packages get theirs when the pipeline keeps them. Discarding a blob
 drops its row: deleted things stop counting at once, before the blob itself is deleted.
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -25,9 +27,15 @@ class UsageSql:
         return int(self.conn.scalar(select(func.count()).select_from(g).where(g.c.tenant_id == tenant_id)) or 0)
 
     def count_tenant_members(self, tenant_id: str) -> int:
-        g, m = t.flight_groups, t.group_members
-        query = select(func.count()).select_from(m).join(g, g.c.id == m.c.group_id).where(g.c.tenant_id == tenant_id)
-        return int(self.conn.scalar(query) or 0)
+        u = t.tenant_usage
+        return int(self.conn.scalar(select(u.c.members).where(u.c.tenant_id == tenant_id)) or 0)
+
+    def add_tenant_members(self, tenant_id: str, delta: int) -> None:
+        u = t.tenant_usage
+        statement: Any = _dialect_insert(self.conn, u).values(tenant_id=tenant_id, members=max(delta, 0))
+        self.conn.execute(
+            statement.on_conflict_do_update(index_elements=["tenant_id"], set_={"members": u.c.members + delta})
+        )
 
     def count_flights(self, tenant_id: str) -> int:
         f = t.flights
@@ -54,7 +62,7 @@ class UsageSql:
         self.conn.execute(_dialect_insert(self.conn).values(**values).on_conflict_do_nothing())
 
 
-def _dialect_insert(conn: Connection) -> Any:
+def _dialect_insert(conn: Connection, table: Table = t.stored_blobs) -> Any:
     if conn.dialect.name == "postgresql":
-        return postgresql.insert(t.stored_blobs)
-    return sqlite.insert(t.stored_blobs)
+        return postgresql.insert(table)
+    return sqlite.insert(table)

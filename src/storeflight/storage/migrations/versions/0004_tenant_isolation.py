@@ -1,5 +1,5 @@
-"""Per-app delivery versions (a change rebuilds only the snapshots it touches) and the per-tenant blob ledger
-that stored-bytes and package quotas count.
+"""Per-app delivery versions (a change rebuilds only the snapshots it touches), the per-tenant blob ledger
+that stored-bytes and package quotas count, and each tenant's membership count for the members quota.
 
 Revision ID: 0004
 Revises: 0003
@@ -34,6 +34,17 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger, nullable=False, comment="bytes, as of the last committed upload"),
     )
     op.create_index("ix_stored_blobs_tenant", "stored_blobs", ["tenant_id", "is_package"])
+    op.create_table(
+        "tenant_usage",
+        sa.Column("tenant_id", sa.String(64), primary_key=True),
+        sa.Column("members", sa.BigInteger, nullable=False, comment="memberships across the tenant's flight groups"),
+    )
+    op.execute(
+        sa.text(
+            "INSERT INTO tenant_usage (tenant_id, members) SELECT g.tenant_id, COUNT(*) FROM group_members m "
+            "JOIN flight_groups g ON g.id = m.group_id GROUP BY g.tenant_id"
+        )
+    )
     _backfill(versions, blobs)
     op.execute(sa.text("DELETE FROM settings WHERE key IN ('delivery_version', 'delivery_members_version')"))
 
@@ -63,6 +74,7 @@ def _backfill(versions: sa.Table, blobs: sa.Table) -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("tenant_usage")
     op.drop_index("ix_stored_blobs_tenant", table_name="stored_blobs")
     op.drop_table("stored_blobs")
     op.drop_table("delivery_versions")
