@@ -4,9 +4,9 @@ Seeds a fresh database (bench/delivery_seed.py): the QUIET tenant's app with 1,0
 1,000,000 memberships (by default), and a NOISY tenant's small app with one flight and one group. Starts a
 real `storeflight serve`, builds both snapshots, then measures the quiet tenant's delivery latency from a
 separate load-generator process (keep-alive connections, random member ids) twice: with nobody else active
-(quiet), and while the noisy tenant adds or removes one member of its group every `--interval` seconds
-through the API (noisy). Prints p50/p99 of both, their ratio, the server's CPU share in each phase, and how
-many member changes the noisy tenant made.
+(quiet), and while the noisy tenant adds or removes one member of its group every `--interval` seconds through
+the API (noisy), alternating the two `--rounds` times. Prints p50/p99 of both, their ratio, the server's CPU
+share in each phase, and how many member changes the noisy tenant made.
 
     .venv/bin/python bench/noisy_neighbour_bench.py --backends sqlite --duration 10
 """
@@ -93,17 +93,32 @@ class Neighbour:
         self._thread.join()
 
 
-def _phase(pool: ProcessPoolExecutor, port: int, token: str, paths: list[str], args: argparse.Namespace,
-           pid: int) -> dict[str, float]:
-    cpu = _cpu_seconds(pid)
-    latencies, errors = pool.submit(_load, port, token, paths, args.connections, args.duration).result()
-    return {
-        "p50": percentile(latencies, 0.5) * 1000,
-        "p99": percentile(latencies, 0.99) * 1000,
-        "rps": len(latencies) / args.duration,
-        "errors": errors,
-        "cpu": (_cpu_seconds(pid) - cpu) / args.duration * 100,
-    }
+class Phase:
+    """One phase's latencies and server CPU, summed over its rounds."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.errors, self.cpu, self.seconds = 0, 0.0, 0.0
+
+    def run(self, pool: ProcessPoolExecutor, port: int, token: str, paths: list[str], args: argparse.Namespace,
+            pid: int) -> float:
+        """One round; returns its p99 in ms."""
+        cpu = _cpu_seconds(pid)
+        latencies, errors = pool.submit(_load, port, token, paths, args.connections, args.duration).result()
+        self.cpu += _cpu_seconds(pid) - cpu
+        self.latencies += latencies
+        self.errors += errors
+        self.seconds += args.duration
+        return percentile(latencies, 0.99) * 1000
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "p50": percentile(self.latencies, 0.5) * 1000,
+            "p99": percentile(self.latencies, 0.99) * 1000,
+            "rps": len(self.latencies) / self.seconds,
+            "errors": self.errors,
+            "cpu": self.cpu / self.seconds * 100,
+        }
 
 
 def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir: Path) -> str:
@@ -130,14 +145,20 @@ def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir
                                    f"&customerId={quote(seeded.members[0])}", token)
             assert status == 200, body
         _load(port, quiet_token, paths, args.connections, 2.0)  # warm-up
-        calm = _phase(pool, port, quiet_token, paths, args, process.pid)
+        quiet_phase, noisy_phase, changes, failures = Phase(), Phase(), 0, 0
         group_id = next(iter(noisy.members_of_group))
-        with Neighbour(port, noisy_token, group_id, args.interval) as neighbour:
-            busy = _phase(pool, port, quiet_token, paths, args, process.pid)
-    print(f"[{backend}] quiet: {calm}\n[{backend}] noisy: {busy}; {neighbour.changes} member changes, "
-          f"{neighbour.failures} failed", flush=True)
+        for round_ in range(args.rounds):  # alternating, so a busy moment of the machine hits both alike
+            calm_p99 = quiet_phase.run(pool, port, quiet_token, paths, args, process.pid)
+            with Neighbour(port, noisy_token, group_id, args.interval) as neighbour:
+                busy_p99 = noisy_phase.run(pool, port, quiet_token, paths, args, process.pid)
+            changes, failures = changes + neighbour.changes, failures + neighbour.failures
+            print(f"[{backend}] round {round_ + 1}: p99 quiet {calm_p99:.2f} ms, noisy {busy_p99:.2f} ms "
+                  f"({neighbour.changes} member changes)", flush=True)
+    calm, busy = quiet_phase.summary(), noisy_phase.summary()
+    print(f"[{backend}] quiet: {calm}\n[{backend}] noisy: {busy}; {changes} member changes, {failures} failed",
+          flush=True)
     return (f"| {backend} | {calm['p50']:.2f} / {calm['p99']:.2f} | {calm['cpu']:.0f}% | {busy['p50']:.2f} / "
-            f"{busy['p99']:.2f} | {busy['cpu']:.0f}% | **{busy['p99'] / calm['p99']:.2f}** | {neighbour.changes} | "
+            f"{busy['p99']:.2f} | {busy['cpu']:.0f}% | **{busy['p99'] / calm['p99']:.2f}** | {changes} | "
             f"{calm['errors'] + busy['errors']:.0f} |")
 
 
@@ -147,6 +168,7 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--duration", type=float, default=10.0, help="Seconds per phase.")
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2, help="Quiet/noisy pairs, alternating.")
     parser.add_argument("--interval", type=float, default=0.25, help="Seconds between the noisy tenant's changes.")
     parser.add_argument("--flights", type=int, default=1000)
     parser.add_argument("--groups", type=int, default=10_000)

@@ -1,10 +1,10 @@
 """What the per-tenant quota checks cost: each guarded operation with the default quotas and with none.
 
-Seeds a tenant through the storage layer with `--groups` groups of `--members-per-group` members, an app with a flight and a stored package blob, then times, in
-this process and alternating the two settings round by round, the operations a quota guards:
-adding one member to a group, creating a group (then deleting it), creating a flight (then deleting it), and
-working out an upload's allowance (blob ledger owner and the tenant's stored bytes). Prints the median time
-of each with and without quotas and their ratio.
+Seeds a tenant through the storage layer with `--groups` groups of `--members-per-group` members, an app with
+a flight and a stored package blob, then times, in this process and alternating the two settings round by
+round, the operations a quota guards: adding one member to a group, creating a group (then deleting it),
+creating a flight (then deleting it), and working out an upload's allowance (blob ledger owner and the
+tenant's stored bytes). Prints the median time of each with and without quotas and their ratio.
 
     .venv/bin/python bench/quota_bench.py --backends sqlite,postgres --rounds 200
 """
