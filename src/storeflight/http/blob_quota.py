@@ -1,8 +1,10 @@
 """The stored-bytes quota on the upload endpoint: how much an upload may hold, and its size recorded on commit.
 
 An upload's archive belongs to the tenant of the submission whose `fileUploadUrl` it is (the blob ledger,
-`storage/usage_sql.py`). A block or blob that would take the tenant past its quota is refused with 409
-`QuotaExceeded` in Azure's XML shape, before it is stored; a committed upload's size counts at once.
+`storage/usage_sql.py`). A Put Blob, or a Put Block List, that would take the tenant past its quota is
+refused with 409 `QuotaExceeded` in Azure's XML shape and nothing is committed (a Put Blob is refused before
+its body is stored); staging blocks is bounded by the upload size cap alone, so a refused commit never keeps
+a later, smaller upload to the same blob from being staged. A committed upload's size counts at once.
 """
 
 from __future__ import annotations
