@@ -39,7 +39,7 @@ def test_upgrading_gives_apps_versions_blobs_ledger_rows_and_tenants_their_membe
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0004")
+        command.upgrade(config, "0005")
     app = _app("tenant-old")
     package = Package(file_name="a.msix", file_status=FileStatus.UPLOADED, id=ids.new_decimal_id(), size=1234)
     sub = _submission("tenant-old", app.id).model_copy(update={"upload_blob_id": "up-1", "packages": [package]})

@@ -68,9 +68,11 @@ async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
     state = server_state(request)
     form = await _form(request)
     try:
-        if form.get("resource", "") != tokens.RESOURCE:
+        if not tokens.is_store_resource(form.get("resource", ""), public_url(request, state)):
             raise TokenError(
-                400, "invalid_resource", f"AADSTS500011: The resource must be exactly '{tokens.RESOURCE}'."
+                400,
+                "invalid_resource",
+                f"AADSTS500011: The resource must be '{tokens.RESOURCE}' or this server's URL.",
             )
         tenant_id, client_id = _check_client(state, tenant, form)
     except TokenError as error:

@@ -1,15 +1,15 @@
 """Per-app delivery versions (a change rebuilds only the snapshots it touches), the per-tenant blob ledger
 that stored-bytes and package quotas count, and each tenant's membership count for the members quota.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
