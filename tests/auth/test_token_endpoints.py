@@ -82,6 +82,8 @@ def test_v1_token_errors_are_aad_shaped_and_issue_no_token(
     body = response.json()
     assert body["error"] == error and body["error_description"]
     assert "access_token" not in body
+    code = body["error_description"].split(":")[0]  # e.g. "AADSTS7000215": Entra ID lists it as a number too
+    assert code.startswith("AADSTS") and body["error_codes"] == [int(code.removeprefix("AADSTS"))]
 
 
 @pytest.mark.parametrize("resource", [RESOURCE, RESOURCE + "/", "{server}", "{server}/"])
@@ -172,3 +174,26 @@ def test_msal_with_a_wrong_secret_gets_invalid_client(https_server: tuple[LiveSe
     session.close()
     assert result.get("error") == "invalid_client"
     assert "access_token" not in result
+
+
+def test_msal_with_oidc_authority_gets_a_working_token(https_server: tuple[LiveServer, Path]) -> None:
+    """`oidc_authority` reads `<authority>/.well-known/openid-configuration`, which the v2.0 path serves."""
+    server, cert = https_server
+    tenant = new_tenant(server)
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(cert)
+    app = msal.ConfidentialClientApplication(
+        tenant.client_id,
+        client_credential=tenant.secret,
+        oidc_authority=f"{server.url}/{tenant.tenant_id}/v2.0",
+        http_client=session,
+    )
+    result = app.acquire_token_for_client(scopes=[f"{RESOURCE}/.default"])
+    assert "access_token" in result, result
+    app_id = tenant.create_app()
+    response = session.get(
+        f"{server.url}/v1.0/my/applications/{app_id}", headers={"Authorization": f"Bearer {result['access_token']}"}
+    )
+    session.close()
+    assert response.status_code == 200

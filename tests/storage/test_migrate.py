@@ -1,7 +1,9 @@
-"""Upgrading a database with data to per-app delivery versions and the blob ledger (SQLite and PostgreSQL)."""
+"""Migrations: a new database is created with one log line (Alembic's step-by-step INFO lines stay quiet), and
+upgrading a database with data to per-app delivery versions and the blob ledger (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,11 +15,24 @@ from sqlalchemy import insert, select
 from storeflight.domain import ids
 from storeflight.domain.models import FileStatus, Package
 from storeflight.storage import tables as t
-from storeflight.storage.engine import make_engine
-from storeflight.storage.migrate import MIGRATIONS, migrate
+from storeflight.storage.engine import make_engine, sqlite_url
+from storeflight.storage.migrate import HEAD_REVISION, MIGRATIONS, current_revision, migrate
 from storeflight.storage.sql import _submission_values
 from tests.storage.test_conformance import _app, _submission
 from tests.support import REQUIRE_PG, postgres_available, postgres_database
+
+
+def test_a_new_database_is_created_with_one_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    engine = make_engine(sqlite_url(tmp_path))
+    with caplog.at_level(logging.INFO):
+        migrate(engine)
+        migrate(engine)  # already current: nothing to say
+    assert current_revision(engine) == HEAD_REVISION
+    assert [r.name for r in caplog.records if r.name.startswith("alembic")] == []
+    ours = [r.getMessage() for r in caplog.records if r.name == "storeflight.storage"]
+    assert ours == [f"database schema created: now at revision {HEAD_REVISION}"]
+    assert logging.getLogger("alembic").level == logging.NOTSET  # left as it was
+    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
