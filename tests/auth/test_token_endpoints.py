@@ -115,6 +115,16 @@ def test_revoked_clients_tokens_stop_working(tenant: Tenant, app_id: str) -> Non
     assert token.status_code == 400
 
 
+def test_deleted_clients_tokens_stop_working(tenant: Tenant, app_id: str) -> None:
+    assert tenant.http.get(f"applications/{app_id}").status_code == 200
+    with tenant.server.store.transaction(write=True) as tx:
+        admin.delete_client(tx, tenant.client_id)
+    time.sleep(tenant.server.state.clients.ttl + 0.1)
+    assert tenant.http.get(f"applications/{app_id}").status_code == 401
+    token = httpx.post(f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token", data=_form(tenant))
+    assert token.status_code == 400 and token.json()["error"] == "unauthorized_client"
+
+
 def test_tokens_expire(store: SqlStore, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, token_lifetime=timedelta(seconds=3))
     with LiveServer(store, settings) as server:
@@ -174,6 +184,64 @@ def test_msal_with_a_wrong_secret_gets_invalid_client(https_server: tuple[LiveSe
     session.close()
     assert result.get("error") == "invalid_client"
     assert "access_token" not in result
+
+
+def test_v1_openid_configuration_names_the_v1_token_endpoint(tenant: Tenant) -> None:
+    response = httpx.get(f"{tenant.server.url}/{tenant.tenant_id}/.well-known/openid-configuration")
+    assert response.status_code == 200
+    body = response.json()
+    base = f"{tenant.server.url}/{tenant.tenant_id}"
+    assert body["token_endpoint"] == f"{base}/oauth2/token"
+    assert body["authorization_endpoint"] == f"{base}/oauth2/authorize"
+    assert body["issuer"] == f"{base}/"
+
+
+@pytest.mark.parametrize(("authorize", "discovery"), [
+    ("https://login.microsoftonline.com/contoso/oauth2/v2.0/authorize",
+     "/contoso/v2.0/.well-known/openid-configuration"),
+    ("https://login.microsoftonline.com/common/oauth2/authorize", "/common/.well-known/openid-configuration"),
+    ("https://127.0.0.1/t1/oauth2/v2.0/authorize", "/t1/v2.0/.well-known/openid-configuration"),  # MSAL drops ports
+])
+def test_instance_discovery_points_at_this_servers_discovery_document(
+    server: LiveServer, authorize: str, discovery: str
+) -> None:
+    response = httpx.get(f"{server.url}/common/discovery/instance",
+                         params={"api-version": "1.1", "authorization_endpoint": authorize})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["tenant_discovery_endpoint"] == server.url + discovery
+    assert body["metadata"] == [{"preferred_network": "127.0.0.1", "preferred_cache": "127.0.0.1",
+                                 "aliases": ["127.0.0.1"]}]
+    assert httpx.get(body["tenant_discovery_endpoint"]).status_code == 200
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"authorization_endpoint": "http://login.microsoftonline.com/t/oauth2/v2.0/authorize"},
+    {"authorization_endpoint": "https://login.microsoftonline.com/t/oauth2/v2.0/token"},
+    {"authorization_endpoint": "not a url"}, {"authorization_endpoint": "https:///t/oauth2/authorize"},
+])
+def test_instance_discovery_refuses_a_bad_authorization_endpoint_in_the_aad_shape(
+    server: LiveServer, params: dict[str, str]
+) -> None:
+    response = httpx.get(f"{server.url}/common/discovery/instance", params=params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "invalid_instance" and body["error_description"].startswith("AADSTS50049")
+
+
+def test_requests_for_an_intercepted_host_get_urls_on_it_whatever_public_url_says(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, public_url="https://store.example.test",
+                             intercept_hosts=("login.microsoftonline.com",))
+    with LiveServer(store, settings) as live:
+        url = f"{live.url}/t/v2.0/.well-known/openid-configuration"
+        intercepted = httpx.get(url, headers={"Host": "login.microsoftonline.com"}).json()
+        other = httpx.get(url, headers={"Host": "store.example.test"}).json()  # trusted: --public-url's host
+        untrusted = httpx.get(url, headers={"Host": "manage.devcenter.microsoft.com"})  # not trusted
+    assert intercepted["token_endpoint"] == "https://login.microsoftonline.com/t/oauth2/v2.0/token"
+    assert other["token_endpoint"] == "https://store.example.test/t/oauth2/v2.0/token"
+    assert untrusted.status_code == 400
 
 
 def test_msal_with_oidc_authority_gets_a_working_token(https_server: tuple[LiveServer, Path]) -> None:

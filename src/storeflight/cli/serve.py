@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import signal
+import socket
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -29,8 +30,13 @@ from storeflight.cli.worker import LeaseSeconds, StageDelay, worker_settings
 from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.http.app import build_state, create_app
+from storeflight.http.connection import uvicorn_options
+from storeflight.intercept import INTERCEPTED_HOSTS
 from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import Worker
+
+if TYPE_CHECKING:
+    from storeflight.intercept.serving import Listeners
 
 log = logging.getLogger("storeflight")
 
@@ -82,6 +88,42 @@ def serve(
     max_upload_bytes: Annotated[
         int, typer.Option(envvar="STOREFLIGHT_MAX_UPLOAD_BYTES", help="Largest accepted upload (local blob store).")
     ] = 25 * 2**30,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            envvar="STOREFLIGHT_ALLOWED_HOSTS",
+            help="A Host name to answer for, besides 127.0.0.1, localhost, ::1 and --public-url's host "
+            "(repeatable; '*' for any). Requests naming other hosts get 400.",
+        ),
+    ] = None,
+    header_timeout: Annotated[
+        float,
+        typer.Option(envvar="STOREFLIGHT_HEADER_TIMEOUT", help="Seconds a client may take to send request headers."),
+    ] = 10.0,
+    body_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="STOREFLIGHT_BODY_TIMEOUT", help="Seconds a request body may stall (nothing arriving) before 408."
+        ),
+    ] = 30.0,
+    keep_alive_timeout: Annotated[
+        float,
+        typer.Option(envvar="STOREFLIGHT_KEEP_ALIVE_TIMEOUT", help="Seconds an idle connection is kept open."),
+    ] = 120.0,
+    token_attempts_per_client: Annotated[
+        int,
+        typer.Option(
+            envvar="STOREFLIGHT_TOKEN_ATTEMPTS_PER_CLIENT",
+            help="Token requests per minute per client id (0: no limit).",
+        ),
+    ] = 60,
+    token_attempts_per_address: Annotated[
+        int,
+        typer.Option(
+            envvar="STOREFLIGHT_TOKEN_ATTEMPTS_PER_ADDRESS",
+            help="Token requests per minute per source address (0: no limit).",
+        ),
+    ] = 600,
     max_blob_blocks: Annotated[
         int, typer.Option(envvar="STOREFLIGHT_MAX_BLOB_BLOCKS", min=1, help="Most blocks in one committed block list.")
     ] = 50_000,
@@ -133,6 +175,23 @@ def serve(
     quota_flights: QuotaFlights = DEFAULT_QUOTAS.flights,
     quota_packages: QuotaPackages = DEFAULT_QUOTAS.packages,
     quota_stored_bytes: QuotaStoredBytes = DEFAULT_QUOTAS.stored_bytes,
+    intercept_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="STOREFLIGHT_INTERCEPT_PORT",
+            help="Interception mode: a CONNECT proxy on this port (HTTPS_PROXY) that answers for "
+            "login.microsoftonline.com, login.windows.net and manage.devcenter.microsoft.com with the local CA "
+            "(`storeflight ca`).",
+        ),
+    ] = None,
+    tls_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="STOREFLIGHT_TLS_PORT",
+            help="Interception mode: serve the intercepted hosts over TLS on this port too, for clients pointed "
+            "at it by the hosts file (default with --intercept-port: a free loopback port only the proxy uses).",
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
 ) -> None:
     """Run the API server (SQLite in --data-dir unless --database-url is given)."""
@@ -143,7 +202,9 @@ def serve(
     if blob_store == "azure" and not azure_connection_string:
         raise typer.BadParameter("--blob-store azure needs --azure-connection-string.")
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    intercepting = intercept_port is not None or tls_port is not None
     settings = Settings(
+        intercept_hosts=INTERCEPTED_HOSTS if intercepting else (),
         data_dir=data_dir,
         database_url=database_url,
         public_url=public_url.rstrip("/") if public_url else None,
@@ -155,6 +216,12 @@ def serve(
         azure_connection_string=azure_connection_string,
         azure_container=azure_container,
         max_upload_bytes=max_upload_bytes,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        keep_alive_timeout=keep_alive_timeout,
+        allowed_hosts=tuple(allowed_host or ()),
+        token_attempts_per_client=token_attempts_per_client,
+        token_attempts_per_address=token_attempts_per_address,
         max_blob_blocks=max_blob_blocks,
         max_staged_blocks=max_staged_blocks,
         max_staged_bytes=max_staged_bytes,
@@ -169,6 +236,7 @@ def serve(
             fg=typer.colors.RED,
             err=True,
         )
+    intercept = prepare_intercept(host, data_dir, intercept_port, tls_port) if intercepting else None
     store = open_store(data_dir, database_url)
     try:
         state = build_state(store, settings)
@@ -186,18 +254,51 @@ def serve(
     # uvicorn re-raises the stop signal after its graceful shutdown; a no-op handler turns that into exit 0.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: None)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level.lower(),
-        timeout_graceful_shutdown=10,
-        ssl_certfile=str(tls_cert) if tls_cert else None,
-        ssl_keyfile=str(tls_key) if tls_key else None,
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level.lower(),
+        "timeout_graceful_shutdown": 10,
+        "ssl_certfile": str(tls_cert) if tls_cert else None,
+        "ssl_keyfile": str(tls_key) if tls_key else None,
+        **uvicorn_options(settings),
+    }
+    if intercept is not None:
+        from storeflight.intercept import serving  # noqa: PLC0415
+
+        serving.run(app, *intercept, options)
+    else:
+        uvicorn.run(app, **options)
     if pipeline is not None:
         pipeline.stop()
     store.close()
+
+
+def prepare_intercept(
+    host: str, data_dir: Path, intercept_port: int | None, tls_port: int | None
+) -> tuple[Listeners, tuple[Path, Path]]:
+    """Bind the TLS listener and the proxy, and load (or make) the CA and a fresh leaf, before anything
+    starts: a port in use or an unreadable CA stops `serve` with a clear error."""
+    from storeflight.intercept import ca, serving  # noqa: PLC0415
+
+    try:
+        authority, created = ca.load_or_create(ca.folder_of(data_dir))
+    except ca.AuthorityError as error:
+        raise typer.BadParameter(str(error)) from None
+    if created:
+        log.info("created the interception CA %s (SHA-256 %s): trust it where clients run",
+                 authority.cert_path, authority.fingerprint)
+    bound: list[socket.socket] = []
+    try:
+        bound.append(serving.bind(host, tls_port or 0))
+        if intercept_port is not None:
+            bound.append(serving.bind(host, intercept_port))
+    except OSError as error:
+        for sock in bound:
+            sock.close()
+        raise typer.BadParameter(f"cannot listen for interception on {host}: {error}") from None
+    listeners = serving.Listeners(tls=bound[0], proxy=bound[1] if len(bound) > 1 else None)
+    return listeners, authority.write_leaf()
 
 
 def _warm(cache: SnapshotCache) -> None:

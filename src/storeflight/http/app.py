@@ -27,7 +27,9 @@ from storeflight.http import (
     token,
 )
 from storeflight.http import blobs as blob_endpoint
+from storeflight.http.body_limit import BodyLimitMiddleware
 from storeflight.http.deps import ServerState
+from storeflight.http.hosts import TrustedHostMiddleware, trusted_hosts
 from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
 from storeflight.http.space_floor import SpaceFloorMiddleware
 from storeflight.storage.protocol import Store
@@ -80,10 +82,13 @@ def create_app(state: ServerState) -> FastAPI:
     schemas.install_openapi(app, extra_paths=delivery.OPENAPI)
     paths = [delivery.PATH, *(str(getattr(r, "path", "")) for router in routers for r in router.routes)]
     words = literal_segments(paths)
-    # Outermost last: correlation id -> catch-all 500 -> path normalisation (never of blob paths) -> routing.
+    # Outermost last: correlation id -> trusted hosts -> body bounds -> catch-all 500 -> path normalisation
+    # (never of blob paths) -> routing.
     app.add_middleware(NormalisePathMiddleware, words=words, skip_prefixes=(blob_endpoint.PREFIX,))
     floor = SpaceFloor(state.settings.data_dir, state.settings.min_free_bytes)
     app.add_middleware(SpaceFloorMiddleware, floor=floor)
     app.add_middleware(errors.UnexpectedErrorMiddleware)
+    app.add_middleware(BodyLimitMiddleware, settings=state.settings, blob_prefix=blob_endpoint.PREFIX)
+    app.add_middleware(TrustedHostMiddleware, hosts=trusted_hosts(state.settings), blob_prefix=blob_endpoint.PREFIX)
     app.add_middleware(CorrelationIdMiddleware)
     return app

@@ -12,11 +12,11 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 
 from storeflight.auth import tokens
+from storeflight.auth.throttle import TokenThrottle
 from storeflight.blobs.protocol import BlobStore
 from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
-from storeflight.http.errors import PayloadTooLarge
 from storeflight.http.upload_slots import UploadSlots
 from storeflight.services.context import Caller, Context
 from storeflight.storage.protocol import Store, Tx
@@ -66,10 +66,13 @@ class ServerState:
     wake_pipeline: Callable[[], None] = field(default=lambda: None)
     tokens: tokens.VerifiedTokens = field(init=False)
     delivery: SnapshotCache = field(init=False)
+    token_throttle: TokenThrottle = field(init=False)
     upload_slots: UploadSlots = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.jwt_key))
+        limits = (self.settings.token_attempts_per_client, self.settings.token_attempts_per_address)
+        object.__setattr__(self, "token_throttle", TokenThrottle(*limits))
         object.__setattr__(self, "delivery", SnapshotCache(self.store))
         object.__setattr__(self, "upload_slots", UploadSlots(self.store, self.settings.max_tenant_uploads))
 
@@ -117,11 +120,18 @@ _BASE_URLS_LIMIT = 256  # Host headers come from clients: bounded
 
 def public_url(request: Request, state: ServerState) -> str:
     """The configured public URL, or the one the request was sent to (Starlette's base URL, remembered per
-    scheme, server and Host header, as working it out costs more than most handlers)."""
-    if state.settings.public_url:
-        return state.settings.public_url
+    scheme, server and Host header, as working it out costs more than most handlers).
+
+    In interception mode a request for an intercepted host gets `https://<that host>`: its clients know
+    the server by that name only."""
     scope = request.scope
     host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    if state.settings.intercept_hosts and host is not None:
+        name = host.decode("latin-1").lower().removesuffix(":443")
+        if name in state.settings.intercept_hosts:
+            return f"https://{name}"
+    if state.settings.public_url:
+        return state.settings.public_url
     key = (scope.get("scheme"), scope.get("server"), scope.get("root_path"), host)
     found = _BASE_URLS.get(key)
     if found is None:
@@ -145,18 +155,9 @@ async def authenticate(request: Request) -> Api:
 
 
 async def json_body(request: Request) -> Any:
-    """The parsed JSON body, None for an empty one; 400 for malformed JSON, 413 past the size cap."""
-    limit = server_state(request).settings.max_body_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.", target="body")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.", target="body")
-        chunks.append(chunk)
+    """The parsed JSON body, None for an empty one; 400 for malformed JSON. Its size (413) and the time it
+    may take to arrive (408) are bounded by `body_limit.BodyLimitMiddleware`, while it is read."""
+    chunks = [chunk async for chunk in request.stream()]
     raw = b"".join(chunks)
     if not raw.strip():
         return None

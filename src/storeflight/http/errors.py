@@ -31,7 +31,16 @@ class PayloadTooLarge(e.InvalidParameterValue):
     """The request body is larger than the server accepts."""
 
 
+class BodyTimeout(e.InvalidParameterValue):
+    """The client stopped sending the request body before it was complete."""
+
+
+class HostNotAllowed(e.InvalidParameterValue):
+    """The request names a host (the Host header) this server does not answer for."""
+
+
 STATUS[PayloadTooLarge] = 413
+STATUS[BodyTimeout] = 408
 
 
 def status_for(error: e.StoreflightError) -> int:

@@ -1,9 +1,10 @@
-"""The token service: Azure AD v1 and v2 client-credentials endpoints plus the v2 discovery document."""
+"""The token service: Azure AD v1 and v2 client-credentials endpoints, the v1 and v2 discovery documents and
+instance discovery."""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request
 
@@ -11,6 +12,7 @@ from storeflight.auth import tokens
 from storeflight.auth.secrets import verify_secret
 from storeflight.domain import dates
 from storeflight.http.deps import ServerState, public_url, server_state
+from storeflight.http.errors import BodyTimeout, PayloadTooLarge
 from storeflight.http.responses import StoreJSONResponse
 
 router = APIRouter(tags=["token"])
@@ -19,14 +21,16 @@ router = APIRouter(tags=["token"])
 class TokenError(Exception):
     """An OAuth error, answered in the AAD shape `{error, error_description}`."""
 
-    def __init__(self, status: int, error: str, description: str) -> None:
+    def __init__(self, status: int, error: str, description: str, *, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.status, self.error, self.description = status, error, description
+        self.retry_after = retry_after
 
     def response(self) -> StoreJSONResponse:
         codes = aadsts_codes(self.description)
         body = {"error": self.error, "error_description": self.description, "error_codes": codes}
-        return StoreJSONResponse(body, status_code=self.status)
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
+        return StoreJSONResponse(body, status_code=self.status, headers=headers)
 
 
 def aadsts_codes(description: str) -> list[int]:
@@ -35,9 +39,35 @@ def aadsts_codes(description: str) -> list[int]:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    raw = (await request.body())[:65536].decode("utf-8", errors="replace")
+    """The form, read within the token endpoints' body bounds (http/body_limit.py), as AAD errors."""
+    try:
+        raw = (await request.body()).decode("utf-8", errors="replace")
+    except PayloadTooLarge:
+        raise TokenError(413, "invalid_request", "The request body is too large.") from None
+    except BodyTimeout:
+        raise TokenError(408, "invalid_request", "The request body did not arrive in time.") from None
     # parse_qs copes with unencoded values such as `resource=https://manage.devcenter.microsoft.com`
     return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def _throttled(retry_after: int | None, what: str) -> None:
+    if retry_after is not None:
+        raise TokenError(
+            429,
+            "temporarily_unavailable",
+            f"Too many token requests {what}; retry after {retry_after} seconds.",
+            retry_after=retry_after,
+        )
+
+
+async def _attempt(request: Request, state: ServerState) -> dict[str, str]:
+    """One counted attempt: the source address's limit, then the form, then the client id's limit."""
+    client = request.client.host if request.client else ""
+    _throttled(state.token_throttle.address(client), "from this address")
+    form = await _form(request)
+    if form.get("client_id"):
+        _throttled(state.token_throttle.client(form["client_id"]), "for this client")
+    return form
 
 
 def _check_client(state: ServerState, tenant: str, form: dict[str, str]) -> tuple[str, str]:
@@ -73,8 +103,8 @@ def _issue(request: Request, state: ServerState, tenant: str, client_id: str) ->
 @router.post("/{tenant}/oauth2/token", summary="Azure AD v1 client-credentials token")
 async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
     state = server_state(request)
-    form = await _form(request)
     try:
+        form = await _attempt(request, state)
         if not tokens.is_store_resource(form.get("resource", ""), public_url(request, state)):
             raise TokenError(
                 400,
@@ -102,8 +132,8 @@ async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
 @router.post("/{tenant}/oauth2/v2.0/token", summary="Azure AD v2 client-credentials token (MSAL)")
 async def token_v2(tenant: str, request: Request) -> StoreJSONResponse:
     state = server_state(request)
-    form = await _form(request)
     try:
+        form = await _attempt(request, state)
         if tokens.SCOPE not in form.get("scope", "").split():
             raise TokenError(400, "invalid_scope", f"AADSTS70011: The scope must be '{tokens.SCOPE}'.")
         tenant_id, client_id = _check_client(state, tenant, form)
@@ -134,5 +164,50 @@ def openid_configuration(tenant: str, request: Request) -> StoreJSONResponse:
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "tenant_region_scope": "storeflight",
+        }
+    )
+
+
+@router.get("/{tenant}/.well-known/openid-configuration", summary="OpenID discovery, v1 endpoints")
+def openid_configuration_v1(tenant: str, request: Request) -> StoreJSONResponse:
+    base = f"{public_url(request, server_state(request))}/{tenant}"
+    return StoreJSONResponse(
+        {
+            "issuer": f"{base}/",
+            "authorization_endpoint": f"{base}/oauth2/authorize",
+            "token_endpoint": f"{base}/oauth2/token",
+            "token_endpoint_auth_methods_supported": ["client_secret_post"],
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "tenant_region_scope": "storeflight",
+        }
+    )
+
+
+_AUTHORIZE = re.compile(r"^/([^/]{1,256})/oauth2(/v2\.0)?/authorize/?$")
+
+
+@router.get("/common/discovery/instance", summary="Instance discovery (MSAL asks it before the first token)")
+def instance_discovery(request: Request) -> StoreJSONResponse:
+    """Where the authority's OpenID configuration is, and this host as the only alias: on our own host, since
+    whoever asks reached this server under the name it uses for the authority."""
+    endpoint = request.query_params.get("authorization_endpoint", "")
+    parsed = urlsplit(endpoint)
+    match = _AUTHORIZE.match(parsed.path) if parsed.scheme == "https" and parsed.hostname else None
+    if match is None:
+        return TokenError(
+            400,
+            "invalid_instance",
+            "AADSTS50049: 'authorization_endpoint' must be https://<host>/<tenant>/oauth2[/v2.0]/authorize.",
+        ).response()
+    base = public_url(request, server_state(request))
+    tenant, version = match.group(1), match.group(2) or ""
+    host = urlsplit(base).hostname or parsed.hostname
+    return StoreJSONResponse(
+        {
+            "tenant_discovery_endpoint": f"{base}/{tenant}{version}/.well-known/openid-configuration",
+            "api-version": "1.1",
+            "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
         }
     )
