@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from storeflight.domain.quotas import Quotas
+from storeflight.roughedges.profile import RoughProfile
 from storeflight.storage.engine import sqlite_url
 
 
@@ -23,6 +24,7 @@ class Settings:
     azure_connection_string: str | None = None
     azure_container: str = "ingestion"
     max_upload_bytes: int = 25 * 2**30
+    rough: RoughProfile | None = None  # the opt-in rough-edges profile (docs/rough-edges.md)
     header_timeout: float = 10.0  # seconds from a request's first byte to the end of its headers
     body_timeout: float = 30.0  # seconds a request body may stall before 408
     keep_alive_timeout: float = 120.0  # seconds an idle connection stays open between requests

@@ -26,6 +26,7 @@ from storeflight.cli.quota_options import (
     QuotaStoredBytes,
     quotas,
 )
+from storeflight.cli.rough import Rough503Rate, RoughEdgesFile, RoughRequestsPerMinute, RoughSeed, rough_profile
 from storeflight.cli.worker import LeaseSeconds, StageDelay, worker_settings
 from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
@@ -193,6 +194,10 @@ def serve(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
+    rough_edges: RoughEdgesFile = None,
+    rough_seed: RoughSeed = None,
+    rough_503_rate: Rough503Rate = None,
+    rough_requests_per_minute: RoughRequestsPerMinute = None,
 ) -> None:
     """Run the API server (SQLite in --data-dir unless --database-url is given)."""
     if (tls_cert is None) != (tls_key is None):
@@ -202,6 +207,9 @@ def serve(
     if blob_store == "azure" and not azure_connection_string:
         raise typer.BadParameter("--blob-store azure needs --azure-connection-string.")
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    rough = rough_profile(rough_edges, rough_seed, rough_503_rate, rough_requests_per_minute)
+    if rough is not None and rough.tokens.lifetime:
+        token_lifetime = round(rough.tokens.lifetime)
     intercepting = intercept_port is not None or tls_port is not None
     settings = Settings(
         intercept_hosts=INTERCEPTED_HOSTS if intercepting else (),
@@ -216,6 +224,7 @@ def serve(
         azure_connection_string=azure_connection_string,
         azure_container=azure_container,
         max_upload_bytes=max_upload_bytes,
+        rough=rough,
         header_timeout=header_timeout,
         body_timeout=body_timeout,
         keep_alive_timeout=keep_alive_timeout,
@@ -245,7 +254,7 @@ def serve(
         raise typer.BadParameter(str(error)) from None
     pipeline = None
     if embedded_worker:
-        worker = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds))
+        worker = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds, state.rough))
         pipeline = BackgroundWorker(worker).start()
         state = dataclasses.replace(state, wake_pipeline=pipeline.wake)
     app = create_app(state)

@@ -32,6 +32,7 @@ from storeflight.http.deps import ServerState
 from storeflight.http.hosts import TrustedHostMiddleware, trusted_hosts
 from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
 from storeflight.http.space_floor import SpaceFloorMiddleware
+from storeflight.roughedges.middleware import RoughEdgesMiddleware
 from storeflight.storage.protocol import Store
 
 _SAS_KEY_SETTING = "sas_signing_key"
@@ -82,8 +83,11 @@ def create_app(state: ServerState) -> FastAPI:
     schemas.install_openapi(app, extra_paths=delivery.OPENAPI)
     paths = [delivery.PATH, *(str(getattr(r, "path", "")) for router in routers for r in router.routes)]
     words = literal_segments(paths)
-    # Outermost last: correlation id -> trusted hosts -> body bounds -> catch-all 500 -> path normalisation
-    # (never of blob paths) -> routing.
+    # Outermost last: correlation id -> trusted hosts -> body bounds -> catch-all 500 -> free-space floor
+    # -> path normalisation (never of blob paths) -> rough edges (only when a profile turns throttling or 503s
+    # on) -> routing.
+    if state.rough is not None and state.rough.profile.api_active:
+        app.add_middleware(RoughEdgesMiddleware, edges=state.rough, tenant_of=state.bearer_tenant)
     app.add_middleware(NormalisePathMiddleware, words=words, skip_prefixes=(blob_endpoint.PREFIX,))
     floor = SpaceFloor(state.settings.data_dir, state.settings.min_free_bytes)
     app.add_middleware(SpaceFloorMiddleware, floor=floor)

@@ -18,6 +18,7 @@ from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
 from storeflight.http.upload_slots import UploadSlots
+from storeflight.roughedges.gate import RoughEdges
 from storeflight.services.context import Caller, Context
 from storeflight.storage.protocol import Store, Tx
 
@@ -66,6 +67,7 @@ class ServerState:
     wake_pipeline: Callable[[], None] = field(default=lambda: None)
     tokens: tokens.VerifiedTokens = field(init=False)
     delivery: SnapshotCache = field(init=False)
+    rough: RoughEdges | None = field(init=False)  # from settings.rough: throttling, 503s, stage timing
     token_throttle: TokenThrottle = field(init=False)
     upload_slots: UploadSlots = field(init=False)
 
@@ -74,7 +76,21 @@ class ServerState:
         limits = (self.settings.token_attempts_per_client, self.settings.token_attempts_per_address)
         object.__setattr__(self, "token_throttle", TokenThrottle(*limits))
         object.__setattr__(self, "delivery", SnapshotCache(self.store))
+        profile = self.settings.rough
+        object.__setattr__(self, "rough", RoughEdges(profile) if profile is not None else None)
         object.__setattr__(self, "upload_slots", UploadSlots(self.store, self.settings.max_tenant_uploads))
+
+    def bearer_tenant(self, authorization: str) -> str | None:
+        """The tenant a valid `Authorization: Bearer` header speaks for, None for any other header."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        if self.settings.allow_any_token:
+            return self.settings.allow_any_token.lower()
+        try:
+            return self.tokens.verify(token.strip()).tenant_id
+        except Unauthorized:
+            return None
 
 
 @dataclass(frozen=True)
