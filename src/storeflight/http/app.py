@@ -71,9 +71,10 @@ def create_app(state: ServerState) -> FastAPI:
         app.include_router(router)
     if isinstance(state.blobs, LocalBlobStore):  # other backends hand out URLs of their own service
         app.include_router(blob_endpoint.router)
-    errors.install(app)
-    schemas.install_openapi(app, extra_paths=delivery.OPENAPI)
-    paths = [delivery.PATH, *(str(getattr(r, "path", "")) for router in routers for r in router.routes)]
+    endpoints = [delivery.ROUTE, *(route for router in routers for route in router.routes)]
+    errors.install(app, endpoints)
+    schemas.install_openapi(app, extra_paths=delivery.OPENAPI, routes=endpoints)
+    paths = [str(getattr(r, "path", "")) for r in endpoints]
     words = literal_segments(paths)
     # Outermost last: correlation id -> catch-all 500 -> path normalisation (never of blob paths) -> routing.
     app.add_middleware(NormalisePathMiddleware, words=words, skip_prefixes=(blob_endpoint.PREFIX,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -13,6 +14,25 @@ from storeflight.http.deps import ServerState, public_url, server_state
 from storeflight.http.responses import StoreJSONResponse
 
 router = APIRouter(tags=["token"])
+
+
+def _form_body(audience: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` declaring a client-credentials form (read by hand, as AAD's endpoints take it)."""
+    schema = {
+        "type": "object",
+        "required": ["grant_type", "client_id", "client_secret", *audience],
+        "properties": {
+            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+            "client_id": {"type": "string", "minLength": 1, "pattern": "^[^\\x00]*$"},
+            "client_secret": {"type": "string", "minLength": 1, "pattern": "^[^\\x00]*$"},
+            **audience,
+        },
+    }
+    return {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}}
+
+
+_V1_FORM = _form_body({"resource": {"type": "string", "enum": [tokens.RESOURCE]}})
+_V2_FORM = _form_body({"scope": {"type": "string", "enum": [tokens.SCOPE]}})
 
 
 class TokenError(Exception):
@@ -63,7 +83,7 @@ def _issue(request: Request, state: ServerState, tenant: str, client_id: str) ->
     )
 
 
-@router.post("/{tenant}/oauth2/token", summary="Azure AD v1 client-credentials token")
+@router.post("/{tenant}/oauth2/token", summary="Azure AD v1 client-credentials token", openapi_extra=_V1_FORM)
 async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
     state = server_state(request)
     form = await _form(request)
@@ -90,7 +110,9 @@ async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
     )
 
 
-@router.post("/{tenant}/oauth2/v2.0/token", summary="Azure AD v2 client-credentials token (MSAL)")
+@router.post(
+    "/{tenant}/oauth2/v2.0/token", summary="Azure AD v2 client-credentials token (MSAL)", openapi_extra=_V2_FORM
+)
 async def token_v2(tenant: str, request: Request) -> StoreJSONResponse:
     state = server_state(request)
     form = await _form(request)
