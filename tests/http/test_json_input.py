@@ -38,6 +38,10 @@ def test_escapes_of_valid_characters_are_kept() -> None:
         (r'{"packageDeliveryOptions": {"packageRollout": {"x": "\u0000"}}}', "packageDeliveryOptions.packageRollout.x"),
         (r'{"groupIds": ["1", "a\u0000"]}', "groupIds[1]"),
         (r'"\ud800"', "body"),
+        (r'{"a": "\u00e9\udc00"}', "a"),
+        (r'{"a": "\ud83d\ud83d\ude80"}', "a"),
+        (r'{"a": "\\ud83d\udc00"}', "a"),
+        (r'{"a": "\ud83d"}', "a"),
         (r'["\ud800"]', "[0]"),
     ],
 )

@@ -16,8 +16,16 @@ from storeflight.domain.errors import InvalidParameterValue
 
 MAX_DEPTH = 64  # objects and arrays inside each other; real bodies use 4
 MAX_NUMBER_CHARS = 100  # a number literal's length; the 4,300-digit integer limit is far past any real value
-# Only an escape can put a lone surrogate or NUL into a parsed string (raw control characters are invalid JSON).
-_RISKY_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+# Only an escape can put a lone surrogate or NUL into a parsed string (raw control characters are invalid
+# JSON): `\u0000`, a high surrogate escape not followed by a low one, or a low one not after a high one. The
+# last alternative catches an escaped backslash before text that looks like a high surrogate escape (which
+# could hide a lone low one from the look-behind). False alarms only mean the walk runs and finds nothing.
+_RISKY_ESCAPE = re.compile(  # each alternative after the backslash, so the search skips to backslashes
+    r"\\(?:u0000"
+    r"|u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\)u[dD][c-fC-F]"
+    r"|\\u[dD][89abAB])"
+)
 
 
 class _NumberTooLong(ValueError):
@@ -49,10 +57,14 @@ def _constant(literal: str) -> Any:
     raise _NotFinite(literal)  # NaN, Infinity and -Infinity are not JSON
 
 
+# Built once: json.loads with hooks would build a decoder per call, costing more than the parse.
+_DECODER = json.JSONDecoder(parse_int=_int, parse_float=_float, parse_constant=_constant)
+
+
 def parse(raw: str) -> Any:
     """The JSON value in `raw`, or InvalidParameterValue saying what is wrong and where."""
     try:
-        value = json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_constant)
+        value = _DECODER.decode(raw)
     except _NotFinite as error:
         raise InvalidParameterValue(
             f"The request body has a number that is not finite: {error}.", target="body"
@@ -64,7 +76,7 @@ def parse(raw: str) -> Any:
         raise _too_deep() from None
     except json.JSONDecodeError as error:
         raise InvalidParameterValue(f"The request body is not valid JSON: {error}.", target="body") from None
-    if raw.count("[") + raw.count("{") > MAX_DEPTH or _RISKY_ESCAPE.search(raw):
+    if raw.count("[") + raw.count("{") > MAX_DEPTH or ("\\u" in raw and _RISKY_ESCAPE.search(raw)):
         _check(value, [], 0)
     return value
 
