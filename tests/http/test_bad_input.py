@@ -9,7 +9,10 @@ import httpx
 import jwt
 import pytest
 
+from storeflight.domain import dates
+from storeflight.domain.errors import InvalidParameterValue
 from storeflight.domain.lifecycle import Status
+from storeflight.services import admin
 from tests.support import Tenant, force_state, new_tenant
 
 
@@ -260,3 +263,16 @@ def test_bad_text_already_stored_is_readable_as_replacement_characters(tenant: T
     assert tenant.http.get(f"{base}/{sid}").json()["notesForCertification"] == "before\ufffdafter"
     fixed = tenant.http.put(f"{base}/{clone.json()['id']}", json={"notesForCertification": "clean"})
     assert fixed.status_code == 200 and fixed.json()["notesForCertification"] == "clean"
+
+
+def test_admin_created_names_with_bad_text_are_refused(tenant: Tenant) -> None:
+    """The admin commands take names from the command line, where undecodable bytes become lone surrogates."""
+    with tenant.server.store.transaction(write=True) as tx, pytest.raises(InvalidParameterValue) as caught:
+        admin.create_group(tx, tenant_id=tenant.tenant_id, name="bad\udcff", members=[], now=dates.utcnow())
+    assert caught.value.target == "name"
+    with tenant.server.store.transaction(write=True) as tx, pytest.raises(InvalidParameterValue) as caught:
+        admin.create_app(
+            tx, tenant_id=tenant.tenant_id, name="App", identity_name="Contoso.\udcffApp", publisher="CN=C",
+            now=dates.utcnow(),
+        )  # fmt: skip
+    assert caught.value.target == "identityName"
