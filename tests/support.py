@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import ssl
+import subprocess
 import threading
 import time
 import uuid
@@ -17,6 +19,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 import uvicorn
 
 from storeflight.blobs.protocol import BlobStore
@@ -201,3 +204,31 @@ def force_state(server: LiveServer, tenant: Tenant, submission_id: str, **change
         if changes.get("status") is not None and str(changes["status"]) == "Published":
             changes.setdefault("published_at", dates.utcnow())
         tx.save_submission(submission.model_copy(update=changes))
+
+
+@contextmanager
+def small_disk(path: Path, size: str) -> Iterator[Path]:
+    """A real, small file system (tmpfs of `size`) at `path`, to fill up; skipped, saying why, where mounting
+    is not permitted (the ENOSPC-raising fixtures cover the same paths there)."""
+    path.mkdir(parents=True, exist_ok=True)
+    command = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        pytest.skip(f"cannot mount a tmpfs to fill a disk for real: {error}")
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs to fill a disk for real: {done.stderr.strip() or done.returncode}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=30, check=False)
+
+
+def fill_disk(folder: Path, *, leave: int = 0) -> Path:
+    """A file that takes all but `leave` bytes of the free space of `folder`'s file system."""
+    filler = folder / "filler"
+    size = shutil.disk_usage(folder).free - leave
+    with filler.open("ab") as out:
+        if size > 0:
+            os.posix_fallocate(out.fileno(), out.tell(), size)
+    return filler

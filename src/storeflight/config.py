@@ -22,6 +22,11 @@ class Settings:
     azure_connection_string: str | None = None
     azure_container: str = "ingestion"
     max_upload_bytes: int = 25 * 2**30
+    max_blob_blocks: int = 50_000  # blocks in one Put Block List (local blob store)
+    max_staged_blocks: int = 50_000  # uncommitted blocks of one blob
+    max_staged_bytes: int | None = None  # uncommitted bytes of one blob; None: max_upload_bytes
+    min_free_bytes: int = 64 * 2**20  # writes that would leave less free in data_dir are refused (503)
+    max_tenant_uploads: int = 8  # uploads of one tenant at once on the blob endpoint
 
     @property
     def effective_database_url(self) -> str:

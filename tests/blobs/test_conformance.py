@@ -18,6 +18,7 @@ from storeflight.blobs.protocol import (
     BlobNotFound,
     BlobStore,
     BlobTooLarge,
+    BlockInfo,
     BlockKind,
     BlockRef,
     InvalidBlockList,
@@ -194,6 +195,35 @@ def test_block_kinds_look_blocks_up_as_azure_does(blobs: BlobStore) -> None:
         blobs.commit_blocks("k", [BlockRef("x", BlockKind.COMMITTED)], max_bytes=CAP)
     blobs.commit_blocks("k", [BlockRef("c", BlockKind.COMMITTED)], max_bytes=CAP)
     assert _content(blobs, "k") == b"C1"
+
+
+def test_the_block_list_shows_committed_and_staged_blocks_in_order(blobs: BlobStore) -> None:
+    assert blobs.block_list("bl") is None
+    blobs.put_block("bl", "id-b", [b"BB"], max_bytes=CAP)
+    blobs.put_block("bl", "id-a", [b"A"], max_bytes=CAP)
+    assert blobs.block_list("bl") == ([], [BlockInfo("id-b", 2), BlockInfo("id-a", 1)])  # staged only: no blob yet
+    blobs.commit_blocks("bl", ["id-a", "id-b"], max_bytes=CAP)
+    blobs.put_block("bl", "id-c", [b"CCC"], max_bytes=CAP)
+    assert blobs.block_list("bl") == ([BlockInfo("id-a", 1), BlockInfo("id-b", 2)], [BlockInfo("id-c", 3)])
+
+
+def test_a_block_listed_twice_is_an_invalid_list_and_writes_nothing(blobs: BlobStore) -> None:
+    blobs.put("twice", [b"kept"], max_bytes=CAP)
+    blobs.put_block("twice", "a", [b"x" * 1000], max_bytes=CAP)
+    with pytest.raises(InvalidBlockList):
+        blobs.commit_blocks("twice", ["a"] * 512, max_bytes=CAP)
+    with pytest.raises(InvalidBlockList):  # the same id as two kinds is still the same block
+        blobs.commit_blocks("twice", [BlockRef("a"), BlockRef("a", BlockKind.UNCOMMITTED)], max_bytes=CAP)
+    assert _content(blobs, "twice") == b"kept"
+
+
+def test_committing_the_same_list_again_keeps_the_blob(blobs: BlobStore) -> None:
+    blobs.put_block("again", "a", [b"AAA"], max_bytes=CAP)
+    blobs.put_block("again", "b", [b"BBB"], max_bytes=CAP)
+    first = blobs.commit_blocks("again", ["a", "b"], max_bytes=CAP)
+    second = blobs.commit_blocks("again", ["a", "b"], max_bytes=CAP)  # a client retrying its commit
+    assert second.size == first.size == 6
+    assert _content(blobs, "again") == b"AAABBB"
 
 
 def test_put_discards_staged_blocks(blobs: BlobStore) -> None:

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from storeflight.blobs.azure import AzureBlobStore
 from storeflight.blobs.local import LocalBlobStore
+from storeflight.blobs.protocol import BlockLimits
 from storeflight.cli import main
 from storeflight.cli.devcert import build_certificate
 from tests.jstools import Azurite
@@ -207,3 +208,25 @@ def test_serve_refuses_blob_options_that_cannot_work(
     code, state, output = _serve_settings(monkeypatch, {}, "--data-dir", str(tmp_path), *args)
     assert code == 2 and state is None
     assert message in " ".join(output.split()), output
+
+
+def test_serve_passes_the_upload_bounds_to_the_blob_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env = {"STOREFLIGHT_MIN_FREE_BYTES": "1000", "STOREFLIGHT_MAX_STAGED_BYTES": "5000"}
+    args = ["--data-dir", str(tmp_path), "--max-blob-blocks", "10", "--max-staged-blocks", "20"]
+    code, state, output = _serve_settings(monkeypatch, env, *args, "--max-tenant-uploads", "3")
+    assert code == 0, output
+    assert isinstance(state.blobs, LocalBlobStore)
+    assert state.blobs.limits == BlockLimits(max_blob_blocks=10, max_staged_blocks=20, max_staged_bytes=5000)
+    assert state.blobs.floor.min_free == 1000 and state.upload_slots.per_tenant == 3
+
+
+def test_serve_defaults_keep_a_free_space_floor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    code, state, output = _serve_settings(monkeypatch, {}, "--data-dir", str(tmp_path))
+    assert code == 0, output
+    assert state.blobs.floor.min_free == 64 * 2**20 and state.blobs.limits == BlockLimits()
+    assert state.upload_slots.per_tenant == 8
+
+
+def test_serve_refuses_zero_upload_slots(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    code, state, output = _serve_settings(monkeypatch, {}, "--data-dir", str(tmp_path), "--max-tenant-uploads", "0")
+    assert code == 2 and state is None and "max-tenant-uploads" in output

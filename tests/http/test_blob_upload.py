@@ -338,6 +338,10 @@ def test_get_serves_ranges(upload: Upload) -> None:
         ("PUT", "&comp=block", {}, 400, "MissingRequiredQueryParameter"),
         ("PUT", "&comp=block&blockid=not%20base64", {}, 400, "InvalidQueryParameterValue"),
         ("PUT", "&comp=appendblock", {}, 400, "InvalidQueryParameterValue"),
+        ("PUT", "&comp=metadata", {}, 400, "InvalidQueryParameterValue"),
+        ("GET", "&comp=metadata", {}, 400, "InvalidQueryParameterValue"),
+        ("GET", "&comp=tags", {}, 400, "InvalidQueryParameterValue"),
+        ("GET", "&comp=blocklist&blocklisttype=latest", {}, 400, "InvalidQueryParameterValue"),
         ("DELETE", "", {}, 405, "UnsupportedHttpVerb"),
         ("POST", "", {}, 405, "UnsupportedHttpVerb"),
         ("PUT", "", {"x-ms-blob-type": "BlockBlob", "Content-MD5": "abc"}, 400, "InvalidMd5"),
@@ -385,3 +389,113 @@ def test_with_the_azure_backend_clients_upload_to_azure_not_here(
         assert upload.stored() == b"in azure"
         response = requests.put(f"{live.url}/storeflight/ingestion/{upload.name}", data=b"x", timeout=30)
         assert response.status_code == 404 and response.json()["code"] == "ResourceNotFound"
+
+
+def test_head_with_an_unsupported_comp_is_400_not_the_blob(upload: Upload) -> None:
+    BlobClient.from_blob_url(upload.url).upload_blob(b"zip")
+    response = requests.head(upload.url + "&comp=metadata", timeout=30)
+    assert response.status_code == 400 and response.headers["x-ms-error-code"] == "InvalidQueryParameterValue"
+    assert response.content == b""
+
+
+# --- Get Block List -------------------------------------------------------------------------------------------
+
+
+def test_python_sdk_reads_the_block_list(upload: Upload) -> None:
+    client = BlobClient.from_blob_url(upload.url, retry_total=0)
+    with pytest.raises(ResourceNotFoundError):
+        client.get_block_list("all")
+    client.stage_block("block-0", b"hello ")
+    client.stage_block("block-1", b"world")
+    committed, staged = client.get_block_list("all")
+    assert committed == [] and [(b.id, b.size) for b in staged] == [("block-0", 6), ("block-1", 5)]
+    client.commit_block_list(["block-0", "block-1"])
+    committed, staged = client.get_block_list()  # committed only, the default
+    assert [(b.id, b.size) for b in committed] == [("block-0", 6), ("block-1", 5)] and staged == []
+    assert upload.stored() == b"hello world"
+
+
+def test_the_block_list_is_azure_xml_with_base64_names(upload: Upload) -> None:
+    _put_block(upload, b"id-a", b"AAA")
+    _commit(upload, f"<BlockList><Latest>{base64.b64encode(b'id-a').decode()}</Latest></BlockList>")
+    _put_block(upload, b"id-b", b"BB")
+    response = requests.get(upload.url + "&comp=blocklist&blocklisttype=all", timeout=30)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
+    assert response.headers["x-ms-blob-content-length"] == "3" and response.headers["ETag"]
+    root = ElementTree.fromstring(response.content)
+    blocks = {
+        kind: [(b.findtext("Name"), b.findtext("Size")) for b in root.findall(f"{kind}/Block")]
+        for kind in ("CommittedBlocks", "UncommittedBlocks")
+    }
+    assert blocks == {
+        "CommittedBlocks": [(base64.b64encode(b"id-a").decode(), "3")],
+        "UncommittedBlocks": [(base64.b64encode(b"id-b").decode(), "2")],
+    }
+    committed = ElementTree.fromstring(requests.get(upload.url + "&comp=blocklist", timeout=30).content)
+    assert committed.find("CommittedBlocks") is not None and committed.find("UncommittedBlocks") is None
+
+
+def test_javascript_sdk_reads_the_block_list(upload: Upload) -> None:
+    require_js("@azure/storage-blob/package.json")
+    command = ["node", str(JS_DIR / "blocklist.mjs"), upload.url]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    ids = [base64.b64encode(name).decode() for name in (b"block-0", b"block-1")]
+    assert json.loads(done.stdout) == {
+        "staged": [[ids[0], 6], [ids[1], 5]],
+        "committed": [[ids[0], 6], [ids[1], 5]],
+        "uncommittedAfter": [],
+        "size": 11,
+    }
+    assert upload.stored() == b"hello world"
+
+
+# --- bounded block lists ------------------------------------------------------------------------------------
+
+
+def test_one_block_listed_many_times_is_refused_and_writes_nothing(upload: Upload) -> None:
+    _put_block(upload, b"only", b"x" * 4096)
+    block = base64.b64encode(b"only").decode()
+    response = _commit(upload, "<BlockList>" + f"<Latest>{block}</Latest>" * 512 + "</BlockList>")
+    assert response.status_code == 400 and _error_code(response) == "InvalidBlockList"
+    assert requests.head(upload.url, timeout=30).status_code == 404
+
+
+def test_committing_the_same_list_again_changes_nothing(upload: Upload) -> None:
+    client = BlobClient.from_blob_url(upload.url, max_single_put_size=1000, max_block_size=1000)
+    client.upload_blob(os.urandom(3000))
+    committed, _ = client.get_block_list()
+    before = client.get_blob_properties()
+    client.commit_block_list([block.id for block in committed])  # a retried commit: no new upload
+    after = client.get_blob_properties()
+    assert (after.etag, after.size) == (before.etag, before.size) == (before.etag, 3000)
+
+
+@pytest.fixture
+def bounded(store: SqlStore, tmp_path: Path) -> Iterator[Upload]:
+    settings = make_settings(
+        tmp_path, max_blob_blocks=3, max_staged_blocks=4, max_staged_bytes=10_000, max_upload_bytes=8000
+    )
+    with LiveServer(store, settings) as live:
+        tenant = new_tenant(live)
+        yield _new_upload(tenant, tenant.create_app())
+
+
+def test_block_counts_and_staged_bytes_are_bounded_with_azure_codes(bounded: Upload) -> None:
+    for index in range(4):
+        _put_block(bounded, f"id-{index}".encode(), b"x" * 2000)
+    fifth = bounded.url + "&comp=block&blockid=" + base64.b64encode(b"id-4").decode()
+    response = requests.put(fifth, data=b"x", timeout=30)
+    assert response.status_code == 409 and _error_code(response) == "BlockCountExceedsLimit"
+    again = bounded.url + "&comp=block&blockid=" + base64.b64encode(b"id-0").decode()
+    response = requests.put(again, data=b"x" * 4001, timeout=30)  # 4001 + 3 * 2000 > 10,000 staged bytes
+    assert response.status_code == 413 and _error_code(response) == "RequestBodyTooLarge"
+    ids = [base64.b64encode(f"id-{index}".encode()).decode() for index in range(4)]
+    response = _commit(bounded, "<BlockList>" + "".join(f"<Latest>{i}</Latest>" for i in ids) + "</BlockList>")
+    assert response.status_code == 409 and _error_code(response) == "BlockCountExceedsLimit"
+    response = _commit(bounded, "<BlockList>" + "".join(f"<Latest>{i}</Latest>" for i in ids[:3]) + "</BlockList>")
+    assert response.status_code == 201 and bounded.stored() == b"x" * 6000
+    with pytest.raises(HttpResponseError) as raised:  # the SDK's view of a list that is too long
+        client = BlobClient.from_blob_url(bounded.url, retry_total=0, max_single_put_size=100, max_block_size=100)
+        client.upload_blob(b"y" * 400, overwrite=True)
+    assert raised.value.status_code == 409 and raised.value.error_code == "BlockCountExceedsLimit"

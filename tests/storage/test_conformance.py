@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import insert
 
 from storeflight.domain import ids
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import ApiClient, Application, Flight, FlightGroup, Origin, Submission
 from storeflight.domain.submissions import Identity, fresh
+from storeflight.storage import tables as t
+from storeflight.storage.engine import make_engine
 from storeflight.storage.migrate import HEAD_REVISION, MIGRATIONS, current_revision, migrate
 from storeflight.storage.protocol import StorageConflict
-from storeflight.storage.sql import SqlStore
+from storeflight.storage.sql import SqlStore, _submission_values
 from storeflight.storage.tables import metadata
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -227,3 +232,34 @@ def test_published_apps_lists_apps_with_a_published_submission_once(store: SqlSt
     with store.transaction(write=False) as tx:
         listed = [entry for entry in tx.published_apps() if entry[0] == tenant_id]
     assert listed == [(tenant_id, published.id)]
+
+
+def test_an_upload_blob_names_its_tenant(store: SqlStore, tenant_id: str) -> None:
+    app = _app(tenant_id)
+    blob = str(uuid.uuid4())
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_submission(_submission(tenant_id, app.id).model_copy(update={"upload_blob_id": blob}))
+    with store.transaction(write=False) as tx:
+        assert tx.upload_tenant(blob) == tenant_id
+        assert tx.upload_tenant(str(uuid.uuid4())) is None
+
+
+def test_the_upload_blob_migration_fills_the_column_for_existing_submissions(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+    app = _app("t-old")
+    submission = _submission("t-old", app.id).model_copy(update={"upload_blob_id": "blob-of-old"})
+    with engine.begin() as conn:
+        app_row = {"id": app.id, "tenant_id": "t-old", "doc": app.model_dump(mode="json"), "created_at": NOW}
+        conn.execute(insert(t.applications).values(**app_row))
+        old_columns = {k: v for k, v in _submission_values(submission).items() if k != "upload_blob_id"}
+        conn.execute(insert(t.submissions).values(**old_columns, created_at=NOW))
+    migrate(engine)
+    with SqlStore(engine).transaction(write=False) as tx:
+        assert tx.upload_tenant("blob-of-old") == "t-old"
+    engine.dispose()

@@ -7,7 +7,7 @@ Backends: `local.py` (files in the data folder, served by `http/blobs.py`; the d
 from __future__ import annotations
 
 from storeflight.blobs.local import LocalBlobStore
-from storeflight.blobs.protocol import BlobStore
+from storeflight.blobs.protocol import BlobStore, BlockLimits
 from storeflight.config import Settings
 
 BACKENDS = ("local", "azure")
@@ -16,7 +16,10 @@ BACKENDS = ("local", "azure")
 def open_blob_store(settings: Settings, *, sas_key: str) -> BlobStore:
     """The backend the settings name. `sas_key` signs the local backend's upload URLs."""
     if settings.blob_backend == "local":
-        return LocalBlobStore(settings.data_dir / "blobs", sas_key)
+        limits = BlockLimits(settings.max_blob_blocks, settings.max_staged_blocks, settings.max_staged_bytes)
+        return LocalBlobStore(
+            settings.data_dir / "blobs", sas_key, limits=limits, min_free_bytes=settings.min_free_bytes
+        )
     if settings.blob_backend == "azure":
         if not settings.azure_connection_string:
             raise ValueError("the azure blob backend needs a connection string")

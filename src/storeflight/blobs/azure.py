@@ -31,6 +31,7 @@ from storeflight.blobs.protocol import (
     BlobMd5Mismatch,
     BlobNotFound,
     BlobTooLarge,
+    BlockInfo,
     BlockKind,
     BlockRef,
     InvalidBlockId,
@@ -131,6 +132,14 @@ class AzureBlobStore:
         with _mapped():
             result = blob.commit_block_list([BlobBlock(ref.id, _STATE[ref.kind]) for ref in refs])
         return _written(name, total, result, None)
+
+    def block_list(self, name: str) -> tuple[list[BlockInfo], list[BlockInfo]] | None:
+        try:
+            with _mapped():
+                committed, staged = self._blob(name).get_block_list("all")
+        except BlobNotFound:
+            return None
+        return [BlockInfo(b.id, int(b.size)) for b in committed], [BlockInfo(b.id, int(b.size)) for b in staged]
 
     @contextmanager
     def local_copy(self, name: str) -> Iterator[Path]:

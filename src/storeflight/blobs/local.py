@@ -17,12 +17,18 @@ file (inode, mtime, size) it describes: after a crash between the two it describ
 simply has no stored MD5.
 
 Put Block List concatenates with `copy_file_range` (in the kernel, not through Python) and, like Azure,
-records no MD5 for the result.
+records no MD5 for the result. A block may appear once in a list, so a blob is never larger than the bytes
+uploaded for it; a commit of exactly the blob's current list writes nothing. Staged blocks are bounded per
+blob in number and bytes (`BlockLimits`), counted in memory (this process serves the uploads).
+
+Every write keeps the free-space floor (`SpaceFloor`) and turns a full disk into OutOfSpace; the `.tmp/`
+file of a failed write is removed, so a full disk leaves no partial files behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -42,17 +48,23 @@ from storeflight.blobs.protocol import (
     BlobInfo,
     BlobNotFound,
     BlobTooLarge,
+    BlockInfo,
     BlockKind,
+    BlockLimits,
     BlockRef,
     InvalidBlockList,
     Meter,
+    OutOfSpace,
+    TooManyBlocks,
     block_refs,
     check_block_id,
     check_name,
 )
+from storeflight.blobs.space import SpaceFloor
 
 STALE_TEMP = timedelta(days=1)
 STALE_BLOCKS = timedelta(days=7)  # Azure discards uncommitted blocks after a week too
+FLOOR_CHECK_BYTES = 8 * 1024 * 1024  # a streaming write looks at the free space this often
 
 
 @dataclass(frozen=True)
@@ -69,15 +81,40 @@ class _Source:
 class _Committed:
     file: IO[bytes] | None
     blocks: dict[str, tuple[int, int]]  # id -> (offset, size)
+    meta: dict[str, Any] | None = None
+
+
+class _Usage:
+    """One blob's staged blocks, as this process knows them: id -> size, and their total."""
+
+    def __init__(self, sizes: dict[str, int]) -> None:
+        self.sizes = sizes
+        self.bytes = sum(sizes.values())
+
+    def set(self, block_id: str, size: int) -> None:
+        self.bytes += size - self.sizes.get(block_id, 0)
+        self.sizes[block_id] = size
 
 
 class LocalBlobStore:
     """The default backend: files in the data folder, upload URLs signed with storeflight's own SAS key."""
 
-    def __init__(self, root: Path, sas_key: str, *, fsync: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        sas_key: str,
+        *,
+        fsync: bool = True,
+        limits: BlockLimits | None = None,
+        min_free_bytes: int = 0,
+    ) -> None:
         self.root = root
         self.sas_key = sas_key
         self.fsync = fsync
+        self.limits = limits or BlockLimits()
+        self.floor = SpaceFloor(root, min_free_bytes)
+        self._usage: dict[str, _Usage] = {}
+        self._usage_lock = threading.Lock()
         self._tmp = root / ".tmp"
         self._meta = root / ".meta"
         self._blocks = root / ".blocks"
@@ -106,9 +143,9 @@ class LocalBlobStore:
     def put(self, name: str, chunks: Iterable[bytes], *, max_bytes: int, content_md5: bytes | None = None) -> BlobInfo:
         check_name(name)
         meter = Meter(max_bytes)
-        with self._temp() as (tmp, out):
-            for chunk in meter.metered(chunks, content_md5):
-                out.write(chunk)
+        with _disk_full_as_error(), self._temp() as (tmp, out):
+            self.floor.check()
+            self._stream(meter.metered(chunks, content_md5), out)
             info = self._publish(name, tmp, out, meter.digest(), [])
         self._discard_staged(name)  # Put Blob discards staged blocks
         return info
@@ -117,36 +154,50 @@ class LocalBlobStore:
         self, name: str, block_id: str, chunks: Iterable[bytes], *, max_bytes: int, content_md5: bytes | None = None
     ) -> int:
         folder = self._block_dir(name)
-        stem = _block_stem(check_block_id(block_id))
-        meter = Meter(max_bytes, md5=content_md5 is not None)  # a block's MD5 is only ever checked
-        with self._temp() as (tmp, out):
-            for chunk in meter.metered(chunks, content_md5):
-                out.write(chunk)
+        check_block_id(block_id)
+        usage = self._usage_of(name)
+        with self._usage_lock:
+            room = self._staged_room(usage, block_id, max_bytes)
+        meter = Meter(room, md5=content_md5 is not None)  # a block's MD5 is only ever checked
+        with _disk_full_as_error(), self._temp() as (tmp, out):
+            self.floor.check()
+            self._stream(meter.metered(chunks, content_md5), out)
             out.flush()
-            folder.mkdir(exist_ok=True)
-            target = folder / f"{stem}.{meter.size}"
-            os.replace(tmp, target)
-        for older in folder.glob(f"{stem}.*"):  # the same id staged before, with another size
-            if older != target:
-                older.unlink(missing_ok=True)
+            with self._usage_lock:  # blocks of one blob arrive in parallel: admit each against the others
+                if meter.size > self._staged_room(usage, block_id, max_bytes):
+                    raise BlobTooLarge(f"staging this block would pass the cap of {self._staged_cap(max_bytes)}")
+                self._stage(folder, block_id, tmp, meter.size, usage)
         return meter.size
 
     def commit_blocks(self, name: str, blocks: Sequence[BlockRef | str], *, max_bytes: int) -> BlobInfo:
         check_name(name)
         refs = block_refs(blocks)
-        with contextlib.ExitStack() as stack:
+        if len(refs) > self.limits.max_blob_blocks:
+            raise TooManyBlocks(f"{len(refs)} blocks listed, more than {self.limits.max_blob_blocks}")
+        with _disk_full_as_error(), contextlib.ExitStack() as stack:
             committed = self._open_committed(name, stack)
             staged = self._staged(name)
             plan = [_locate(ref, committed, staged) for ref in refs]
             total = sum(source.size for source in plan)
             if total > max_bytes:
                 raise BlobTooLarge(f"the blob would be {total} bytes, more than the cap of {max_bytes}")
-            with self._temp() as (tmp, out):
-                for source in plan:
-                    _copy(source, committed.file, out)
-                info = self._publish(name, tmp, out, None, [(s.id, s.size) for s in plan])
+            if committed.file is not None and _unchanged(plan, committed):
+                info = self._info(name, os.fstat(committed.file.fileno()), committed.meta)
+            else:
+                info = self._write_blocks(name, plan, committed, total)
         self._discard_staged(name)  # uncommitted blocks go with the commit
         return info
+
+    def block_list(self, name: str) -> tuple[list[BlockInfo], list[BlockInfo]] | None:
+        with contextlib.ExitStack() as stack:
+            committed = self._open_committed(name, stack)
+        staged = sorted(self._staged(name).items(), key=lambda item: (_mtime(item[1][0]), item[0]))
+        if committed.file is None and not staged:
+            return None
+        return (
+            [BlockInfo(block_id, size) for block_id, (_, size) in committed.blocks.items()],
+            [BlockInfo(block_id, size) for block_id, (_, size) in staged],
+        )
 
     @contextmanager
     def local_copy(self, name: str) -> Iterator[Path]:
@@ -160,6 +211,13 @@ class LocalBlobStore:
         self._path(name).unlink(missing_ok=True)
         (self._meta / f"{name}.json").unlink(missing_ok=True)
         self._discard_staged(name)
+
+    def _write_blocks(self, name: str, plan: list[_Source], committed: _Committed, total: int) -> BlobInfo:
+        self.floor.check(total)
+        with self._temp() as (tmp, out):
+            for source in plan:
+                _copy(source, committed.file, out)
+            return self._publish(name, tmp, out, None, [(s.id, s.size) for s in plan])
 
     # --- files ---------------------------------------------------------------------------------------------
 
@@ -180,6 +238,16 @@ class LocalBlobStore:
         except BaseException:
             path.unlink(missing_ok=True)
             raise
+
+    def _stream(self, chunks: Iterable[bytes], out: IO[bytes]) -> None:
+        """Write `chunks`, looking at the free-space floor every few MiB."""
+        unchecked = 0
+        for chunk in chunks:
+            out.write(chunk)
+            unchecked += len(chunk)
+            if unchecked >= FLOOR_CHECK_BYTES:
+                self.floor.check()
+                unchecked = 0
 
     def _publish(
         self, name: str, tmp: Path, out: IO[bytes], md5: bytes | None, blocks: list[tuple[str, int]]
@@ -232,13 +300,13 @@ class LocalBlobStore:
             file = stack.enter_context(self._path(name).open("rb"))
         except FileNotFoundError:
             return _Committed(None, {})
-        meta = self._read_meta(name, os.fstat(file.fileno())) or {}
+        meta = self._read_meta(name, os.fstat(file.fileno()))
         offsets: dict[str, tuple[int, int]] = {}
         offset = 0
-        for block_id, size in meta.get("blocks", []):
+        for block_id, size in (meta or {}).get("blocks", []):
             offsets[block_id] = (offset, size)
             offset += size
-        return _Committed(file, offsets)
+        return _Committed(file, offsets, meta)
 
     def _staged(self, name: str) -> dict[str, tuple[Path, int]]:
         """Staged blocks by id: their files and the sizes their names record."""
@@ -250,14 +318,70 @@ class LocalBlobStore:
                     staged[bytes.fromhex(stem).decode()] = (Path(entry.path), int(size))
         return staged
 
+    def _usage_of(self, name: str) -> _Usage:
+        """The blob's staged blocks as counted here; read from disk the first time (e.g. after a restart)."""
+        with self._usage_lock:
+            usage = self._usage.get(name)
+        if usage is None:
+            found = _Usage({block_id: size for block_id, (_, size) in self._staged(name).items()})
+            with self._usage_lock:
+                usage = self._usage.setdefault(name, found)
+        return usage
+
+    def _staged_cap(self, max_bytes: int) -> int:
+        cap = self.limits.max_staged_bytes
+        return max_bytes if cap is None else cap
+
+    def _staged_room(self, usage: _Usage, block_id: str, max_bytes: int) -> int:
+        """How large this block may be (call with the usage lock held); TooManyBlocks if it may not be staged."""
+        replaced = usage.sizes.get(block_id)
+        if replaced is None and len(usage.sizes) >= self.limits.max_staged_blocks:
+            raise TooManyBlocks(f"the blob has {len(usage.sizes)} staged blocks, the most allowed")
+        return max(0, min(max_bytes, self._staged_cap(max_bytes) - usage.bytes + (replaced or 0)))
+
+    def _stage(self, folder: Path, block_id: str, tmp: Path, size: int, usage: _Usage) -> None:
+        """Rename the written block into place, replacing one of the same id (call with the usage lock held)."""
+        stem = _block_stem(block_id)
+        folder.mkdir(exist_ok=True)
+        os.replace(tmp, folder / f"{stem}.{size}")
+        older = usage.sizes.get(block_id)
+        if older is not None and older != size:
+            (folder / f"{stem}.{older}").unlink(missing_ok=True)
+        usage.set(block_id, size)
+
     def _discard_staged(self, name: str) -> None:
         """Move the blob's staged blocks out of the way at once, and delete them in the background."""
         trash = self._trash / secrets.token_hex(8)
+        with self._usage_lock:
+            self._usage.pop(name, None)
         try:
             self._block_dir(name).rename(trash)
         except FileNotFoundError:
             return
         threading.Thread(target=shutil.rmtree, args=(trash,), kwargs={"ignore_errors": True}, daemon=True).start()
+
+
+@contextmanager
+def _disk_full_as_error() -> Iterator[None]:
+    """ENOSPC (and a full quota) as OutOfSpace; the `.tmp/` file was removed on the way out."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise OutOfSpace(f"the disk is full: {error.strerror}") from error
+        raise
+
+
+def _unchanged(plan: list[_Source], committed: _Committed) -> bool:
+    """The list names exactly the committed blocks, in order: committing it again writes nothing."""
+    return bool(plan) and [(s.id, s.path) for s in plan] == [(b, None) for b in committed.blocks]
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
 
 
 def _block_stem(block_id: str) -> str:

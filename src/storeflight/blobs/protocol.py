@@ -7,7 +7,9 @@ Errors (each backend turns its vendor's errors into these, so callers never impo
     ├── BlobTooLarge       past the size cap (nothing was stored)
     ├── BlobMd5Mismatch    the content does not have the MD5 the caller expected (nothing was stored)
     ├── InvalidBlockId     a block id no backend can store
-    └── InvalidBlockList   a block list names a block that is not there
+    ├── InvalidBlockList   a block list names a block that is not there, or one block twice
+    ├── TooManyBlocks      more blocks listed or staged than the limits allow (nothing was stored)
+    └── OutOfSpace         the disk is full, or would be below its free-space floor (nothing was stored)
 """
 
 from __future__ import annotations
@@ -49,6 +51,32 @@ class InvalidBlockId(BlobError):
 
 class InvalidBlockList(BlobError):
     """The block list names a block that is neither staged nor committed (as its kind demands)."""
+
+
+class TooManyBlocks(BlobError):
+    """A block list, or a blob's staged blocks, would have more blocks than the limits allow."""
+
+
+class OutOfSpace(BlobError):
+    """The disk has no room for the write (or the write would eat into the free-space floor)."""
+
+
+@dataclass(frozen=True)
+class BlockLimits:
+    """Bounds on one blob's blocks (the local backend's; Azure enforces its own).
+
+    `max_staged_bytes` None means the blob size cap the caller passes (`max_bytes`).
+    """
+
+    max_blob_blocks: int = 50_000  # blocks in one committed list (Azure's limit)
+    max_staged_blocks: int = 50_000  # uncommitted blocks of one blob (Azure allows 100,000)
+    max_staged_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    id: str
+    size: int
 
 
 class BlockKind(StrEnum):
@@ -104,9 +132,13 @@ class BlobStore(Protocol):
     def commit_blocks(self, name: str, blocks: Sequence[BlockRef | str], *, max_bytes: int) -> BlobInfo:
         """Make the blob the concatenation of the named blocks, in list order; a plain id means Latest.
 
-        Staged blocks not in the list are discarded. InvalidBlockList for a missing block, BlobTooLarge if the
-        result would exceed `max_bytes`; either way the previous blob stays.
+        Staged blocks not in the list are discarded. InvalidBlockList for a missing block or an id listed twice
+        (so a blob is never larger than the bytes uploaded for it), BlobTooLarge if the result would exceed
+        `max_bytes`; either way the previous blob stays.
         """
+
+    def block_list(self, name: str) -> tuple[list[BlockInfo], list[BlockInfo]] | None:
+        """(committed, uncommitted) blocks in order; None if there is neither a blob nor a staged block."""
 
     def local_copy(self, name: str) -> AbstractContextManager[Path]:
         """A seekable local file with the blob's content, for as long as the context lasts; BlobNotFound."""
@@ -129,9 +161,14 @@ def check_block_id(block_id: str) -> str:
 
 
 def block_refs(blocks: Sequence[BlockRef | str]) -> list[BlockRef]:
+    """The list as BlockRefs; InvalidBlockList if one id is listed twice (a block is used at most once)."""
     refs = [b if isinstance(b, BlockRef) else BlockRef(b) for b in blocks]
+    seen: set[str] = set()
     for ref in refs:
         check_block_id(ref.id)
+        if ref.id in seen:
+            raise InvalidBlockList(f"block {ref.id!r} is listed more than once")
+        seen.add(ref.id)
     return refs
 
 

@@ -73,6 +73,34 @@ def serve(
     max_upload_bytes: Annotated[
         int, typer.Option(envvar="STOREFLIGHT_MAX_UPLOAD_BYTES", help="Largest accepted upload (local blob store).")
     ] = 25 * 2**30,
+    max_blob_blocks: Annotated[
+        int, typer.Option(envvar="STOREFLIGHT_MAX_BLOB_BLOCKS", min=1, help="Most blocks in one committed block list.")
+    ] = 50_000,
+    max_staged_blocks: Annotated[
+        int, typer.Option(envvar="STOREFLIGHT_MAX_STAGED_BLOCKS", min=1, help="Most uncommitted blocks of one blob.")
+    ] = 50_000,
+    max_staged_bytes: Annotated[
+        int | None,
+        typer.Option(
+            envvar="STOREFLIGHT_MAX_STAGED_BYTES",
+            min=1,
+            help="Most uncommitted bytes of one blob (default: --max-upload-bytes).",
+        ),
+    ] = None,
+    min_free_bytes: Annotated[
+        int,
+        typer.Option(
+            envvar="STOREFLIGHT_MIN_FREE_BYTES",
+            min=0,
+            help="Free space kept in --data-dir: writes that would leave less are refused with 503 (0: none).",
+        ),
+    ] = 64 * 2**20,
+    max_tenant_uploads: Annotated[
+        int,
+        typer.Option(
+            envvar="STOREFLIGHT_MAX_TENANT_UPLOADS", min=1, help="Uploads of one tenant at once (local store)."
+        ),
+    ] = 8,
     stage_delay: StageDelay = 0.0,
     lease_seconds: LeaseSeconds = 60.0,
     embedded_worker: Annotated[
@@ -113,6 +141,11 @@ def serve(
         azure_connection_string=azure_connection_string,
         azure_container=azure_container,
         max_upload_bytes=max_upload_bytes,
+        max_blob_blocks=max_blob_blocks,
+        max_staged_blocks=max_staged_blocks,
+        max_staged_bytes=max_staged_bytes,
+        min_free_bytes=min_free_bytes,
+        max_tenant_uploads=max_tenant_uploads,
     )
     if allow_any_token:
         typer.secho(

@@ -7,7 +7,8 @@ StoreflightError
 │   └── NotCreatedThroughApi  the submission was made in "Partner Center" (not through the API)
 ├── InvalidState              the resource is in the wrong state for the operation
 ├── Unauthorized              missing, invalid, expired or revoked credentials
-└── ServiceError              an internal failure; clients may retry
+├── ServiceError              an internal failure; clients may retry
+└── StorageFull               the disk is full (or at its free-space floor); retry after some is freed
 """
 
 from __future__ import annotations
@@ -78,3 +79,14 @@ class ServiceError(StoreflightError):
 
     code = "ServiceError"
     target = "service"
+
+
+class StorageFull(StoreflightError):
+    """No room to store the change: the disk is full or at the free-space floor kept for deletes."""
+
+    code = "ServiceUnavailable"
+    target = "service"
+    retry_after = 60  # seconds
+
+    def __init__(self, message: str = "The server is out of storage space. Retry later.") -> None:
+        super().__init__(message)

@@ -11,6 +11,7 @@ from storeflight.auth import tokens
 from storeflight.blobs import open_blob_store
 from storeflight.blobs.local import LocalBlobStore
 from storeflight.blobs.protocol import BlobStore
+from storeflight.blobs.space import SpaceFloor
 from storeflight.config import Settings
 from storeflight.http import (
     applications,
@@ -27,6 +28,7 @@ from storeflight.http import (
 from storeflight.http import blobs as blob_endpoint
 from storeflight.http.deps import ServerState
 from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
+from storeflight.http.space_floor import SpaceFloorMiddleware
 from storeflight.storage.protocol import Store
 
 _SAS_KEY_SETTING = "sas_signing_key"
@@ -78,6 +80,8 @@ def create_app(state: ServerState) -> FastAPI:
     words = literal_segments(paths)
     # Outermost last: correlation id -> catch-all 500 -> path normalisation (never of blob paths) -> routing.
     app.add_middleware(NormalisePathMiddleware, words=words, skip_prefixes=(blob_endpoint.PREFIX,))
+    floor = SpaceFloor(state.settings.data_dir, state.settings.min_free_bytes)
+    app.add_middleware(SpaceFloorMiddleware, floor=floor)
     app.add_middleware(errors.UnexpectedErrorMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     return app

@@ -1,4 +1,4 @@
-"""The Blob REST wire format: Azure XML errors, the Put Block List body, and the headers every answer carries."""
+"""The Blob REST wire format: Azure XML errors, block list bodies (both ways), and the headers every answer carries."""
 
 from __future__ import annotations
 
@@ -17,23 +17,33 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from storeflight.auth import sas
-from storeflight.blobs.protocol import BlobInfo, BlockKind, BlockRef
+from storeflight.blobs.protocol import BlobInfo, BlockInfo, BlockKind, BlockRef
 from storeflight.domain import dates
 
 _VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CLIENT_ID = re.compile(r"[\x21-\x7e]{1,1024}")
 MAX_BLOCK_ID_BYTES = 64  # Azure's limit, before base64
+BLOCK_LIST_TYPES = ("committed", "uncommitted", "all")
+_BLOCK_ELEMENT_BYTES = 120  # `<Uncommitted>` + 88 base64 characters + `</Uncommitted>`, and some whitespace
 
 
 class BlobHttpError(Exception):
     """An answer in Azure's error shape: status, `x-ms-error-code`, and an XML body."""
 
-    def __init__(self, status: int, code: str, message: str, detail: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, detail: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.detail = detail
+        self.headers = headers or {}
+
+
+def server_busy(message: str, retry_after: int) -> BlobHttpError:
+    """503 ServerBusy with Retry-After: what Azure answers when it cannot take a request now (SDKs retry it)."""
+    return BlobHttpError(503, "ServerBusy", message, headers={"Retry-After": str(retry_after)})
 
 
 def error_response(error: BlobHttpError, request: Request, request_id: str) -> Response:
@@ -45,7 +55,7 @@ def error_response(error: BlobHttpError, request: Request, request_id: str) -> R
         '<?xml version="1.0" encoding="utf-8"?>'
         f"<Error><Code>{escape(error.code)}</Code><Message>{escape(message)}</Message>{detail}</Error>"
     )
-    headers = {"x-ms-error-code": error.code, **common_headers(request, request_id)}
+    headers = {"x-ms-error-code": error.code, **error.headers, **common_headers(request, request_id)}
     content = b"" if request.method == "HEAD" else body.encode()
     return Response(content, status_code=error.status, headers=headers, media_type="application/xml")
 
@@ -103,14 +113,49 @@ def block_id(value: str | None) -> str:
     return value
 
 
-def parse_block_list(body: bytes) -> list[BlockRef]:
-    """`<BlockList><Latest|Committed|Uncommitted>id</...>...</BlockList>`, parsed without DTDs or entities."""
+def block_list_type(value: str | None) -> str:
+    """The `blocklisttype` query value (default `committed`, as in Azure)."""
+    kind = (value or "committed").lower()
+    if kind not in BLOCK_LIST_TYPES:
+        raise BlobHttpError(
+            400, "InvalidQueryParameterValue", "The value for blocklisttype is not committed, uncommitted or all."
+        )
+    return kind
+
+
+def max_block_list_bytes(max_blocks: int) -> int:
+    """The largest Put Block List body worth reading: `max_blocks` elements of the longest kind."""
+    return 1024 + max_blocks * _BLOCK_ELEMENT_BYTES
+
+
+def render_block_list(committed: list[BlockInfo] | None, uncommitted: list[BlockInfo] | None) -> bytes:
+    """`<BlockList><CommittedBlocks><Block><Name>..</Name><Size>..</Size></Block>..` (a None list is left out)."""
+    parts = ['<?xml version="1.0" encoding="utf-8"?><BlockList>']
+    for element, blocks in (("CommittedBlocks", committed), ("UncommittedBlocks", uncommitted)):
+        if blocks is None:
+            continue
+        parts.append(f"<{element}>")
+        parts.extend(f"<Block><Name>{escape(b.id)}</Name><Size>{b.size}</Size></Block>" for b in blocks)
+        parts.append(f"</{element}>")
+    parts.append("</BlockList>")
+    return "".join(parts).encode()
+
+
+def parse_block_list(body: bytes, *, max_blocks: int) -> list[BlockRef]:
+    """`<BlockList><Latest|Committed|Uncommitted>id</...>...</BlockList>`, parsed without DTDs or entities.
+
+    409 BlockCountExceedsLimit past `max_blocks` elements.
+    """
     try:
         root = fromstring(body, forbid_dtd=True)
     except (ParseError, DefusedXmlException, ValueError):
         raise BlobHttpError(400, "InvalidXmlDocument", "XML specified is not syntactically valid.") from None
     if root.tag != "BlockList":
         raise BlobHttpError(400, "InvalidXmlDocument", "The XML root element must be BlockList.")
+    if len(root) > max_blocks:
+        raise BlobHttpError(
+            409, "BlockCountExceedsLimit", f"The block list may not contain more than {max_blocks} blocks."
+        )
     kinds = {kind.value: kind for kind in BlockKind}
     refs = []
     for element in root:

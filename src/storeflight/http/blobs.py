@@ -1,9 +1,11 @@
 """The upload endpoint behind `fileUploadUrl` (local blob backend only): the Blob REST subset uploaders use.
 
-`/<account>/<container>/<blob>?<SAS>` with HEAD (Get Blob Properties), GET (Get Blob, with ranges) and PUT:
-Put Blob, `comp=block` (Put Block), `comp=blocklist` (Put Block List) and `comp=properties` (Set Blob
-Properties). Every answer here, errors included, is in Azure's shape (XML errors with `x-ms-error-code`),
-never the Store's JSON: the handler turns every failure into one itself.
+`/<account>/<container>/<blob>?<SAS>` with HEAD (Get Blob Properties), GET (Get Blob, with ranges;
+`comp=blocklist`: Get Block List) and PUT: Put Blob, `comp=block` (Put Block), `comp=blocklist` (Put Block
+List) and `comp=properties` (Set Blob Properties); any other `comp` is a 400. Every answer here, errors
+included, is in Azure's shape (XML errors with `x-ms-error-code`), never the Store's JSON: the handler turns
+every failure into one itself. Uploads hold one of their tenant's upload slots, and are refused with 503
+ServerBusy while the disk is below its free-space floor.
 """
 
 from __future__ import annotations
@@ -26,17 +28,24 @@ from storeflight.blobs.protocol import (
     BlobTooLarge,
     InvalidBlockId,
     InvalidBlockList,
+    TooManyBlocks,
 )
+from storeflight.blobs.space import SpaceFloor, is_out_of_space
 from storeflight.domain import dates
+from storeflight.domain.errors import StorageFull
 from storeflight.http import blob_download
 from storeflight.http.blob_wire import (
     BlobHttpError,
     blob_headers,
     block_id,
+    block_list_type,
     common_headers,
     content_md5,
     error_response,
+    max_block_list_bytes,
     parse_block_list,
+    render_block_list,
+    server_busy,
 )
 from storeflight.http.body_stream import BodyInterrupted, consume_body
 from storeflight.http.deps import ServerState, server_state
@@ -44,7 +53,7 @@ from storeflight.http.deps import ServerState, server_state
 log = logging.getLogger("storeflight.http.blobs")
 router = APIRouter(include_in_schema=False)
 PREFIX = f"/{sas.ACCOUNT}/"
-MAX_BLOCK_LIST_BYTES = 8 * 1024 * 1024  # 50,000 ids (Azure's most) of 88 characters fit with room to spare
+SPACE_RETRY_AFTER = StorageFull.retry_after
 METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"]
 
 _STORE_ERRORS: dict[type[BlobError], tuple[int, str, str]] = {
@@ -61,7 +70,9 @@ _STORE_ERRORS: dict[type[BlobError], tuple[int, str, str]] = {
     ),
     InvalidBlockList: (400, "InvalidBlockList", "The specified block list is invalid."),
     InvalidBlockId: (400, "InvalidQueryParameterValue", "The specified block id is invalid."),
+    TooManyBlocks: (409, "BlockCountExceedsLimit", "The block count exceeds the maximum allowed for this blob."),
 }
+_FULL = "The server is out of storage space. Retry after some space has been freed."
 _INTERNAL = BlobHttpError(500, "InternalError", "The server encountered an internal error. Please retry the request.")
 
 
@@ -70,19 +81,23 @@ async def blob_endpoint(request: Request, path: str) -> Response:
     request_id = str(uuid.uuid4())
     try:
         response = await _dispatch(request, path)
-    except BlobHttpError as error:
-        return error_response(error, request, request_id)
-    except BlobError as error:
-        return error_response(_from_store(error), request, request_id)
-    except BodyInterrupted:
-        return error_response(
-            BlobHttpError(400, "IncompleteBody", "The request body is incomplete."), request, request_id
-        )
-    except Exception:
-        log.exception("blob request failed")
-        return error_response(_INTERNAL, request, request_id)
+    except Exception as error:  # every failure becomes an Azure error answer
+        return error_response(_as_blob_error(error), request, request_id)
     response.headers.update(common_headers(request, request_id))
     return response
+
+
+def _as_blob_error(error: Exception) -> BlobHttpError:
+    if isinstance(error, BlobHttpError):
+        return error
+    if is_out_of_space(error):  # OutOfSpace, StorageFull, or an ENOSPC no layer below translated
+        return server_busy(_FULL, SPACE_RETRY_AFTER)
+    if isinstance(error, BlobError):
+        return _from_store(error)
+    if isinstance(error, BodyInterrupted):
+        return BlobHttpError(400, "IncompleteBody", "The request body is incomplete.")
+    log.exception("blob request failed", exc_info=error)
+    return _INTERNAL
 
 
 async def _dispatch(request: Request, path: str) -> Response:
@@ -93,22 +108,39 @@ async def _dispatch(request: Request, path: str) -> Response:
     _authorize(request, state, path, needed="w" if request.method == "PUT" else "r")
     if container != sas.CONTAINER or not name:
         raise BlobHttpError(400, "InvalidUri", "The requested URI does not represent any resource on the server.")
-    if request.method == "HEAD":
-        return await _properties(state, name)
-    if request.method == "GET":
-        return await blob_download.download(request, state.blobs, name)
-    handlers: dict[str | None, Callable[[Request, ServerState, str], Awaitable[Response]]] = {
-        None: _put_blob,
-        "block": _put_block,
-        "blocklist": _put_block_list,
-        "properties": _set_properties,
-    }
-    handler = handlers.get(request.query_params.get("comp"))
+    comp = request.query_params.get("comp")
+    if request.method != "PUT":
+        if comp is None:
+            return await (_properties(state, name) if request.method == "HEAD" else _download(request, state, name))
+        if comp == "blocklist" and request.method == "GET":
+            return await _get_block_list(request, state, name)
+        raise _unsupported(comp)
+    handler = _PUT_HANDLERS.get(comp)
     if handler is None:
-        raise BlobHttpError(
-            400, "InvalidQueryParameterValue", "The value for one of the query parameters is not valid."
-        )
-    return await handler(request, state, name)
+        raise _unsupported(comp)
+    if comp == "properties":
+        return await handler(request, state, name)
+    with state.upload_slots.hold(name):
+        _check_floor(request, state)
+        return await handler(request, state, name)
+
+
+def _unsupported(comp: str | None) -> BlobHttpError:
+    shown = (comp or "")[:64]
+    message = f"The value for one of the query parameters is not valid: comp={shown}."
+    return BlobHttpError(400, "InvalidQueryParameterValue", message)
+
+
+async def _download(request: Request, state: ServerState, name: str) -> Response:
+    return await blob_download.download(request, state.blobs, name)
+
+
+def _check_floor(request: Request, state: ServerState) -> None:
+    """503 ServerBusy before reading a byte when the declared body would eat into the free-space floor."""
+    declared = request.headers.get("content-length", "")
+    floor = SpaceFloor(state.settings.data_dir, state.settings.min_free_bytes)
+    if not floor.has_room(int(declared) if declared.isdigit() else 0):
+        raise server_busy(_FULL, SPACE_RETRY_AFTER)
 
 
 def _authorize(request: Request, state: ServerState, path: str, *, needed: str) -> None:
@@ -121,6 +153,20 @@ def _authorize(request: Request, state: ServerState, path: str, *, needed: str) 
             raise BlobHttpError(403, rejected.code, str(rejected)) from None
         message = "Server failed to authenticate the request. Make sure the SAS in the URL is complete and unexpired."
         raise BlobHttpError(403, rejected.code, message, rejected.detail) from None
+
+
+async def _get_block_list(request: Request, state: ServerState, name: str) -> Response:
+    kind = block_list_type(request.query_params.get("blocklisttype"))
+    found = await anyio.to_thread.run_sync(state.blobs.block_list, name)
+    if found is None:
+        raise BlobNotFound(name)
+    committed, uncommitted = found
+    body = render_block_list(committed if kind != "uncommitted" else None, uncommitted if kind != "committed" else None)
+    info = await anyio.to_thread.run_sync(state.blobs.properties, name)
+    headers = {"x-ms-blob-content-length": str(info.size if info else 0)}
+    if info is not None:
+        headers.update(blob_headers(info, md5=False))
+    return Response(body, status_code=200, headers=headers, media_type="application/xml")
 
 
 async def _properties(state: ServerState, name: str) -> Response:
@@ -165,9 +211,9 @@ async def _put_block(request: Request, state: ServerState, name: str) -> Respons
 
 async def _put_block_list(request: Request, state: ServerState, name: str) -> Response:
     md5 = content_md5(request)
-    _check_length(request, MAX_BLOCK_LIST_BYTES)
-    body = await consume_body(request, lambda chunks: _read_all(chunks, MAX_BLOCK_LIST_BYTES, md5))
-    refs = parse_block_list(body)
+    cap = _check_length(request, max_block_list_bytes(state.settings.max_blob_blocks))
+    body = await consume_body(request, lambda chunks: _read_all(chunks, cap, md5))
+    refs = parse_block_list(body, max_blocks=state.settings.max_blob_blocks)
     cap = state.settings.max_upload_bytes
     try:
         info = await anyio.to_thread.run_sync(lambda: state.blobs.commit_blocks(name, refs, max_bytes=cap))
@@ -184,6 +230,14 @@ async def _set_properties(request: Request, state: ServerState, name: str) -> Re
     if info is None:
         raise BlobNotFound(name)
     return Response(status_code=200, headers=blob_headers(info, md5=False))
+
+
+_PUT_HANDLERS: dict[str | None, Callable[[Request, ServerState, str], Awaitable[Response]]] = {
+    None: _put_blob,
+    "block": _put_block,
+    "blocklist": _put_block_list,
+    "properties": _set_properties,
+}
 
 
 def _check_length(request: Request, cap: int) -> int:

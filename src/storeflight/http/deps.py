@@ -17,6 +17,7 @@ from storeflight.delivery.cache import SnapshotCache
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
 from storeflight.http import json_input
 from storeflight.http.errors import PayloadTooLarge
+from storeflight.http.upload_slots import UploadSlots
 from storeflight.services.context import Caller, Context
 from storeflight.storage.protocol import Store, Tx
 
@@ -65,10 +66,12 @@ class ServerState:
     wake_pipeline: Callable[[], None] = field(default=lambda: None)
     tokens: tokens.VerifiedTokens = field(init=False)
     delivery: SnapshotCache = field(init=False)
+    upload_slots: UploadSlots = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.jwt_key))
         object.__setattr__(self, "delivery", SnapshotCache(self.store))
+        object.__setattr__(self, "upload_slots", UploadSlots(self.store, self.settings.max_tenant_uploads))
 
 
 @dataclass(frozen=True)

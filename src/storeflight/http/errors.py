@@ -23,6 +23,7 @@ STATUS: dict[type[e.StoreflightError], int] = {
     e.InvalidState: 409,
     e.Unauthorized: 401,
     e.ServiceError: 500,
+    e.StorageFull: 503,
 }
 
 
@@ -63,6 +64,8 @@ def store_error_response(error: e.StoreflightError, headers: dict[str, str] | No
     if status == 401:
         body["statusCode"] = 401  # the APIM shape real 401s carry, merged into the Store shape
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    if isinstance(error, e.StorageFull):
+        headers["Retry-After"] = str(error.retry_after)
     return StoreJSONResponse(body, status_code=status, headers=headers)
 
 

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from storeflight.blobs.protocol import BlobStore
+from storeflight.blobs.space import is_out_of_space
 from storeflight.domain import dates
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import Submission
 from storeflight.ingest.archive import ArchiveLimits
-from storeflight.pipeline.outcome import fail
+from storeflight.pipeline.outcome import fail, wait_until
 from storeflight.pipeline.stages import STAGES, StageInput, StageResult
 from storeflight.storage.protocol import Store, Tx
 
@@ -31,6 +32,7 @@ class WorkerSettings:
     stage_delay: timedelta = timedelta(0)
     lease: timedelta = timedelta(seconds=60)
     idle_poll: float = 0.5
+    space_retry: timedelta = timedelta(seconds=60)  # a stage that found the disk full runs again after this
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
 
 
@@ -127,7 +129,11 @@ class Worker:
             return StageResult(inp.submission.model_copy(update={"next_run_at": None}))
         try:
             return stage(inp)
-        except Exception as error:  # a bug or an unreadable blob: fail visibly instead of retrying forever
+        except Exception as error:
+            if is_out_of_space(error):  # the server's fault, not the package's: try again once space is freed
+                log.warning("no space for %s of %s; retrying later", inp.submission.status, inp.submission.id)
+                return StageResult(wait_until(inp.submission, inp.now + self.settings.space_retry))
+            # A bug or an unreadable blob: fail visibly instead of retrying forever.
             log.exception("stage %s failed for submission %s", inp.submission.status, inp.submission.id)
             return StageResult(
                 fail(inp.submission, "ServiceError", f"Internal error during {inp.submission.status.value}: {error}")

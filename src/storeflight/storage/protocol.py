@@ -181,6 +181,9 @@ class Tx(PipelineTx, DeliveryTx, GarbageTx, Protocol):
     def save_submission(self, submission: Submission) -> None:
         """Update an existing submission."""
 
+    def upload_tenant(self, blob_name: str) -> str | None:
+        """The tenant of the submission whose upload blob this is, or None."""
+
     def delete_submission(self, submission_id: str) -> None:
         """Remove a submission."""
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from storeflight.domain.errors import StorageFull
 from storeflight.domain.lifecycle import Status, is_pending
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 from storeflight.storage import tables as t
@@ -27,6 +28,11 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+def _disk_full(error: BaseException | None) -> bool:
+    """SQLite's SQLITE_FULL (13) or PostgreSQL's disk_full (SQLSTATE 53100)."""
+    return getattr(error, "sqlite_errorcode", None) == 13 or getattr(error, "sqlstate", None) == "53100"
 
 
 def _conflict(error: IntegrityError) -> StorageConflict:
@@ -61,12 +67,18 @@ class SqlStore:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[SqlTx]:
-        if write and self._write_lock is not None:
-            with self._write_lock, self._open(write=True) as tx:
-                yield tx
-        else:
-            with self._open(write=write) as tx:
-                yield tx
+        """A transaction; StorageFull (rolled back) when the database's disk is full."""
+        try:
+            if write and self._write_lock is not None:
+                with self._write_lock, self._open(write=True) as tx:
+                    yield tx
+            else:
+                with self._open(write=write) as tx:
+                    yield tx
+        except DBAPIError as error:
+            if _disk_full(error.orig):
+                raise StorageFull() from error
+            raise
 
     @contextmanager
     def _open(self, *, write: bool) -> Iterator[SqlTx]:
@@ -319,6 +331,10 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql):
         except IntegrityError as error:
             raise _conflict(error) from error
 
+    def upload_tenant(self, blob_name: str) -> str | None:
+        s = t.submissions
+        return self.conn.scalar(select(s.c.tenant_id).where(s.c.upload_blob_id == blob_name).limit(1))
+
     def delete_submission(self, submission_id: str) -> None:
         self.conn.execute(delete(t.submissions).where(t.submissions.c.id == submission_id))
 
@@ -358,6 +374,7 @@ def _submission_values(submission: Submission) -> dict[str, Any]:
         "is_pending": is_pending(submission.status),
         "published_at": submission.published_at,
         "next_run_at": submission.next_run_at,
+        "upload_blob_id": submission.upload_blob_id,
         "doc": submission.model_dump(mode="json"),
         "updated_at": datetime.now(UTC),
     }

@@ -103,7 +103,9 @@ submissions = Table(
     Column("next_run_at", DateTime(timezone=True), nullable=True, comment="when the pipeline looks at it next"),
     Column("lease_owner", String(64), nullable=True, comment="the worker processing it now"),
     Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("upload_blob_id", String(64), nullable=True, comment="the blob behind fileUploadUrl"),
     Index("ix_submissions_next_run", "next_run_at"),
+    Index("ix_submissions_upload_blob", "upload_blob_id"),
     Index(
         "uq_submissions_one_pending",
         "parent_key",
