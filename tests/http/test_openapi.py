@@ -74,6 +74,8 @@ def test_every_operation_declares_the_errors_it_answers_and_no_422(server: LiveS
             assert "409" in codes, where  # apps with unsupported features answer 409 everywhere
         if "requestBody" in spec and "/oauth2/" not in path:
             assert "413" in codes, where
+        if path.startswith("/v1.0/") and method != "get":  # the free-space floor and a full database disk
+            assert "Retry-After" in spec["responses"]["503"]["headers"], where
         for code in codes - {"200", "201", "204"}:
             schema = spec["responses"][code]["content"]["application/json"]["schema"]
             refs = [s["$ref"] for s in schema.get("anyOf", [schema])]

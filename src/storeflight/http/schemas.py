@@ -190,6 +190,7 @@ class ErrorResponse:
     description: str
     applies: Callable[[Operation], bool]
     body: str = "StoreError"
+    headers: tuple[str, ...] = ()  # response headers it carries, e.g. Retry-After
 
 
 ERRORS: list[ErrorResponse] = [
@@ -211,14 +212,28 @@ ERRORS: list[ErrorResponse] = [
         lambda op: op.in_app or (op.path.startswith("/v1.0/my/flightgroups/") and op.method == "delete"),
     ),
     ErrorResponse(413, "The request body is larger than the server accepts", lambda op: op.reads_body),
+    ErrorResponse(
+        503,
+        "The server's storage is (nearly) full; changes are refused until there is room. Retry later",
+        lambda op: op.path.startswith("/v1.0/") and op.method != "get",
+        headers=("Retry-After",),
+    ),
 ]
+
+_HEADERS: dict[str, Any] = {
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}},
+}
 
 
 def declare_error(
-    status: int, description: str, applies: Callable[[Operation], bool], body: str = "StoreError"
+    status: int,
+    description: str,
+    applies: Callable[[Operation], bool],
+    body: str = "StoreError",
+    headers: tuple[str, ...] = (),
 ) -> None:
-    """Declare one more error answer, for every operation `applies` selects."""
-    ERRORS.append(ErrorResponse(status, description, applies, body))
+    """Declare one more error answer, for every operation `applies` selects (`headers` named in `_HEADERS`)."""
+    ERRORS.append(ErrorResponse(status, description, applies, body, headers))
 
 
 def _responses(op: Operation) -> dict[str, Any]:
@@ -229,6 +244,8 @@ def _responses(op: Operation) -> dict[str, Any]:
         entry = declared.setdefault(str(error.status), {"description": error.description, "bodies": []})
         if error.body not in entry["bodies"]:
             entry["bodies"].append(error.body)
+        for name in error.headers:
+            entry.setdefault("headers", {})[name] = _HEADERS[name]
     for entry in declared.values():
         refs = [{"$ref": _REF.format(model=name)} for name in entry.pop("bodies")]
         schema = refs[0] if len(refs) == 1 else {"anyOf": refs}
