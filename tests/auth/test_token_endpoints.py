@@ -65,7 +65,10 @@ def test_v1_form_with_unencoded_values_works(tenant: Tenant) -> None:
     [
         ({"client_secret": "wrong"}, 401, "invalid_client"),
         ({"client_id": "00000000-0000-0000-0000-000000000000"}, 400, "unauthorized_client"),
-        ({"resource": RESOURCE + "/"}, 400, "invalid_resource"),
+        ({"resource": RESOURCE + "//"}, 400, "invalid_resource"),
+        ({"resource": "http://manage.devcenter.microsoft.com"}, 400, "invalid_resource"),
+        ({"resource": RESOURCE + ".example.com"}, 400, "invalid_resource"),
+        ({"resource": ""}, 400, "invalid_resource"),
         ({"resource": "https://graph.microsoft.com"}, 400, "invalid_resource"),
         ({"grant_type": "password"}, 400, "unsupported_grant_type"),
         ({"client_secret": ""}, 400, "invalid_request"),
@@ -79,6 +82,16 @@ def test_v1_token_errors_are_aad_shaped_and_issue_no_token(
     body = response.json()
     assert body["error"] == error and body["error_description"]
     assert "access_token" not in body
+
+
+@pytest.mark.parametrize("resource", [RESOURCE, RESOURCE + "/", "{server}", "{server}/"])
+def test_v1_token_accepts_the_store_resource_and_the_servers_own_url_with_or_without_slash(
+    tenant: Tenant, resource: str
+) -> None:
+    form = _form(tenant, resource=resource.format(server=tenant.server.url))
+    response = httpx.post(f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token", data=form)
+    assert response.status_code == 200, response.text
+    assert response.json()["access_token"]
 
 
 def test_a_client_cannot_get_a_token_in_another_tenant(tenant: Tenant) -> None:

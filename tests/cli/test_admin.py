@@ -7,9 +7,15 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
+from storeflight.blobs.local import LocalBlobStore
+from storeflight.cli.common import open_store
 from storeflight.cli.main import app
+from storeflight.domain import ids
+from storeflight.domain.models import Submission
+from storeflight.msixbuild import PackageSpec, write_msix
 
 runner = CliRunner()
 
@@ -126,7 +132,7 @@ def test_empty_app_name_is_rejected(tmp_path: Path) -> None:
 
 def test_inject_failure_records_a_failure_for_an_existing_app(tmp_path: Path) -> None:
     created = _run(
-        tmp_path, "create-app", "--tenant-id", "t", "--name", "A", "--identity-name", "A", "--publisher", "CN=A"
+        tmp_path, "create-app", "--tenant-id", "t", "--name", "A", "--identity-name", "Contoso.A", "--publisher", "CN=A"
     )
     fault = _run(
         tmp_path,
@@ -161,3 +167,83 @@ def test_inject_failure_records_a_failure_for_an_existing_app(tmp_path: Path) ->
         ]
         result = runner.invoke(app, args)
         assert result.exit_code == 2, result.output
+
+
+APP_ARGS = ("create-app", "--tenant-id", "t", "--name", "Base", "--identity-name", "Contoso.Base",
+            "--publisher", "CN=Contoso")
+
+
+def _stored_blob(data_dir: Path, package_id: str) -> int:
+    info = LocalBlobStore(data_dir / "blobs", "unused").properties(ids.package_blob(package_id))
+    assert info is not None, package_id
+    return info.size
+
+
+def _baseline_of(data_dir: Path, app_id: str) -> Submission:
+    store = open_store(data_dir, None)
+    with store.transaction(write=False) as tx:
+        baseline = tx.last_published(f"app:{app_id}")
+    store.close()
+    assert baseline is not None
+    return baseline
+
+
+def test_create_app_gives_the_baseline_a_generated_package_stored_as_a_blob(tmp_path: Path) -> None:
+    created = _run(tmp_path, *APP_ARGS)
+    (package,) = created["baselinePackages"]
+    assert (package["fileName"], package["version"], package["architecture"], package["fileStatus"]) == (
+        "Contoso.Base_1.0.0.0_x64.msix", "1.0.0.0", "x64", "Uploaded",
+    )
+    assert package["targetDeviceFamilies"] and package["languages"]
+    (stored,) = _baseline_of(tmp_path, created["id"]).packages
+    assert stored.id == package["id"] and stored.sha256 and stored.size == _stored_blob(tmp_path, stored.id)
+
+
+def test_create_app_baseline_version_and_architecture_are_options(tmp_path: Path) -> None:
+    created = _run(tmp_path, *APP_ARGS, "--baseline-version", "0.0.1.0", "--baseline-architecture", "arm64")
+    assert [(p["version"], p["architecture"]) for p in created["baselinePackages"]] == [("0.0.1.0", "arm64")]
+
+
+def test_create_app_baseline_from_the_users_files(tmp_path: Path) -> None:
+    files = []
+    for version, arch in (("3.1.0.0", "x64"), ("3.1.0.0", "arm64")):
+        path = tmp_path / f"Base_{arch}.msix"
+        write_msix(path, PackageSpec("Contoso.Base", "CN=Contoso", version=version, architecture=arch))
+        files += ["--baseline-package", str(path)]
+    created = _run(tmp_path / "data", *APP_ARGS, *files)
+    assert [(p["fileName"], p["version"], p["architecture"]) for p in created["baselinePackages"]] == [
+        ("Base_x64.msix", "3.1.0.0", "x64"), ("Base_arm64.msix", "3.1.0.0", "arm64"),
+    ]
+    for package in _baseline_of(tmp_path / "data", created["id"]).packages:
+        assert _stored_blob(tmp_path / "data", package.id) == (tmp_path / package.file_name).stat().st_size
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--baseline-version", "1.0"), "Version"),
+        (("--baseline-architecture", "sparc"), "sparc"),
+        (("--baseline-package", "{other}"), "does not match the app"),
+        (("--baseline-package", "{text}"), "not a valid ZIP"),
+        (("--baseline-package", "{missing}"), "no such file"),
+    ],
+)
+def test_a_bad_baseline_is_refused_and_no_app_is_created(tmp_path: Path, extra: tuple[str, str], message: str) -> None:
+    other = write_msix(tmp_path / "other.msix", PackageSpec("Fabrikam.Other", "CN=Fabrikam"))
+    text = tmp_path / "notes.msix"
+    text.write_text("not a zip")
+    option, value = extra
+    value = value.format(other=other, text=text, missing=tmp_path / "missing.msix")
+    result = runner.invoke(app, ["admin", *APP_ARGS, option, value, "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.output)["error"]
+    assert error["code"] == "InvalidParameterValue" and message.lower() in error["message"].lower(), error
+    assert _run(tmp_path / "data", "list-apps") == []
+
+
+def test_baseline_packages_need_a_baseline(tmp_path: Path) -> None:
+    path = write_msix(tmp_path / "a.msix", PackageSpec("Contoso.Base", "CN=Contoso"))
+    result = runner.invoke(app, ["admin", *APP_ARGS, "--no-baseline", "--baseline-package", str(path),
+                                 "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--no-baseline" in result.output

@@ -16,17 +16,23 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 import requests
+from typer.testing import CliRunner
 
+from storeflight.cli import main as cli_main
 from storeflight.domain import dates, ids
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import FileStatus, Package
+from storeflight.msixbuild import PackageSpec, write_msix
+from storeflight.pipeline.worker import Worker, WorkerSettings
 from storeflight.services import admin
 from storeflight.storage.protocol import Store
+from tests.support import Tenant
 
 JSON_TYPE = "application/json; charset=utf-8"
 SUBMISSION_STATUSES = {
@@ -284,3 +290,34 @@ def bare_httpx(headers: Mapping[str, str]) -> httpx.Client:
         del client.headers[name]
     client.headers.update(headers)
     return client
+
+
+# ------------------------------------------------------------------------------------ run after run
+
+
+def cli_create_app(tenant: Tenant, name: str, identity: str, publisher: str, *options: str) -> str:
+    """`storeflight admin create-app` on the live server's database and blob folder, as a user sets up."""
+    server = tenant.server
+    url = server.store.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(cli_main.app, [
+        "admin", "create-app", "--tenant-id", tenant.tenant_id, "--name", name, "--identity-name", identity,
+        "--publisher", publisher, "--data-dir", str(server.settings.data_dir), "--database-url", url, *options,
+    ])
+    assert result.exit_code == 0, result.output
+    return str(json.loads(result.output)["id"])
+
+
+def build_msix(folder: Path, identity: str, publisher: str, version: str, architecture: str = "x64") -> Path:
+    """A valid package of the app's identity, as a release build would produce."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"build-{version}-{architecture}.msix"
+    return write_msix(target, PackageSpec(identity, publisher, version=version, architecture=architecture))
+
+
+def run_pipeline(tenant: Tenant) -> None:
+    """Let the real ingestion pipeline take every committed submission as far as it goes."""
+    worker = Worker(tenant.server.store, tenant.server.state.blobs, WorkerSettings())
+    for _ in range(100):
+        if not worker.run_once():
+            return
+    raise AssertionError("the pipeline did not settle")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -210,3 +211,36 @@ def test_devops_task_without_force_meets_a_409_json_body_when_a_submission_is_pe
     assert found["pendingFlightSubmission"] == flight["pendingFlightSubmission"]
     reply = task.request("POST", f"{task.root}applications/{app_id}/flights/{found['flightId']}/submissions")
     error_reply(reply, 409, "InvalidState")  # logged as `Status 409: <body as JSON>` with the correlation id
+
+
+def devops_token(service_url: str, tenant: Tenant) -> dict[str, Any]:
+    """requestHelper: the v1 client-credentials form with `resource` = the service connection URL."""
+    form = {"grant_type": "client_credentials", "client_id": tenant.client_id, "client_secret": tenant.secret,
+            "resource": service_url}
+    http = bare_httpx(AXIOS_HEADERS)
+    response = http.post(f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token", data=form)
+    body: dict[str, Any] = response.json()
+    assert response.status_code == 200, body
+    return body
+
+
+@pytest.mark.parametrize("service_url", ["{server}", "{server}/", "https://manage.devcenter.microsoft.com",
+                                         "https://manage.devcenter.microsoft.com/"])
+def test_devops_task_token_for_its_service_connection_url_opens_the_api(
+    tenant: Tenant, app_id: str, service_url: str
+) -> None:
+    url = service_url.format(server=tenant.server.url)
+    body = devops_token(url, tenant)
+    assert int(body["expires_on"]) > int(time.time()) + 60  # refreshed 5 s before this, checked per request
+    task = DevOpsTask(tenant.server.url + "/", body["access_token"])
+    app = task.get(task.root + f"applications/{app_id}")
+    assert app["id"] == app_id
+
+
+def test_devops_task_token_for_another_resource_is_refused(tenant: Tenant) -> None:
+    form = {"grant_type": "client_credentials", "client_id": tenant.client_id, "client_secret": tenant.secret,
+            "resource": "https://graph.microsoft.com/"}
+    response = bare_httpx(AXIOS_HEADERS).post(f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token", data=form)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_resource"
+    assert "access_token" not in response.json()

@@ -13,17 +13,24 @@ from __future__ import annotations
 
 import copy
 import json
+import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from azure.storage.blob import BlobClient
 
 from tests.clients.replay import (
     Reply,
     Trace,
+    build_msix,
+    cli_create_app,
     json_reply,
+    run_pipeline,
     seed_app_baseline,
     status_details,
     submission_shape,
@@ -100,6 +107,16 @@ class PushMsix:
         reply, _ = self.send("PUT", f"{app_id}/submissions/{submission['id']}", body)
         return json_reply(reply, 200)
 
+    def upload(self, upload_url: str, files: list[str], work_dir: Path) -> None:
+        """The ZIP of the builds under their upload names, sent with azure-storage-blob's BlobClient."""
+        zip_file_name = work_dir / "pushmsix.zip"
+        with zipfile.ZipFile(zip_file_name, "w") as zf:
+            for path, name in upload_names(files).items():
+                zf.write(path, arcname=name)
+        blob_client = BlobClient.from_blob_url(upload_url.replace("+", "%2B"))
+        with zip_file_name.open("rb") as f:
+            blob_client.upload_blob(f, blob_type="BlockBlob", logging_enable=False)
+
     def commit(self, app_id: str, submission_id: str) -> Any:
         reply, _ = self.send("POST", f"{app_id}/submissions/{submission_id}/commit")
         return json_reply(reply, (200, 202))  # `response.json()`
@@ -107,6 +124,14 @@ class PushMsix:
     def status(self, app_id: str, submission_id: str) -> Any:
         reply, _ = self.send("GET", f"{app_id}/submissions/{submission_id}/status")
         return json_reply(reply, 200)
+
+
+DATESTAMP = time.strftime("%y%m%d")  # the script's `time.strftime("%y%m%d")`, fixed for the whole test run
+
+
+def upload_names(files: list[str]) -> dict[str, str]:
+    """The script's upload file names: `target.store.<yymmdd>.<index>.msix`, the same on every push of a day."""
+    return {path: f"target.store.{DATESTAMP}.{index}.msix" for index, path in enumerate(files, start=1)}
 
 
 def craft_request(submission: dict[str, Any], files: list[str], rollout: float | None) -> dict[str, Any]:
@@ -117,9 +142,9 @@ def craft_request(submission: dict[str, Any], files: list[str], rollout: float |
     for package in request.get("applicationPackages", []):
         package["fileStatus"] = "PendingDelete"
     first = request["applicationPackages"][0]  # the script indexes [0]: a published app has packages
-    for index, _ in enumerate(files, start=1):
+    for name in upload_names(files).values():
         request["applicationPackages"].append({
-            "fileName": f"target.store.240101.{index}.msix", "fileStatus": "PendingUpload",
+            "fileName": name, "fileStatus": "PendingUpload",
             "minimumDirectXVersion": first["minimumDirectXVersion"],
             "minimumSystemRam": first["minimumSystemRam"],
         })
@@ -160,9 +185,10 @@ def test_pushmsix_creates_replaces_packages_commits_and_polls_an_app_submission(
     updated = push.update_submission(app_id, submission, ["/builds/x64.msix", "/builds/arm64.msix"], encoding,
                                      rollout=25.0)
     submission_shape(updated, flight_id=None, packages_key="applicationPackages")
+    today = DATESTAMP
     assert [(p["fileName"], p["fileStatus"]) for p in updated["applicationPackages"]] == [
         ("target.store.231201.1.msix", "PendingDelete"), ("target.store.231201.2.msix", "PendingDelete"),
-        ("target.store.240101.1.msix", "PendingUpload"), ("target.store.240101.2.msix", "PendingUpload"),
+        (f"target.store.{today}.1.msix", "PendingUpload"), (f"target.store.{today}.2.msix", "PendingUpload"),
     ]
     assert updated["applicationCategory"] == "Productivity"
     for key, value in APP_FIELDS.items():
@@ -201,3 +227,37 @@ def test_pushmsix_aborts_when_the_app_has_a_pending_submission(
     second = push.session.post(push.store_url + f"{app_id}/submissions", headers=push.headers, timeout=30)
     assert second.status_code == 409
     assert second.json()["code"] == "InvalidState"
+
+
+IDENTITY, PUBLISHER = "Mozilla.FirefoxNightly", "CN=Mozilla Test"
+
+
+def test_pushmsix_pushes_twice_a_day_to_an_app_made_by_create_app(
+    push: PushMsix, tenant: Tenant, tmp_path: Path
+) -> None:
+    """The whole push, upload and pipeline included, three times on one day: the first copy is of the
+    baseline `create-app` made (its package [0] gives DirectX/RAM), later ones list yesterday's names twice."""
+    app_id = cli_create_app(tenant, "Firefox Nightly", IDENTITY, PUBLISHER)
+    today = DATESTAMP
+    for run, version in enumerate(["130.0.1.0", "130.0.2.0", "130.0.3.0"], start=1):
+        builds = [str(build_msix(tmp_path / str(run), IDENTITY, PUBLISHER, version, arch)) for arch in ("x64", "x86")]
+        assert push.check_for_pending_submission(app_id) is False
+        submission, encoding = push.create_submission(app_id)
+        first = submission["applicationPackages"][0]
+        assert (first["fileStatus"], first["minimumDirectXVersion"], first["minimumSystemRam"]) == (
+            "Uploaded", "None", "None",
+        )
+        updated = push.update_submission(app_id, submission, builds, encoding, rollout=None)
+        if run > 1:  # the previous push's packages leave under the names the new ones arrive with
+            assert [(p["fileName"], p["fileStatus"]) for p in updated["applicationPackages"]] == [
+                (f"target.store.{today}.1.msix", "PendingDelete"), (f"target.store.{today}.2.msix", "PendingDelete"),
+                (f"target.store.{today}.1.msix", "PendingUpload"), (f"target.store.{today}.2.msix", "PendingUpload"),
+            ]
+        push.upload(submission["fileUploadUrl"], builds, tmp_path)
+        assert push.commit(app_id, submission["id"])["status"] == "CommitStarted"
+        run_pipeline(tenant)
+        assert push.status(app_id, submission["id"])["status"] == "Published"
+        published = tenant.http.get(f"applications/{app_id}/submissions/{submission['id']}").json()
+        assert sorted((p["fileName"], p["version"], p["architecture"]) for p in published["applicationPackages"]) == [
+            (f"target.store.{today}.1.msix", version, "x64"), (f"target.store.{today}.2.msix", version, "x86"),
+        ]

@@ -93,6 +93,40 @@ def test_a_package_left_out_of_the_put_is_dropped() -> None:
     assert merge_packages([_uploaded("a.msix", "11")], []) == []
 
 
+def _change(name: str, status: FileStatus) -> PackageChange:
+    return PackageChange(file_name=name, file_status=status)
+
+
+DELETE, UPLOAD, KEEP = FileStatus.PENDING_DELETE, FileStatus.PENDING_UPLOAD, FileStatus.UPLOADED
+
+
+@pytest.mark.parametrize("order", [(DELETE, UPLOAD), (UPLOAD, DELETE)])
+def test_one_name_may_leave_and_arrive_in_the_same_put(order: tuple[FileStatus, FileStatus]) -> None:
+    current = [_uploaded("installer.msix", "11")]
+    result = merge_packages(current, [_change("installer.msix", status) for status in order])
+    assert sorted((p.file_status, p.id, p.version) for p in result) == [
+        (DELETE, "11", "1.0.0.0"), (UPLOAD, "", ""),
+    ]
+
+
+def test_the_same_replacement_put_twice_gives_the_same_list() -> None:
+    """StoreBroker-style clients PUT the whole object again: the PendingUpload entry stays new."""
+    changes = [_change("installer.msix", DELETE), _change("installer.msix", UPLOAD)]
+    once = merge_packages([_uploaded("installer.msix", "11")], changes)
+    assert merge_packages(once, changes) == once
+
+
+@pytest.mark.parametrize(
+    "statuses",
+    [(UPLOAD, UPLOAD), (KEEP, KEEP), (KEEP, UPLOAD), (UPLOAD, KEEP), (DELETE, DELETE), (KEEP, DELETE),
+     (DELETE, UPLOAD, UPLOAD), (DELETE, UPLOAD, DELETE)],
+)
+def test_other_repeats_of_a_name_stay_refused(statuses: tuple[FileStatus, ...]) -> None:
+    current = [_uploaded("installer.msix", "11")]
+    with pytest.raises(InvalidParameterValue, match="listed twice"):
+        merge_packages(current, [_change("installer.msix", status) for status in statuses])
+
+
 def test_pending_delete_of_a_new_package_is_refused() -> None:
     current = [Package(file_name="new.msix", file_status=FileStatus.PENDING_UPLOAD)]
     with pytest.raises(InvalidParameterValue, match=r"new\.msix"):

@@ -6,7 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from storeflight.domain.lifecycle import Status
+from storeflight.domain.models import FileStatus
 from tests.support import Tenant, force_state
 
 UNSET = "1601-01-01T00:00:00.0000000Z"
@@ -143,6 +146,44 @@ def test_pending_delete_of_an_unknown_package_is_400(tenant: Tenant, app_id: str
     )
     assert response.status_code == 400
     assert response.json()["code"] == "InvalidParameterValue"
+
+
+def _published_clone_with(tenant: Tenant, app_id: str, name: str) -> tuple[str, dict[str, Any]]:
+    """A flight whose published submission holds `name` (as ingestion leaves it), and its pending clone."""
+    base, sub = _new(tenant, app_id)
+    tenant.http.put(f"{base}/{sub['id']}", json={"flightPackages": [{"fileName": name, "fileStatus": "PendingUpload"}]})
+    with tenant.server.store.transaction(write=True) as tx:
+        stored = tx.get_submission(tenant.tenant_id, sub["id"])
+        assert stored is not None
+        packages = [p.model_copy(update={"file_status": FileStatus.UPLOADED, "id": "1152921504606846977",
+                                         "version": "1.0.0.0", "architecture": "x64"}) for p in stored.packages]
+        tx.save_submission(stored.model_copy(update={"status": Status.PUBLISHED, "packages": packages,
+                                                     "published_at": datetime.now(UTC)}))
+    clone = tenant.http.post(base).json()
+    return base, clone
+
+
+def test_one_file_name_may_leave_and_arrive_in_one_put(tenant: Tenant, app_id: str) -> None:
+    base, clone = _published_clone_with(tenant, app_id, "installer.msix")
+    (old,) = clone["flightPackages"]
+    old["fileStatus"] = "PendingDelete"
+    clone["flightPackages"].append({"fileName": "installer.msix", "fileStatus": "PendingUpload"})
+    response = tenant.http.put(f"{base}/{clone['id']}", json=clone)
+    assert response.status_code == 200, response.text
+    assert [(p["fileName"], p["fileStatus"], p["version"]) for p in response.json()["flightPackages"]] == [
+        ("installer.msix", "PendingDelete", "1.0.0.0"), ("installer.msix", "PendingUpload", ""),
+    ]
+
+
+@pytest.mark.parametrize(("first", "second"), [("PendingUpload", "PendingUpload"), ("Uploaded", "PendingUpload"),
+                                               ("Uploaded", "Uploaded")])
+def test_other_repeats_of_a_file_name_are_400(tenant: Tenant, app_id: str, first: str, second: str) -> None:
+    base, clone = _published_clone_with(tenant, app_id, "installer.msix")
+    entries = [{"fileName": "installer.msix", "fileStatus": status} for status in (first, second)]
+    response = tenant.http.put(f"{base}/{clone['id']}", json={"flightPackages": entries})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "InvalidParameterValue" and "listed twice" in body["message"]
 
 
 def test_specific_date_without_a_date_is_400(tenant: Tenant, app_id: str) -> None:

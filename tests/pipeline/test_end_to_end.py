@@ -7,6 +7,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from storeflight.domain.dates import utcnow
 from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import Worker, WorkerSettings
 from storeflight.services.admin import inject_failure
-from tests.ingest.builders import Identity, package_bytes
+from tests.ingest.builders import Identity, Payload, package_bytes, write_bundle
 from tests.support import Tenant
 
 IDENTITY = Identity()
@@ -291,3 +292,75 @@ def test_deleting_a_flight_gives_back_the_packages_only_it_used(tenant: Tenant, 
     worker.collect_garbage()
     assert blobs.properties(names["flight"]) is None
     assert blobs.properties(names["app"]) is not None  # the app's non-flighted package is still delivered
+
+
+def _status(tenant: Tenant, base: str, sid: str) -> dict[str, Any]:
+    body: dict[str, Any] = tenant.http.get(f"{base}/{sid}/status").json()
+    return body
+
+
+def _replace_with(tenant: Tenant, base: str, name: str, data: bytes) -> str:
+    """A submission that drops every package it cloned and uploads `name`."""
+    response = tenant.http.post(base)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    key = "flightPackages" if "flightId" in created else "applicationPackages"
+    for package in created[key]:
+        package["fileStatus"] = "PendingDelete"
+    created[key].append({"fileName": name, "fileStatus": "PendingUpload"})
+    put = tenant.http.put(f"{base}/{created['id']}", json=created)
+    assert put.status_code == 200, put.text
+    upload(put.json()["fileUploadUrl"], zip_of({name: data}))
+    assert tenant.http.post(f"{base}/{created['id']}/commit").status_code == 200
+    return str(created["id"])
+
+
+def _msix(version: str, architecture: str) -> bytes:
+    return package_bytes(identity=Identity(version=version, architecture=architecture))
+
+
+@pytest.mark.parametrize("line", ["app", "flight"])
+def test_a_version_the_line_published_two_submissions_ago_is_refused(
+    tenant: Tenant, app: str, worker: Worker, line: str
+) -> None:
+    base = f"applications/{app}/submissions"
+    if line == "flight":
+        flight = tenant.create_flight(app)
+        base = f"applications/{app}/flights/{flight['flightId']}/submissions"
+        tenant.http.delete(f"{base}/{flight['pendingFlightSubmission']['id']}")
+    steps = [("x64.msix", "1.0.0.0", "x64"), ("arm64.msix", "1.1.0.0", "arm64"), ("x64.msix", "1.0.0.0", "x64")]
+    outcomes = []
+    for name, version, arch in steps:
+        sid = _replace_with(tenant, base, name, _msix(version, arch))
+        drain(worker)
+        outcomes.append(_status(tenant, base, sid))
+    assert [o["status"] for o in outcomes] == ["Published", "Published", "PreProcessingFailed"]
+    assert "(x64) must be higher than 1.0.0.0" in outcomes[2]["statusDetails"]["errors"][0]["details"]
+    assert tenant.http.delete(f"{base}/{sid}").status_code == 204  # the failed one, so a new one can start
+    sid = _replace_with(tenant, base, "x64.msix", _msix("1.0.0.1", "x64"))
+    drain(worker)
+    assert _status(tenant, base, sid)["status"] == "Published"
+
+
+def test_a_bundle_counts_for_every_architecture_of_its_payload(
+    tenant: Tenant, app: str, worker: Worker, tmp_path: Path
+) -> None:
+    base = f"applications/{app}/submissions"
+    bundle = tmp_path / "App.msixbundle"
+    write_bundle(
+        bundle,
+        [Payload("App_x64.msix", _msix("2.0.0.0", "x64"), version="2.0.0.0"),
+         Payload("App_arm64.msix", _msix("2.0.0.0", "arm64"), version="2.0.0.0", architecture="arm64")],
+        identity=Identity(version="2.0.0.0"),
+    )
+    first = _replace_with(tenant, base, "App.msixbundle", bundle.read_bytes())
+    drain(worker)
+    assert _status(tenant, base, first)["status"] == "Published"
+    x86 = _replace_with(tenant, base, "x86.msix", _msix("1.0.0.0", "x86"))  # an architecture it did not cover
+    drain(worker)
+    assert _status(tenant, base, x86)["status"] == "Published"
+    arm = _replace_with(tenant, base, "arm64.msix", _msix("1.5.0.0", "arm64"))
+    drain(worker)
+    status = _status(tenant, base, arm)
+    assert status["status"] == "PreProcessingFailed"
+    assert "(arm64) must be higher than 2.0.0.0" in status["statusDetails"]["errors"][0]["details"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,16 @@ from sqlalchemy import insert
 
 from storeflight.domain import ids
 from storeflight.domain.lifecycle import Status
-from storeflight.domain.models import ApiClient, Application, Flight, FlightGroup, Origin, Submission
+from storeflight.domain.models import (
+    ApiClient,
+    Application,
+    FileStatus,
+    Flight,
+    FlightGroup,
+    Origin,
+    Package,
+    Submission,
+)
 from storeflight.domain.submissions import Identity, fresh
 from storeflight.storage import tables as t
 from storeflight.storage.engine import make_engine
@@ -24,6 +34,7 @@ from storeflight.storage.migrate import HEAD_REVISION, MIGRATIONS, current_revis
 from storeflight.storage.protocol import StorageConflict
 from storeflight.storage.sql import SqlStore, _submission_values
 from storeflight.storage.tables import metadata
+from tests.support import postgres_database
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -170,6 +181,53 @@ def test_last_published_is_the_newest_published(store: SqlStore, tenant_id: str)
         assert tx.get_submission(tenant_id, new.id) is None
 
 
+def _with_packages(sub: Submission, *packages: tuple[str, str, list[str]]) -> Submission:
+    made = [Package(file_name=f"{v}.msix", file_status=FileStatus.UPLOADED, version=v, architecture=arch,
+                    architectures=covers) for v, arch, covers in packages]
+    return sub.model_copy(update={"packages": made})
+
+
+def test_line_highest_is_the_highest_published_version_per_architecture_of_the_line(
+    store: SqlStore, tenant_id: str
+) -> None:
+    app = _app(tenant_id)
+    group, flight = _group_and_flight(tenant_id, app.id, "f")
+    published = {"status": Status.PUBLISHED, "published_at": NOW}
+    first = _with_packages(_submission(tenant_id, app.id, **published), ("1.10.0.0", "X64", []))
+    bundle = _with_packages(_submission(tenant_id, app.id, **published),
+                            ("1.9.0.0", "neutral", ["x64", "arm64"]), ("0.5.0.0", "x86", []))
+    pending = _with_packages(_submission(tenant_id, app.id), ("9.0.0.0", "x64", []))
+    flighted = _with_packages(_submission(tenant_id, app.id, flight_id=flight.id, **published), ("5.0.0.0", "x64", []))
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_group(group, [])
+        tx.add_flight(flight)
+        for sub in (first, bundle, pending, flighted):
+            tx.add_submission(sub)
+        assert tx.line_highest(f"app:{app.id}") == {"x64": "1.10.0.0", "arm64": "1.9.0.0", "x86": "0.5.0.0"}
+        assert tx.line_highest(f"flight:{flight.id}") == {"x64": "5.0.0.0"}
+        assert tx.line_highest("app:nothing") == {}
+        # published later (saved by the pipeline), and saved again (a rollout change): counted once
+        later = pending.model_copy(update={"status": Status.PUBLISHED, "published_at": NOW + timedelta(hours=1)})
+        tx.save_submission(later)
+        tx.save_submission(later)
+    with store.transaction(write=False) as tx:
+        assert tx.line_highest(f"app:{app.id}") == {"x64": "9.0.0.0", "arm64": "1.9.0.0", "x86": "0.5.0.0"}
+
+
+def test_a_published_version_stays_in_the_line_after_its_submission_is_deleted(
+    store: SqlStore, tenant_id: str
+) -> None:
+    app = _app(tenant_id)
+    sub = _with_packages(_submission(tenant_id, app.id, status=Status.PUBLISHED, published_at=NOW),
+                         ("3.0.0.0", "arm64", []))
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_submission(sub)
+        tx.delete_submission(sub.id)
+        assert tx.line_highest(f"app:{app.id}") == {"arm64": "3.0.0.0"}
+
+
 def test_deleting_a_flight_removes_its_submissions(store: SqlStore, tenant_id: str) -> None:
     app = _app(tenant_id)
     group, flight = _group_and_flight(tenant_id, app.id, "f")
@@ -263,3 +321,37 @@ def test_the_upload_blob_migration_fills_the_column_for_existing_submissions(tmp
     with SqlStore(engine).transaction(write=False) as tx:
         assert tx.upload_tenant("blob-of-old") == "t-old"
     engine.dispose()
+
+
+@pytest.fixture
+def empty_database(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of the same backend as `database_url`."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    with postgres_database() as url:
+        yield url
+
+
+def test_the_published_versions_migration_counts_what_was_published_before_it(empty_database: str) -> None:
+    engine = make_engine(empty_database)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")  # the schema before published_versions
+    tenant = str(uuid.uuid4())
+    app = _app(tenant)
+    old = _with_packages(_submission(tenant, app.id, status=Status.PUBLISHED, published_at=NOW),
+                         ("2.0.0.0", "neutral", ["x64", "arm64"]))
+    pending = _with_packages(_submission(tenant, app.id), ("7.0.0.0", "x64", []))
+    with engine.begin() as conn:
+        conn.execute(insert(t.applications).values(id=app.id, tenant_id=tenant, doc=app.model_dump(mode="json"),
+                                                        created_at=NOW))
+        for sub in (old, pending):
+            conn.execute(insert(t.submissions).values(**_submission_values(sub), created_at=NOW))
+    store = SqlStore(engine)
+    migrate(engine)
+    with store.transaction(write=False) as tx:
+        assert tx.line_highest(f"app:{app.id}") == {"x64": "2.0.0.0", "arm64": "2.0.0.0"}
+    store.close()

@@ -19,6 +19,12 @@ _KEY_SETTING = "jwt_signing_key"
 _ALGORITHM = "HS256"
 
 
+def is_store_resource(resource: str, public_url: str) -> bool:
+    """Whether a v1 `resource` names this service: the Store's resource or the server's own public URL, each
+    with or without one trailing slash (the Azure DevOps task sends its service connection URL)."""
+    return resource.removesuffix("/") in (RESOURCE, public_url.removesuffix("/"))
+
+
 def signing_key(tx: Tx) -> str:
     """The shared signing key; the first process to ask creates it, every process then uses the same one."""
     return tx.put_setting_if_absent(_KEY_SETTING, secrets.token_urlsafe(48))

@@ -8,10 +8,15 @@ from typing import Annotated
 import typer
 
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store, print_json
+from storeflight.config import Settings
 from storeflight.domain import dates
 from storeflight.domain.errors import StoreflightError
+from storeflight.domain.models import Package
 from storeflight.http import render
+from storeflight.http.app import build_state
 from storeflight.services import admin as service
+from storeflight.services.baseline import DEFAULT_ARCHITECTURE, DEFAULT_VERSION, BaselineRequest, baseline_packages
+from storeflight.storage.sql import SqlStore
 
 app = typer.Typer(help="Manage API clients, applications and flight groups.", no_args_is_help=True)
 
@@ -77,6 +82,25 @@ def revoke_client(
     print_json({"clientId": client.client_id, "revoked": True})
 
 
+BaselinePackage = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--baseline-package",
+        help="A package file (.msix, .appx, bundle or upload) for the baseline instead of a generated one; "
+        "repeat for more. Validated like an upload.",
+    ),
+]
+BaselineVersion = Annotated[
+    str, typer.Option("--baseline-version", help="Version of the generated baseline package.")
+]
+BaselineArchitecture = Annotated[
+    str, typer.Option("--baseline-architecture", help="Architecture of the generated baseline package.")
+]
+BlobStoreName = Annotated[str, typer.Option("--blob-store", envvar="STOREFLIGHT_BLOB_STORE", help="local or azure.")]
+AzureConnection = Annotated[str | None, typer.Option(envvar="STOREFLIGHT_AZURE_CONNECTION_STRING")]
+AzureContainer = Annotated[str, typer.Option(envvar="STOREFLIGHT_AZURE_CONTAINER")]
+
+
 @app.command("create-app")
 def create_app(
     tenant_id: Tenant,
@@ -88,13 +112,27 @@ def create_app(
     baseline: Annotated[
         bool, typer.Option(help="Give the app a published Partner Center submission, as the real service requires.")
     ] = True,
+    baseline_package: BaselinePackage = None,
+    baseline_version: BaselineVersion = DEFAULT_VERSION,
+    baseline_architecture: BaselineArchitecture = DEFAULT_ARCHITECTURE,
     unsupported_features: Annotated[
         bool, typer.Option(help="Mark the app as using features the API does not support (every call answers 409).")
     ] = False,
+    blob_store: BlobStoreName = "local",
+    azure_connection_string: AzureConnection = None,
+    azure_container: AzureContainer = "ingestion",
 ) -> None:
-    """Create an application (as reserving it in Partner Center would)."""
+    """Create an application (as reserving it in Partner Center would), with a published baseline submission
+    whose packages are a generated one of the app's identity or the --baseline-package files."""
+    if baseline_package and not baseline:
+        raise typer.BadParameter("--baseline-package needs a baseline; leave out --no-baseline.")
+    settings = Settings(data_dir=data_dir, database_url=database_url, blob_backend=blob_store,
+                        azure_connection_string=azure_connection_string, azure_container=azure_container)
     store = open_store(data_dir, database_url)
+    request = BaselineRequest(identity_name, publisher, baseline_version, baseline_architecture,
+                              tuple(baseline_package or ()))
     try:
+        packages = _baseline_packages(store, settings, request) if baseline else []
         with store.transaction(write=True) as tx:
             created = service.create_app(
                 tx,
@@ -105,11 +143,24 @@ def create_app(
                 now=dates.utcnow(),
                 baseline=baseline,
                 unsupported_features=unsupported_features,
+                baseline_packages=packages,
             )
             body = render.application(created, None, tx.last_published(f"app:{created.id}"))
+            body["baselinePackages"] = [render.package(p) for p in packages]
     except StoreflightError as error:
         _fail(error)
+    finally:
+        store.close()
     print_json(body)
+
+
+def _baseline_packages(store: SqlStore, settings: Settings, request: BaselineRequest) -> list[Package]:
+    """The baseline's packages, stored in the blob backend the server uses."""
+    try:
+        blobs = build_state(store, settings).blobs
+    except ValueError as error:  # a blob backend that cannot work with these settings
+        raise typer.BadParameter(str(error)) from None
+    return baseline_packages(request, blobs)
 
 
 @app.command("list-apps")

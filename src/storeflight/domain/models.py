@@ -117,6 +117,8 @@ class Package(Entity):
     size: int = 0
     sha256: str = ""
     device_families: list[tuple[str, str]] = Field(default_factory=list)
+    # The architectures the package covers: a bundle's application payloads', else empty (its own).
+    architectures: list[str] = Field(default_factory=list)
 
 
 class PackageRollout(Entity):

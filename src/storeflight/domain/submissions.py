@@ -163,16 +163,16 @@ def merge_packages(current: list[Package], changes: list[PackageChange]) -> list
     `Uploaded`/`None` entries must name a package the submission has (by id, else by file name) and keep its
     extracted metadata; `PendingDelete` likewise must name one; `PendingUpload` adds a new package whose
     file name is a path inside the ZIP. A package left out of the list is dropped from the submission.
+    A file name may appear twice only as the old package leaving (`PendingDelete`) and a new one arriving
+    under the same name (`PendingUpload`), as release scripts that always upload `installer.msix` send.
     """
     by_id = {p.id: p for p in current if p.id}
-    by_name = {p.file_name: p for p in current}
+    by_name = {p.file_name: p for p in current if p.file_status != FileStatus.PENDING_UPLOAD}
     result: list[Package] = []
-    seen: set[str] = set()
+    seen: dict[str, FileStatus | None] = {}
     for change in changes:
         check_package_path(change.file_name)
-        if change.file_name in seen:
-            raise InvalidParameterValue(f"The package '{change.file_name}' is listed twice.", target="packages")
-        seen.add(change.file_name)
+        _check_repeat(seen, change)
         if change.file_status == FileStatus.PENDING_UPLOAD:
             result.append(_new_package(change))
             continue
@@ -186,6 +186,23 @@ def merge_packages(current: list[Package], changes: list[PackageChange]) -> list
         status = FileStatus.PENDING_DELETE if change.file_status == FileStatus.PENDING_DELETE else existing.file_status
         result.append(existing.model_copy(update={"file_status": status}))
     return result
+
+
+_REPLACING = {FileStatus.PENDING_DELETE, FileStatus.PENDING_UPLOAD}
+
+
+def _check_repeat(seen: dict[str, FileStatus | None], change: PackageChange) -> None:
+    """Record the entry's name; a second entry of a name must make the pair PendingDelete + PendingUpload.
+
+    `seen` maps a name to the status it was first listed with, or to None once the pair is complete.
+    """
+    if change.file_name not in seen:
+        seen[change.file_name] = change.file_status
+        return
+    earlier = seen[change.file_name]
+    if earlier is None or {earlier, change.file_status} != _REPLACING:
+        raise InvalidParameterValue(f"The package '{change.file_name}' is listed twice.", target="packages")
+    seen[change.file_name] = None
 
 
 def _new_package(change: PackageChange) -> Package:

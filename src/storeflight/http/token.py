@@ -31,7 +31,16 @@ def _form_body(audience: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}}
 
 
-_V1_FORM = _form_body({"resource": {"type": "string", "enum": [tokens.RESOURCE]}})
+_V1_FORM = _form_body(
+    {
+        "resource": {
+            "type": "string",
+            "enum": [tokens.RESOURCE, f"{tokens.RESOURCE}/"],
+            "description": "The Store's resource, or this server's own public URL (either with or without a "
+            "trailing slash).",
+        }
+    }
+)
 _V2_FORM = _form_body({"scope": {"type": "string", "enum": [tokens.SCOPE]}})
 
 
@@ -88,9 +97,11 @@ async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
     state = server_state(request)
     form = await _form(request)
     try:
-        if form.get("resource", "") != tokens.RESOURCE:
+        if not tokens.is_store_resource(form.get("resource", ""), public_url(request, state)):
             raise TokenError(
-                400, "invalid_resource", f"AADSTS500011: The resource must be exactly '{tokens.RESOURCE}'."
+                400,
+                "invalid_resource",
+                f"AADSTS500011: The resource must be '{tokens.RESOURCE}' or this server's URL.",
             )
         tenant_id, client_id = _check_client(state, tenant, form)
     except TokenError as error:

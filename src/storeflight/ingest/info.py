@@ -28,3 +28,11 @@ class PackageInfo:
     sha256: str
     file_name: str = ""
     package_type: str = field(default="")
+
+
+def covered_architectures(info: PackageInfo) -> list[str]:
+    """The architectures a package covers: its own; a bundle's application payloads'; an upload's inner one's."""
+    if not info.payload:
+        return [info.architecture]
+    found = [arch for p in info.payload if p.package_type != "resource" for arch in covered_architectures(p)]
+    return list(dict.fromkeys(found)) or [info.architecture]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from storeflight.blobs.protocol import BlobStore, BlobTooLarge
-from storeflight.domain import ids
+from storeflight.domain import ids, versions
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import Application, CertificationReport, FileStatus, Package, PublishMode, Submission
 from storeflight.ingest.archive import ArchiveError, ArchiveLimits, check_archive, extract_member
+from storeflight.ingest.info import covered_architectures
 from storeflight.ingest.packages import PackageInfo, PackageInvalid, validate_package
 from storeflight.pipeline import certification
 from storeflight.pipeline.outcome import advance, fail, wait_until, warn
@@ -37,6 +38,8 @@ class StageInput:
     delay: timedelta
     blobs: BlobStore
     limits: ArchiveLimits
+    # PreProcessing: per architecture, the highest version the line ever published
+    line_highest: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,10 +77,13 @@ def preprocess(inp: StageInput) -> StageResult:
     new = pending_uploads(sub)
     if not new:
         return StageResult(advance(sub, now=inp.now, delay=inp.delay))
+    highest = inp.line_highest
     try:
         with inp.blobs.local_copy(sub.upload_blob_id) as archive:
             members = check_archive(archive, [p.file_name for p in new], inp.limits)
-            filled = {p.file_name: _ingest(inp, archive, member, p) for p, member in zip(new, members, strict=True)}
+            filled = {
+                p.file_name: _ingest(inp, archive, member, p, highest) for p, member in zip(new, members, strict=True)
+            }
     except ArchiveError as error:
         return StageResult(fail(sub, error.code, error.details))
     except PackageInvalid as error:
@@ -86,15 +92,23 @@ def preprocess(inp: StageInput) -> StageResult:
     return StageResult(advance(sub, now=inp.now, delay=inp.delay, packages=packages))
 
 
-def _ingest(inp: StageInput, archive: Path, member: str, package: Package) -> Package:
+def _ingest(
+    inp: StageInput, archive: Path, member: str, package: Package, highest: Mapping[str, str]
+) -> Package:
     with _extracted(archive, member, inp.limits) as path:
         info = validate_package(path, package.file_name, inp.limits)
         _check_identity(inp, package.file_name, info)
+        _check_version(package.file_name, info, highest)
         package_id = _package_id(inp.submission.id, package.file_name)
         try:
-            inp.blobs.put(ids.package_blob(package_id), _chunks(path), max_bytes=inp.limits.max_total_bytes)
+            inp.blobs.put(ids.package_blob(package_id), file_chunks(path), max_bytes=inp.limits.max_total_bytes)
         except BlobTooLarge as error:
             raise PackageInvalid(f"{package.file_name}: larger than the size cap") from error
+    return ingested(package, info, package_id)
+
+
+def ingested(package: Package, info: PackageInfo, package_id: str) -> Package:
+    """The package entry with what validation extracted filled in, stored as blob `package_id`."""
     return package.model_copy(
         update={
             "id": package_id,
@@ -106,6 +120,7 @@ def _ingest(inp: StageInput, archive: Path, member: str, package: Package) -> Pa
             "size": info.size,
             "sha256": info.sha256,
             "device_families": list(info.device_families),
+            "architectures": covered_architectures(info) if info.payload else [],
         }
     )
 
@@ -117,16 +132,15 @@ def _check_identity(inp: StageInput, file_name: str, info: PackageInfo) -> None:
             f"{file_name}: the package identity ({info.identity_name}, {info.publisher}) does not match the app "
             f"({app.identity_name}, {app.publisher})."
         )
-    for old in inp.previous.packages if inp.previous else []:
-        if old.architecture == info.architecture and old.version and _version(info.version) <= _version(old.version):
-            raise PackageInvalid(
-                f"{file_name}: version {info.version} ({info.architecture}) must be higher than {old.version}, "
-                "the version last published for that architecture."
-            )
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split(".") if part.isdigit())
+def _check_version(file_name: str, info: PackageInfo, highest: Mapping[str, str]) -> None:
+    conflict = versions.check_new(info.version, covered_architectures(info), highest)
+    if conflict is not None:
+        raise PackageInvalid(
+            f"{file_name}: version {info.version} ({conflict.architecture}) must be higher than "
+            f"{conflict.published}, the highest version published for that architecture."
+        )
 
 
 def _package_id(submission_id: str, file_name: str) -> str:
@@ -144,7 +158,7 @@ def _extracted(archive: Path, member: str, limits: ArchiveLimits) -> Iterator[Pa
         yield target
 
 
-def _chunks(path: Path) -> Iterator[bytes]:
+def file_chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             yield chunk

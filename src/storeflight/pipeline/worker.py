@@ -117,6 +117,7 @@ class Worker:
             app=app,
             previous=tx.last_published(sub.parent_key),
             app_published=tx.last_published(f"app:{sub.app_id}"),
+            line_highest=tx.line_highest(sub.parent_key) if sub.status == Status.PRE_PROCESSING else {},
             now=now,
             delay=self.settings.stage_delay,
             blobs=self.blobs,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from storeflight.auth.secrets import hash_secret, new_secret
@@ -10,7 +11,7 @@ from storeflight.domain import ids, text
 from storeflight.domain import submissions as subs
 from storeflight.domain.errors import InvalidParameterValue, NotFound
 from storeflight.domain.lifecycle import Status
-from storeflight.domain.models import ApiClient, Application, Fault, FlightGroup, Origin, Submission
+from storeflight.domain.models import ApiClient, Application, Fault, FlightGroup, Origin, Package, Submission
 from storeflight.pipeline.outcome import FAILURE_OF
 from storeflight.services import groups
 from storeflight.storage.protocol import Tx
@@ -50,12 +51,16 @@ def create_app(
     now: datetime,
     baseline: bool = True,
     unsupported_features: bool = False,
+    baseline_packages: Sequence[Package] = (),
 ) -> Application:
     """An app as Partner Center would have it after its first submission.
 
-    With `baseline`, the app gets a published, Partner-Center-made, non-flighted submission without packages:
-    the real service needs one before the API may create submissions or flights.
+    With `baseline`, the app gets a published, Partner-Center-made, non-flighted submission holding
+    `baseline_packages` (stored blobs; see services.baseline): the real service needs one before the API may
+    create submissions or flights.
     """
+    if baseline_packages and not baseline:
+        raise InvalidParameterValue("Baseline packages need a baseline submission.", target="baseline")
     if not name.strip() or not identity_name.strip() or not publisher.strip():
         raise InvalidParameterValue("name, identity name and publisher must not be empty.", target="application")
     for field, value in (("name", name), ("identityName", identity_name), ("publisher", publisher)):
@@ -73,7 +78,7 @@ def create_app(
     )
     tx.add_app(app)
     if baseline:
-        tx.add_submission(_baseline(app, now))
+        tx.add_submission(_baseline(app, now).model_copy(update={"packages": list(baseline_packages)}))
     return app
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from storeflight.storage.engine import WRITE_OPTION
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0004"  # the newest file in migrations/versions; a test keeps the two in step
+HEAD_REVISION = "0005"  # the newest file in migrations/versions; a test keeps the two in step
 _PG_LOCK_KEY = 0x5F1167  # any constant; serialises concurrent migrators on PostgreSQL
 
 

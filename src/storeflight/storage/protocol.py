@@ -40,6 +40,10 @@ class PipelineTx(Protocol):
     def renew_lease(self, submission_id: str, *, owner: str, lease_until: datetime) -> bool:
         """Extend a lease `owner` holds; False if it was lost."""
 
+    def line_highest(self, parent_key: str) -> dict[str, str]:
+        """Per architecture (lower case), the highest package version the line (`flight:<id>` or `app:<id>`)
+        has ever published, bundles counting for their payloads' architectures."""
+
     def add_fault(self, fault: Fault, tenant_id: str, now: datetime) -> int:
         """Record an injected failure; returns its id."""
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, Row, bindparam, delete, func, insert, select, upd
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from storeflight.domain import versions
 from storeflight.domain.errors import StorageFull
 from storeflight.domain.lifecycle import Status, is_pending
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
@@ -126,7 +127,10 @@ class PipelineSql:
         s = t.submissions
         values = _submission_values(submission) | {"lease_owner": None, "lease_until": None}
         result = self.conn.execute(update(s).where(s.c.id == submission.id, s.c.lease_owner == owner).values(**values))
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        record_versions(self.conn, submission)
+        return True
 
     def renew_lease(self, submission_id: str, *, owner: str, lease_until: datetime) -> bool:
         s = t.submissions
@@ -134,6 +138,15 @@ class PipelineSql:
             update(s).where(s.c.id == submission_id, s.c.lease_owner == owner).values(lease_until=lease_until)
         )
         return result.rowcount == 1
+
+    def line_highest(self, parent_key: str) -> dict[str, str]:
+        v = t.published_versions
+        rows = self.conn.execute(
+            select(v.c.architecture, func.max(v.c.version_key))
+            .where(v.c.parent_key == parent_key)
+            .group_by(v.c.architecture)
+        )
+        return {arch: versions.from_sort_key(key) for arch, key in rows}
 
     def add_fault(self, fault: Fault, tenant_id: str, now: datetime) -> int:
         values = fault.model_dump(exclude={"id"}) | {"tenant_id": tenant_id, "created_at": now}
@@ -305,6 +318,7 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql):
         values = _submission_values(submission)
         values["created_at"] = submission.created_at
         self._insert(insert(t.submissions).values(**values))
+        record_versions(self.conn, submission)
 
     def get_submission(self, tenant_id: str, submission_id: str, *, lock: bool = False) -> Submission | None:
         query = select(t.submissions.c.doc).where(
@@ -330,6 +344,7 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql):
                 self.conn.execute(statement)
         except IntegrityError as error:
             raise _conflict(error) from error
+        record_versions(self.conn, submission)
 
     def upload_tenant(self, blob_name: str) -> str | None:
         s = t.submissions
@@ -360,6 +375,26 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql):
             insert(t.submission_events).values(
                 submission_id=submission_id, at=at, from_status=from_status, to_status=to, actor=actor
             )
+        )
+
+
+def record_versions(conn: Connection, submission: Submission) -> None:
+    """Keep `published_versions` in step with a published submission's packages (idempotent)."""
+    if submission.published_at is None:
+        return  # nothing to record; a published submission never goes back to unpublished
+    v = t.published_versions
+    conn.execute(delete(v).where(v.c.submission_id == submission.id))
+    rows = {
+        (arch, versions.sort_key(p.version)) for p in submission.packages if p.version for arch in versions.covered(p)
+    }
+    if rows:
+        conn.execute(
+            insert(v),
+            [
+                {"parent_key": submission.parent_key, "submission_id": submission.id, "architecture": a,
+                 "version_key": k}
+                for a, k in sorted(rows)
+            ],
         )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -115,6 +116,17 @@ submissions = Table(
     ),
     Index("ix_submissions_parent_published", "parent_key", "published_at"),
     Index("ix_submissions_status", "status"),
+)
+
+published_versions = Table(
+    "published_versions",
+    metadata,
+    Column("parent_key", String(64), nullable=False, comment="the line: flight:<id> or app:<id>"),
+    Column("submission_id", String(24), nullable=False),
+    Column("architecture", String(32), nullable=False, comment="lower case; a bundle has a row per payload's"),
+    Column("version_key", String(64), nullable=False, comment="zero-padded parts: sorts like the version"),
+    PrimaryKeyConstraint("submission_id", "architecture", "version_key", name="pk_published_versions"),
+    Index("ix_published_versions_line", "parent_key", "architecture", "version_key"),
 )
 
 submission_events = Table(
