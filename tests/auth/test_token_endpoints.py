@@ -82,6 +82,8 @@ def test_v1_token_errors_are_aad_shaped_and_issue_no_token(
     body = response.json()
     assert body["error"] == error and body["error_description"]
     assert "access_token" not in body
+    code = body["error_description"].split(":")[0]  # e.g. "AADSTS7000215": Entra ID lists it as a number too
+    assert code.startswith("AADSTS") and body["error_codes"] == [int(code.removeprefix("AADSTS"))]
 
 
 @pytest.mark.parametrize("resource", [RESOURCE, RESOURCE + "/", "{server}", "{server}/"])

@@ -23,7 +23,7 @@ runner = CliRunner()
 def _run(data_dir: Path, *args: str) -> Any:
     result = runner.invoke(app, ["admin", *args, "--data-dir", str(data_dir)])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def test_create_client_prints_the_secret_once_and_stores_only_its_hash(tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ def test_revoke_client_marks_it_revoked(tmp_path: Path) -> None:
 def test_revoking_an_unknown_client_fails_with_a_json_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["admin", "revoke-client", "nope", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
-    assert json.loads(result.output)["error"]["code"] == "ResourceNotFound"
+    assert json.loads(result.stdout)["error"]["code"] == "ResourceNotFound"
 
 
 def test_create_app_computes_the_package_family_name(tmp_path: Path) -> None:
@@ -57,6 +57,7 @@ def test_create_app_computes_the_package_family_name(tmp_path: Path) -> None:
         "create-app",
         "--tenant-id",
         "t",
+        "--new-tenant",
         "--name",
         "Hello",
         "--identity-name",
@@ -78,6 +79,7 @@ def test_create_app_without_baseline_has_no_published_submission(tmp_path: Path)
         "create-app",
         "--tenant-id",
         "t",
+        "--new-tenant",
         "--name",
         "A",
         "--identity-name",
@@ -95,6 +97,7 @@ def test_create_group_with_members(tmp_path: Path) -> None:
         "create-group",
         "--tenant-id",
         "t",
+        "--new-tenant",
         "--name",
         "insiders",
         "--member",
@@ -116,6 +119,7 @@ def test_empty_app_name_is_rejected(tmp_path: Path) -> None:
             "create-app",
             "--tenant-id",
             "t",
+            "--new-tenant",
             "--name",
             " ",
             "--identity-name",
@@ -127,12 +131,13 @@ def test_empty_app_name_is_rejected(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 2
-    assert json.loads(result.output)["error"]["code"] == "InvalidParameterValue"
+    assert json.loads(result.stdout)["error"]["code"] == "InvalidParameterValue"
 
 
 def test_inject_failure_records_a_failure_for_an_existing_app(tmp_path: Path) -> None:
     created = _run(
-        tmp_path, "create-app", "--tenant-id", "t", "--name", "A", "--identity-name", "Contoso.A", "--publisher", "CN=A"
+        tmp_path, "create-app", "--tenant-id", "t", "--new-tenant", "--name", "A", "--identity-name", "Contoso.A",
+        "--publisher", "CN=A"
     )
     fault = _run(
         tmp_path,
@@ -169,7 +174,46 @@ def test_inject_failure_records_a_failure_for_an_existing_app(tmp_path: Path) ->
         assert result.exit_code == 2, result.output
 
 
-APP_ARGS = ("create-app", "--tenant-id", "t", "--name", "Base", "--identity-name", "Contoso.Base",
+def _create_app(data_dir: Path, tenant: str, identity: str, *extra: str) -> Any:
+    args = ["admin", "create-app", "--data-dir", str(data_dir), "--tenant-id", tenant, "--name", "Notes",
+            "--identity-name", identity, "--publisher", "CN=Contoso", *extra]
+    return runner.invoke(app, args)
+
+
+def test_apps_and_groups_go_only_to_tenants_a_client_has_unless_new_on_purpose(tmp_path: Path) -> None:
+    tenant = _run(tmp_path, "create-client")["tenantId"]
+    typo = _create_app(tmp_path, tenant[:-1] + "x", "Contoso.Notes")
+    assert typo.exit_code == 2 and json.loads(typo.stdout)["error"]["code"] == "InvalidParameterValue"
+    assert "--new-tenant" in json.loads(typo.stdout)["error"]["message"]
+    group = runner.invoke(app, ["admin", "create-group", "--data-dir", str(tmp_path), "--tenant-id", "contoso",
+                                "--name", "g"])
+    assert group.exit_code == 2 and "No API client belongs" in group.stdout
+    assert _run(tmp_path, "list-apps") == [] and _run(tmp_path, "list-groups") == []
+    assert _create_app(tmp_path, tenant, "Contoso.Notes").exit_code == 0
+    assert _create_app(tmp_path, "contoso", "Contoso.Other", "--new-tenant").exit_code == 0
+
+
+def test_an_identity_is_reserved_once_per_tenant(tmp_path: Path) -> None:
+    tenant = _run(tmp_path, "create-client")["tenantId"]
+    first = _create_app(tmp_path, tenant, "Contoso.Notes")
+    assert first.exit_code == 0, first.output
+    again = _create_app(tmp_path, tenant, "contoso.notes")
+    assert again.exit_code == 2
+    error = json.loads(again.stdout)["error"]
+    assert json.loads(first.stdout)["id"] in error["message"] and "already has the identity" in error["message"]
+    assert len(_run(tmp_path, "list-apps")) == 1
+
+
+def test_list_commands_never_create_a_database_and_every_command_names_its_database(tmp_path: Path) -> None:
+    empty = tmp_path / "elsewhere"
+    for command in ("list-apps", "list-clients", "list-groups"):
+        result = runner.invoke(app, ["admin", command, "--data-dir", str(empty)])
+        assert result.exit_code == 2 and json.loads(result.stdout)["error"]["code"] == "NoDatabase"
+        assert "database: SQLite" in result.stderr
+    assert not empty.exists()
+    made = runner.invoke(app, ["admin", "create-client", "--data-dir", str(tmp_path)])
+    assert f"database: SQLite {(tmp_path / 'storeflight.db').resolve()}" in made.stderr
+APP_ARGS = ("create-app", "--tenant-id", "t", "--new-tenant", "--name", "Base", "--identity-name", "Contoso.Base",
             "--publisher", "CN=Contoso")
 
 
@@ -236,7 +280,7 @@ def test_a_bad_baseline_is_refused_and_no_app_is_created(tmp_path: Path, extra: 
     value = value.format(other=other, text=text, missing=tmp_path / "missing.msix")
     result = runner.invoke(app, ["admin", *APP_ARGS, option, value, "--data-dir", str(tmp_path / "data")])
     assert result.exit_code == 2, result.output
-    error = json.loads(result.output)["error"]
+    error = json.loads(result.stdout)["error"]
     assert error["code"] == "InvalidParameterValue" and message.lower() in error["message"].lower(), error
     assert _run(tmp_path / "data", "list-apps") == []
 

@@ -36,10 +36,20 @@ def test_the_demo_walks_the_rollout_and_cleans_up(tmp_path: Path) -> None:
     for title in ("to everyone", "at 10% rollout", "raised to 50%", "halted", "a fixed submission", "finalized"):
         assert title in done.stdout
     assert "in-process decision core" in done.stdout and "removed" in done.stdout
+    assert "without 2,000 HTTP calls per step" in done.stdout and "25 of them are also asked" in done.stdout
+
+
+def test_a_corpus_that_is_not_there_is_a_usage_error_not_a_silent_fallback(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "storeflight", "demo", "--corpus", str(tmp_path / "none")],
+        env={**os.environ, "COLUMNS": "300"},  # the message on one line
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 2 and "is not the package corpus" in done.stderr
 
 
 def test_the_demo_counts_in_json(tmp_path: Path) -> None:
-    summary = json.loads(_demo(tmp_path, "--customers", "1000", "--json", "--corpus", str(tmp_path / "none")).stdout)
+    summary = json.loads(_demo(tmp_path, "--customers", "1000", "--json", "--built").stdout)
     assert summary["packages"] == "built" and summary["cleanedUp"] is True
     steps = summary["steps"]
     assert len(steps) == 6

@@ -21,7 +21,11 @@ def test_create_add_remove_show_delete(account: Account, tmp_path: Path) -> None
     assert [g["id"] for g in run_json("groups", "list")] == [group_id]
     human = run("groups", "show", group_id, "--members")
     assert human.exit_code == 0 and "carol@example.com" in human.stdout
-    assert run_json("groups", "delete", group_id) == {"deleted": group_id}
+    refused = run("groups", "delete", group_id, input="n\n")  # it has members: asked, and no
+    assert refused.exit_code == ExitCode.ERROR and "2 member(s)" in refused.output and "--yes" in refused.output
+    assert run_json("groups", "show", group_id)["group"]["memberCount"] == 2
+    assert run("groups", "delete", group_id, "--json").exit_code == ExitCode.ERROR  # --json never asks
+    assert run_json("groups", "delete", group_id, "--yes") == {"deleted": group_id}
     fails(ExitCode.NOT_FOUND, "groups", "show", group_id)
 
 
@@ -41,5 +45,5 @@ def test_a_bad_member_is_a_validation_error_and_a_group_in_use_a_conflict(accoun
     result = fails(ExitCode.VALIDATION, "groups", "add", group_id, "x" * 400)
     assert "InvalidParameterValue" in result.stderr
     run_json("flights", "create", account.app_id, "--name", "uses-it", "--group", group_id)
-    fails(ExitCode.CONFLICT, "groups", "delete", group_id)
+    fails(ExitCode.CONFLICT, "groups", "delete", group_id, "--yes")
     assert run("groups", "add", group_id).exit_code == ExitCode.USAGE  # nothing to add

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
+import typer
 from typer.testing import CliRunner
 
 from storeflight.cli.main import app
@@ -31,3 +33,21 @@ def test_every_command_is_listed_and_server_side_ones_load_on_demand() -> None:
 def test_an_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(app, ["no-such-command"])
     assert result.exit_code == 2
+
+
+def test_help_at_80_columns_shows_every_environment_variable_and_default_whole() -> None:
+    from storeflight.cli.serve import serve  # noqa: PLC0415
+
+    single = typer.Typer()
+    single.command()(serve)
+    command = typer.main.get_command(single)
+    env = {**os.environ, "COLUMNS": "80", "TERM": "dumb"}
+    shown = subprocess.run(
+        [sys.executable, "-m", "storeflight", "serve", "--help"], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    variables = [p.envvar for p in command.params if isinstance(p.envvar, str)]
+    assert len(variables) > 10
+    for name in variables:
+        assert name in shown, name  # never cut short
+    assert "default: 8080" in shown and "default: 127.0.0.1" in shown

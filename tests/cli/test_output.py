@@ -20,7 +20,7 @@ from storeflight.client import (
     ThrottledError,
     WaitTimeout,
 )
-from tests.cli.conftest import Account, fails, login, run
+from tests.cli.conftest import Account, fails, login, run, run_json
 from tests.support import LiveServer, free_port, new_tenant
 
 
@@ -98,3 +98,23 @@ def test_bad_credentials_on_a_command_are_the_auth_code(live: LiveServer) -> Non
     assert login(tenant, "--no-check").exit_code == 0
     result = fails(ExitCode.AUTH, "apps", "list")
     assert "authentication failed" in result.stderr and "storeflight login" in result.stderr
+
+
+def test_the_error_names_the_host_that_failed_and_a_refusal_is_not_retried(live: LiveServer) -> None:
+    tenant = new_tenant(live)
+    api, authority = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
+    common = ["--tenant-id", tenant.tenant_id, "--client-id", tenant.client_id]
+    result = run("login", "--base-url", api, "--authority", authority, *common, input=tenant.secret + "\n")
+    assert result.exit_code == ExitCode.NETWORK, result.output
+    assert f"cannot reach {authority}" in result.stderr  # the token host failed, not the API's
+    assert "connection refused" in result.stderr
+
+
+def test_login_to_a_storeflight_server_gets_its_tokens_there_without_authority(live: LiveServer) -> None:
+    tenant = new_tenant(live)
+    url = live.url.rstrip("/")
+    result = run("login", "--base-url", url, "--tenant-id", tenant.tenant_id, "--client-id", tenant.client_id,
+                 input=tenant.secret + "\n")
+    assert result.exit_code == 0, result.output
+    assert f"tokens from {url}" in result.stdout
+    assert run_json("profiles")[0]["authority"] == url

@@ -151,11 +151,14 @@ def test_a_failed_certification_exits_with_the_validation_code(account: Account,
     assert as_json.exit_code == ExitCode.CONFLICT  # the failed one is still pending; --force replaces it
 
 
-def test_a_broken_package_fails_preprocessing_with_the_validation_code(account: Account, tmp_path: Path) -> None:
+def test_a_broken_package_is_refused_with_the_validation_code_before_anything_is_created(
+    account: Account, tmp_path: Path
+) -> None:
     broken = tmp_path / "Broken_1.0.0.0_x64.msix"
     broken.write_bytes(b"PK\x03\x04 this is not a package")
     result = fails(ExitCode.VALIDATION, "publish", account.app_id, "--add", str(broken), *POLL)
-    assert "PreProcessingFailed" in result.stderr
+    assert "not a valid package: Broken_1.0.0.0_x64.msix" in result.stderr  # the pipeline's own validator, locally
+    assert "created submission" not in result.stderr
 
 
 def test_no_wait_returns_after_the_commit(account: Account, tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def test_allow_any_token_prints_a_warning(tmp_path: Path) -> None:
 def test_warm_delivery_builds_the_snapshots_at_start(tmp_path: Path) -> None:
     created = CliRunner().invoke(
         main.app,
-        ["admin", "create-app", "--data-dir", str(tmp_path), "--tenant-id", "t", "--name", "Warm",
+        ["admin", "create-app", "--data-dir", str(tmp_path), "--tenant-id", "t", "--new-tenant", "--name", "Warm",
          "--identity-name", "Test.Warm", "--publisher", "CN=Test"],
     )
     assert created.exit_code == 0, created.output

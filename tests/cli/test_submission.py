@@ -89,3 +89,34 @@ def test_a_manual_submission_rests_in_release_until_released(account: Account, t
     assert released["status"] == "Published"
     again = fails(ExitCode.CONFLICT, "submission", "release", app_id, "--submission", resting["submissionId"], *POLL)
     assert "Release" in again.stderr
+
+
+def test_a_copied_manual_mode_is_said_with_what_to_run_and_publish_can_override_it(
+    account: Account, tmp_path: Path
+) -> None:
+    app_id = account.app_id
+    first = run_json("publish", app_id, "--add", str(package(tmp_path / "a", "1.0.0.0")), "--publish-mode", "Manual",
+                     *POLL)
+    assert first["status"] == "Release" and "submission release" in first["next"]
+    run_json("submission", "release", app_id, *POLL)
+    copied = run("publish", app_id, "--replace", str(package(tmp_path / "b", "1.0.1.0")), *POLL)
+    assert copied.exit_code == 0, copied.output
+    assert "waiting in Release" in copied.stdout and "Manual" in copied.stdout
+    shown = run("rollout", "show", app_id)  # acts on the last published one, and says a newer one waits
+    assert shown.exit_code == 0 and "waits in Release" in shown.stderr
+    run_json("submission", "release", app_id, *POLL)
+    chosen = run_json("publish", app_id, "--replace", str(package(tmp_path / "c", "1.0.2.0")),
+                      "--publish-mode", "Immediate", *POLL)
+    assert (chosen["status"], chosen["publishMode"], chosen["next"]) == ("Published", "Immediate", None)
+
+
+def test_a_failed_submission_says_it_cannot_be_committed_again_and_what_to_do(
+    account: Account, tmp_path: Path
+) -> None:
+    run_json("submission", "new", account.app_id)
+    run_json("submission", "update", account.app_id, "--add", str(package(tmp_path, "1.0.0.0")))
+    run_json("submission", "commit", account.app_id)  # nothing uploaded: CommitFailed
+    fails(ExitCode.VALIDATION, "submission", "wait", account.app_id, *POLL)
+    again = fails(ExitCode.CONFLICT, "submission", "commit", account.app_id)
+    assert "cannot be changed or committed again" in again.stderr
+    assert "submission delete" in again.stderr and "publish --force` deletes" not in again.stderr

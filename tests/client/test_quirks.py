@@ -194,7 +194,7 @@ def test_a_dropped_connection_on_a_create_is_not_retried(client: StoreClient, qu
 
 def test_a_token_is_renewed_before_it_expires_during_a_long_wait(fake_time: SimulatedTime) -> None:
     with QuirksServer(fake_time.clock, token_lifetime=600) as quirks, make_client(quirks, fake_time) as client:
-        quirks.statuses.extend(["PreProcessing"] * 3 + ["Certification"] * 3 + ["Release", "Publishing", "Published"])
+        quirks.statuses.extend(["PreProcessing"] * 12 + ["Certification"] * 12 + ["Release", "Publishing", "Published"])
         seen: list[SubmissionStatus] = []
         final = client.wait(APP, SUBMISSION_ID, FLIGHT_ID, poll_interval=120, on_change=seen.append)
         assert final.status == "Published"

@@ -47,7 +47,7 @@ def test_async_wait_renews_its_token_and_reports_changes(fake_time: SimulatedTim
             return await client.wait(APP, SUBMISSION_ID, FLIGHT_ID, poll_interval=100, on_change=seen.append)
 
     with QuirksServer(fake_time.clock, token_lifetime=400) as quirks:
-        quirks.statuses.extend(["PreProcessing"] * 5 + ["Certification"] * 5 + ["Published"])
+        quirks.statuses.extend(["PreProcessing"] * 14 + ["Certification"] * 14 + ["Published"])
         assert asyncio.run(flow(quirks)).status == "Published"
         assert len(quirks.token_forms) >= 3 and quirks.unauthorized == 0
     assert [s.status for s in seen] == ["CommitStarted", "PreProcessing", "Certification", "Published"]

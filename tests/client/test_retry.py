@@ -12,6 +12,7 @@ from storeflight.client.retry import (
     RetryPolicy,
     backoff,
     delay_for,
+    is_refused,
     next_delay,
     parse_retry_after,
     should_retry_error,
@@ -83,3 +84,20 @@ def test_next_delay_stops_after_max_retries_and_on_final_answers() -> None:
     assert next_delay(0, policy, True, now=NOW, status=200) is None
     assert next_delay(0, policy, False, now=NOW, error=httpx.ConnectError("refused")) is None
     assert next_delay(0, policy, True, now=NOW, error=httpx.ConnectError("refused")) is not None
+
+
+def _refused() -> httpx.ConnectError:
+    try:
+        httpx.get("http://127.0.0.1:1/")  # nothing listens on port 1
+    except httpx.ConnectError as error:
+        return error
+    raise AssertionError("port 1 answered")
+
+
+def test_a_refused_connection_is_not_retried_but_a_reset_is() -> None:
+    refused = _refused()
+    assert is_refused(refused)
+    assert not should_retry_error(refused, idempotent=True)
+    assert next_delay(0, RetryPolicy(), True, now=NOW, error=refused) is None
+    assert not is_refused(httpx.ReadError("reset"))
+    assert next_delay(0, RetryPolicy(), True, now=NOW, error=httpx.ReadError("reset")) is not None

@@ -45,8 +45,20 @@ def test_a_watch_reports_changes_only_and_times_out_with_the_last_status() -> No
     watch = Watch("Immediate", "published", deadline=100.0)
     changes = [watch.changed(SubmissionStatus(status=s)) for s in ["CommitStarted", "CommitStarted", "PreProcessing"]]
     assert changes == [True, False, True] and watch.seen == ["CommitStarted", "PreProcessing"]
-    assert watch.next_sleep(now=40.0, poll_interval=30.0) == 30.0
+    assert watch.next_sleep(now=40.0, poll_interval=30.0) == 0.25  # just changed: look again soon
+    for _ in range(8):
+        watch.changed(SubmissionStatus(status="PreProcessing"))
+    assert watch.next_sleep(now=40.0, poll_interval=30.0) == 30.0  # 0.25 doubled 8 times, capped
     assert watch.next_sleep(now=90.0, poll_interval=30.0) == 10.0  # never sleeps past the deadline
     with pytest.raises(WaitTimeout) as caught:
         watch.next_sleep(now=100.0, poll_interval=30.0)
     assert caught.value.last_status is not None and caught.value.last_status.status == "PreProcessing"
+
+
+def test_pauses_start_short_after_each_change_and_double_up_to_the_interval() -> None:
+    watch = Watch("Immediate", "published", deadline=1000.0)
+    pauses = []
+    for status in ["CommitStarted"] * 4 + ["PreProcessing"] * 3:
+        watch.changed(SubmissionStatus(status=status))
+        pauses.append(watch.next_sleep(now=0.0, poll_interval=1.0))
+    assert pauses == [0.25, 0.5, 1.0, 1.0, 0.25, 0.5, 1.0]

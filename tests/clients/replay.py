@@ -304,7 +304,7 @@ def cli_create_app(tenant: Tenant, name: str, identity: str, publisher: str, *op
         "--publisher", publisher, "--data-dir", str(server.settings.data_dir), "--database-url", url, *options,
     ])
     assert result.exit_code == 0, result.output
-    return str(json.loads(result.output)["id"])
+    return str(json.loads(result.stdout)["id"])
 
 
 def build_msix(folder: Path, identity: str, publisher: str, version: str, architecture: str = "x64") -> Path:

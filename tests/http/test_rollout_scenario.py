@@ -109,7 +109,7 @@ def test_the_rollout_scenario(tenant: Tenant, source: str) -> None:
     identity, base_files = _line(source)
     worker = Worker(tenant.server.store, tenant.server.state.blobs, WorkerSettings())
     app_id = tenant.create_app(identity=identity.name, publisher=identity.publisher)
-    _publish(tenant, worker, f"applications/{app_id}/submissions", base_files, None)
+    baseline = _publish(tenant, worker, f"applications/{app_id}/submissions", base_files, None)
     group = tenant.http.post("flightgroups", json={"name": "insiders", "members": MEMBERS})
     assert group.status_code == 201, group.text
     flight = tenant.create_flight(app_id, groups=[group.json()["id"]])
@@ -144,7 +144,8 @@ def test_the_rollout_scenario(tenant: Tenant, source: str) -> None:
 
     second = _publish(tenant, worker, base, _built(identity, "3.0.0.0"), 60.0)
     rollout = tenant.http.get(f"{base}/{second}/packagerollout").json()
-    assert rollout["fallbackSubmissionId"] == first
+    # Nobody new gets the halted submission: outsiders get what it fell back to, and the field says so.
+    assert rollout["fallbackSubmissionId"] == baseline != first
     expected = {c: "3.0.0.0" if c in at60 else "1.0.0.0" for c in everyone}  # same order as the halted one
     assert _answers(tenant, app_id, everyone, none) == expected
     _http_agrees(tenant, app_id, expected)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from storeflight.domain.lifecycle import Status
-from storeflight.domain.models import FileStatus, Origin, Package, PackageRollout, RolloutStatus, Submission
+from storeflight.domain.models import (
+    DeliveryOptions,
+    FileStatus,
+    Origin,
+    Package,
+    PackageRollout,
+    RolloutStatus,
+    Submission,
+)
 from storeflight.domain.submissions import Identity, fresh
 from storeflight.pipeline.publish import published
 
@@ -71,3 +79,17 @@ def test_publishing_fixes_the_rollout_seed_once() -> None:
     assert published(_submission(8, rollout=True), now=NOW, fallback=None).rollout_seed == "8"
     inherited = _submission(9, rollout=True).model_copy(update={"rollout_seed": "from-halted"})
     assert published(inherited, now=NOW, fallback=None).rollout_seed == "from-halted"
+
+
+def _with_rollout(sub: Submission, status: RolloutStatus) -> Submission:
+    rollout = PackageRollout(is_package_rollout=True, status=status, fallback_submission_id="6")
+    return sub.model_copy(update={"delivery": DeliveryOptions(rollout=rollout)})
+
+
+def test_after_a_halt_the_fallback_is_what_the_halted_one_fell_back_to() -> None:
+    def fallback_after(previous: Submission) -> str:
+        result = published(_submission(8, rollout=True), now=NOW, fallback=previous)
+        return result.delivery.rollout.fallback_submission_id
+
+    assert fallback_after(_with_rollout(_submission(7), RolloutStatus.STOPPED)) == "6"
+    assert fallback_after(_with_rollout(_submission(7), RolloutStatus.COMPLETE)) == "7"

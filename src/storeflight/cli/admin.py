@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from storeflight.cli.common import DatabaseUrl, DataDir, open_store, print_json
+from storeflight.cli.common import DatabaseUrl, DataDir, NoDatabase, describe, print_json
+from storeflight.cli.common import open_store as _open_store
 from storeflight.config import Settings
 from storeflight.domain import dates
 from storeflight.domain.errors import StoreflightError
@@ -18,14 +19,29 @@ from storeflight.services import admin as service
 from storeflight.services.baseline import DEFAULT_ARCHITECTURE, DEFAULT_VERSION, BaselineRequest, baseline_packages
 from storeflight.storage.sql import SqlStore
 
-app = typer.Typer(help="Manage API clients, applications and flight groups.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Manage API clients, applications and flight groups.", no_args_is_help=True
+)
 
 Tenant = Annotated[str, typer.Option("--tenant-id", help="The tenant (directory) id.")]
+NewTenant = Annotated[
+    bool, typer.Option("--new-tenant", help="Allow a tenant no API client has yet (otherwise refused as a typo).")
+]
 
 
-def _fail(error: StoreflightError) -> None:
+def _fail(error: StoreflightError) -> NoReturn:
     print_json({"error": {"code": error.code, "message": error.message}})
     raise typer.Exit(2)
+
+
+def open_store(data_dir: Path, database_url: str | None, *, create: bool = True) -> SqlStore:
+    """The database, named on stderr (stdout stays JSON); the list commands never create one."""
+    typer.echo(f"database: {describe(data_dir, database_url)}", err=True)
+    try:
+        return _open_store(data_dir, database_url, create=create)
+    except NoDatabase as missing:
+        print_json({"error": {"code": "NoDatabase", "message": str(missing)}})
+        raise typer.Exit(2) from None
 
 
 @app.command("create-client")
@@ -49,7 +65,7 @@ def list_clients(
     tenant_id: Annotated[str | None, typer.Option("--tenant-id")] = None,
 ) -> None:
     """List API clients (never their secrets)."""
-    store = open_store(data_dir, database_url)
+    store = open_store(data_dir, database_url, create=False)
     with store.transaction(write=False) as tx:
         clients = tx.list_clients(tenant_id.lower() if tenant_id else None)
     print_json(
@@ -118,6 +134,7 @@ def create_app(
     unsupported_features: Annotated[
         bool, typer.Option(help="Mark the app as using features the API does not support (every call answers 409).")
     ] = False,
+    new_tenant: NewTenant = False,
     blob_store: BlobStoreName = "local",
     azure_connection_string: AzureConnection = None,
     azure_container: AzureContainer = "ingestion",
@@ -132,6 +149,9 @@ def create_app(
     request = BaselineRequest(identity_name, publisher, baseline_version, baseline_architecture,
                               tuple(baseline_package or ()))
     try:
+        with store.transaction(write=False) as tx:  # before any baseline package is built and stored
+            service.require_tenant(tx, tenant_id, allow_new=new_tenant)
+            service.require_free_identity(tx, tenant_id, identity_name)
         packages = _baseline_packages(store, settings, request) if baseline else []
         with store.transaction(write=True) as tx:
             created = service.create_app(
@@ -170,7 +190,7 @@ def list_apps(
     tenant_id: Annotated[str | None, typer.Option("--tenant-id")] = None,
 ) -> None:
     """List applications."""
-    store = open_store(data_dir, database_url)
+    store = open_store(data_dir, database_url, create=False)
     with store.transaction(write=False) as tx:
         page = tx.list_apps(tenant_id.lower() if tenant_id else None, skip=0, top=1_000_000)
         body = [
@@ -190,12 +210,14 @@ def create_group(
     member: Annotated[list[str] | None, typer.Option("--member", help="A customer id; repeat for more.")] = None,
     data_dir: DataDir = Path("./data"),
     database_url: DatabaseUrl = None,
+    new_tenant: NewTenant = False,
 ) -> None:
     """Create a flight group; its id is what flights' groupIds name."""
     store = open_store(data_dir, database_url)
     members = member or []
     try:
         with store.transaction(write=True) as tx:
+            service.require_tenant(tx, tenant_id, allow_new=new_tenant)
             group = service.create_group(tx, tenant_id=tenant_id, name=name, members=members, now=dates.utcnow())
             count = tx.count_members(group.id)
     except StoreflightError as error:
@@ -210,7 +232,7 @@ def list_groups(
     tenant_id: Annotated[str | None, typer.Option("--tenant-id")] = None,
 ) -> None:
     """List flight groups with their member counts."""
-    store = open_store(data_dir, database_url)
+    store = open_store(data_dir, database_url, create=False)
     with store.transaction(write=False) as tx:
         groups = tx.list_groups(tenant_id.lower() if tenant_id else None)
     print_json([{"id": g.id, "tenantId": g.tenant_id, "name": g.name, "memberCount": n} for g, n in groups])
@@ -236,3 +258,35 @@ def inject_failure(
     except StoreflightError as error:
         _fail(error)
     print_json({"id": fault_id, "appId": app_id.upper(), "stage": stage, "code": code})
+
+
+@app.command("backup")
+def backup_command(
+    to: Annotated[Path, typer.Option("--to", help="A new (or empty) folder for the copy.")],
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Copy the SQLite database and local blobs, consistently, while the server keeps running."""
+    from storeflight.backup import BackupError, backup  # noqa: PLC0415
+
+    if database_url is not None:
+        message = (
+            "storeflight does not back up PostgreSQL itself: use pg_dump (or your provider's snapshots) for the "
+            "database, and copy the blobs (the data folder's blobs/, or the Azure container) after it"
+        )
+        print_json({"error": {"code": "NotSupported", "message": message}})
+        raise typer.Exit(2)
+    typer.echo(f"database: {describe(data_dir, None)}", err=True)
+    try:
+        report = backup(data_dir, to)
+    except BackupError as error:
+        print_json({"error": {"code": "BackupFailed", "message": str(error)}})
+        raise typer.Exit(2) from None
+    print_json(
+        {
+            "database": str(report.database),
+            "databaseBytes": report.database_bytes,
+            "blobs": report.blobs,
+            "blobBytes": report.blob_bytes,
+        }
+    )

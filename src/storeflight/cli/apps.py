@@ -8,7 +8,7 @@ from storeflight.cli.output import JsonOption
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, _ref_id, session
 
-app = typer.Typer(help="Your applications.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Your applications.", no_args_is_help=True)
 
 
 @app.command("list")

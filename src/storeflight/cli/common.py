@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.engine import make_url
 
 from storeflight.storage.engine import make_engine, sqlite_url
 from storeflight.storage.migrate import migrate
@@ -25,9 +26,26 @@ DatabaseUrl = Annotated[
 ]
 
 
-def open_store(data_dir: Path, database_url: str | None) -> SqlStore:
-    """The migrated database the options name."""
+class NoDatabase(Exception):
+    """A command that only reads was pointed at a SQLite database that does not exist."""
+
+
+def describe(data_dir: Path, database_url: str | None) -> str:
+    """The database the options name, for people: the SQLite file, or the URL without its password."""
     if database_url is None:
+        return f"SQLite {(data_dir / 'storeflight.db').resolve()}"
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
+def open_store(data_dir: Path, database_url: str | None, *, create: bool = True) -> SqlStore:
+    """The migrated database the options name. With `create=False` a missing SQLite database is NoDatabase
+    (a read must never leave an empty database behind in whatever folder it was run from)."""
+    if database_url is None:
+        if not create and not (data_dir / "storeflight.db").is_file():
+            raise NoDatabase(
+                f"there is no storeflight database in {data_dir.resolve()}; pass the server's --data-dir "
+                "(or --database-url)"
+            )
         data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(database_url or sqlite_url(data_dir))
     migrate(engine)

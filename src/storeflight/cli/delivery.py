@@ -11,7 +11,7 @@ from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, session
 from storeflight.client import DeliveryAnswer
 
-app = typer.Typer(help="Ask the delivery API what a device gets.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Ask the delivery API what a device gets.", no_args_is_help=True)
 
 
 def show_answer(out: Output, answer: DeliveryAnswer) -> None:

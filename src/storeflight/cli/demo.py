@@ -249,9 +249,16 @@ def demo(
     corpus: Annotated[
         Path | None, typer.Option(help="The package corpus (default: ../shared/corpus when it exists).")
     ] = None,
+    built: Annotated[bool, typer.Option("--built", help="Build every package here, even with a corpus.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the steps as JSON at the end.")] = False,
 ) -> None:
     """Start a temporary server and show a flight's rollout step by step (about a minute; leaves nothing behind)."""
+    if corpus is not None and not (corpus / "valid" / CORPUS_PACKAGE).is_file():
+        raise typer.BadParameter(
+            f"{corpus} is not the package corpus (no valid/{CORPUS_PACKAGE} in it); leave --corpus out to build "
+            "the demo's packages here",
+            param_hint="--corpus",
+        )
     out = Output(json_output)
     started = time.perf_counter()
     with guard(out), tempfile.TemporaryDirectory(prefix="storeflight-demo-") as temporary:
@@ -259,11 +266,12 @@ def demo(
         with DemoServer(folder).running() as server:
             out.where = server.url
             out.say(f"storeflight demo: a temporary server at {server.url}, data in {folder}")
-            scene = _scene(server, folder, corpus or CORPUS, customers, out)
+            scene = _scene(server, folder, None if built else corpus or CORPUS, customers, out)
             out.say(
                 f"app {scene.app_id}, packages {'from the corpus' if scene.source == 'corpus' else 'built here'}; "
                 f"{customers:,} simulated customers, counted with the in-process decision core "
-                "(10,000 HTTP calls per step would take most of a minute); a sample is also asked over HTTP"
+                f"(the API's own rules, without {customers:,} HTTP calls per step); {min(SAMPLE, customers)} of "
+                "them are also asked over HTTP"
             )
             try:
                 story(scene)

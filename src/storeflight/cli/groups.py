@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 
+from storeflight.cli.confirm import YesOption, confirm
 from storeflight.cli.output import JsonOption, Output
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import Session, session
 from storeflight.client import FlightGroup
 
-app = typer.Typer(help="Flight groups: who is in which flight.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Flight groups: who is in which flight.", no_args_is_help=True)
 
 GroupArgument = Annotated[str, typer.Argument(help="The group's id.")]
 MembersArgument = Annotated[list[str] | None, typer.Argument(help="Customer ids (e-mail addresses or opaque ids).")]
@@ -134,8 +135,13 @@ def _change_members(
 
 
 @app.command("delete")
-def delete_group(group_id: GroupArgument, profile: ProfileOption = None, json_output: JsonOption = False) -> None:
-    """Delete a group (refused with 409 while a flight names it)."""
+def delete_group(
+    group_id: GroupArgument, yes: YesOption = False, profile: ProfileOption = None, json_output: JsonOption = False
+) -> None:
+    """Delete a group (refused with 409 while a flight names it); asks first if it has members."""
     with session(profile, json_output) as s:
+        group = s.client.get_group(group_id)
+        if group.member_count:
+            confirm(s.out, f"flight group {group.name or group_id} has {group.member_count} member(s); delete it?", yes)
         s.client.delete_group(group_id)
         s.out.result({"deleted": group_id}, lambda: s.out.say(f"deleted flight group {group_id}"))

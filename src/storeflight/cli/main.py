@@ -16,7 +16,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from storeflight.cli import apps, delivery, flights, groups, profiles, rollout, submission
+from storeflight.cli import apps, delivery, flights, groups, package, profiles, rollout, submission
 from storeflight.cli.publish import publish
 
 # command name -> (module, attribute: a Typer app or a command function)
@@ -44,13 +44,15 @@ class LazyGroup(TyperGroup):
         if isinstance(found, typer.Typer):
             command = typer.main.get_group(found)
         else:
-            single = typer.Typer(add_completion=False)  # completion options belong to the top level only
+            # completion options belong to the top level only
+            single = typer.Typer(rich_markup_mode=None, add_completion=False)
             single.command(cmd_name)(found)
             command = typer.main.get_command(single)
         command.name = cmd_name
         return command
 
 app = typer.Typer(
+    rich_markup_mode=None,
     cls=LazyGroup,
     help="storeflight: a self-hosted Microsoft Store submission API for package flights.",
     no_args_is_help=True,
@@ -65,3 +67,4 @@ app.add_typer(submission.app, name="submission")
 app.command("publish")(publish)
 app.add_typer(rollout.app, name="rollout")
 app.add_typer(delivery.app, name="delivery")
+app.add_typer(package.app, name="package")

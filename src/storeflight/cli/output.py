@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from storeflight.cli.hints import conflict_hint
 from storeflight.client import (
     AuthError,
     ConflictError,
@@ -127,13 +128,12 @@ class Output:
 
 
 _LOGIN_HINT = "check the tenant, client id and secret, then run `storeflight login` (or pick another --profile)"
-_CONFLICT_HINT = (
-    "the resource is not in a state that allows this; if a pending submission is in the way, "
-    "`storeflight publish --force` deletes it (or `storeflight submission delete`)"
-)
 _NETWORK_HINT = "is the server running? Check the profile's base URL (`storeflight login` to change it)"
 _WAIT_HINT = "the submission keeps going: watch it with `storeflight submission wait`, or raise --timeout"
-_FAILED_HINT = "see `storeflight submission status`; fix it and publish again (--force deletes the failed one)"
+_FAILED_HINT = (
+    "see `storeflight submission status`; a failed submission cannot be changed or committed again: "
+    "fix the packages and publish again (--force deletes the failed one first)"
+)
 
 # The one table from client exception to exit code: (class, code, message prefix, next step). First match wins.
 _EXIT_CODES: tuple[tuple[type[StoreError], ExitCode, str, str], ...] = (
@@ -141,7 +141,6 @@ _EXIT_CODES: tuple[tuple[type[StoreError], ExitCode, str, str], ...] = (
     (WaitTimeout, ExitCode.TIMEOUT, "gave up waiting", _WAIT_HINT),
     (AuthError, ExitCode.AUTH, "authentication failed", _LOGIN_HINT),
     (NotFoundError, ExitCode.NOT_FOUND, "not found", "check the id: `storeflight apps list`, `flights list APP`"),
-    (ConflictError, ExitCode.CONFLICT, "conflict", _CONFLICT_HINT),
     (InvalidRequestError, ExitCode.VALIDATION, "the server rejected the request", ""),
     (NetworkError, ExitCode.NETWORK, "cannot reach {where}", _NETWORK_HINT),
     (ThrottledError, ExitCode.UNAVAILABLE, "the server is throttling", "retry later"),
@@ -152,6 +151,10 @@ _EXIT_CODES: tuple[tuple[type[StoreError], ExitCode, str, str], ...] = (
 
 def classify(error: StoreError, where: str) -> tuple[ExitCode, str, str]:
     """The exit code, message and next step for a client exception; `where` is the server's base URL."""
+    if isinstance(error, NetworkError) and error.host:
+        where = error.host  # the host that did not answer: the token authority is not always the API's host
+    if isinstance(error, ConflictError):
+        return ExitCode.CONFLICT, f"conflict: {error}", conflict_hint(error)
     for kind, code, prefix, hint in _EXIT_CODES:
         if isinstance(error, kind):
             return code, f"{prefix.format(where=where)}: {error}", hint

@@ -196,8 +196,12 @@ def login(
         Path | None, typer.Option(exists=True, dir_okay=False, help="Read the secret from this file on every call.")
     ] = None,
     authority: Annotated[
-        str, typer.Option(envvar="STOREFLIGHT_AUTHORITY", help="Token authority (a storeflight server: its URL).")
-    ] = MICROSOFT_AUTHORITY,
+        str | None,
+        typer.Option(
+            envvar="STOREFLIGHT_AUTHORITY",
+            help="Token authority. Default: Microsoft's for Microsoft's API, else the --base-url server itself.",
+        ),
+    ] = None,
     token_version: Annotated[
         str, typer.Option(envvar="STOREFLIGHT_TOKEN_VERSION", help="Azure AD token endpoint: v1 or v2.")
     ] = "v1",
@@ -219,7 +223,7 @@ def login(
         base_url=base_url.rstrip("/"),
         tenant_id=tenant_id,
         client_id=client_id,
-        authority=authority.rstrip("/"),
+        authority=default_authority(base_url, authority),
         token_version=token_version,
         insecure=insecure,
         max_retries=max_retries,
@@ -237,13 +241,19 @@ def login(
     out.result(report, lambda: out.say(_login_text(values, path, apps)))
 
 
+def default_authority(base_url: str, authority: str | None) -> str:
+    """The token authority: the one given, else Microsoft's for Microsoft's API, else the API server itself
+    (a storeflight server issues its own tokens)."""
+    if authority:
+        return authority.rstrip("/")
+    base = base_url.rstrip("/")
+    return MICROSOFT_AUTHORITY if base.lower() == MICROSOFT_API else base
+
+
 def _login_text(profile: Profile, path: Path, apps: int | None) -> str:
     seen = "" if apps is None else f"; the client sees {apps} app(s)"
-    warning = ""
-    if profile.base_url != MICROSOFT_API and profile.authority == MICROSOFT_AUTHORITY:
-        warning = f"\nnote: tokens come from {MICROSOFT_AUTHORITY}; for a storeflight server pass --authority"
-    where = f"({profile.base_url}, tenant {profile.tenant_id})"
-    return f"saved profile [bold]{profile.name}[/] {where} to {path}{seen}{warning}"
+    where = f"({profile.base_url}, tokens from {profile.authority}, tenant {profile.tenant_id})"
+    return f"saved profile [bold]{profile.name}[/] {where} to {path}{seen}"
 
 
 def logout(profile: ProfileOption = None) -> None:

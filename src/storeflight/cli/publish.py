@@ -16,6 +16,7 @@ import typer
 
 from storeflight.cli import steps
 from storeflight.cli.output import CliError, ExitCode, JsonOption, Output
+from storeflight.cli.package import check_files
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, FlightOption, Session, session
 from storeflight.client import ConflictError, Flight, Submission, SubmissionStatus
@@ -88,8 +89,22 @@ def _report(
         "statusDetails": status.status_details.raw if status else {},
         "rollout": rollout.to_body() if rollout else None,
         "packages": [p.file_name for p in sub.application_packages if p.file_status != "PendingDelete"],
+        "publishMode": sub.target_publish_mode,
+        "next": _next_step(app_id, flight, sub, status),
         "timings": dict(timings),
     }
+
+
+def _next_step(app_id: str, flight: Flight | None, sub: Submission, status: SubmissionStatus | None) -> str | None:
+    """What the user must do when the submission stopped short of Published on purpose."""
+    if status is None or status.status != "Release" or sub.target_publish_mode != "Manual":
+        return None
+    where = f" --flight {flight.friendly_name!r}" if flight else ""
+    return (
+        f"certified and waiting in Release: its publish mode is Manual (a new submission copies the mode of the "
+        f"last published one). Publish it with `storeflight submission release {app_id}{where}`, or pass "
+        "--publish-mode Immediate to publish"
+    )
 
 
 def _human(out: Output, report: dict[str, Any]) -> None:
@@ -100,6 +115,8 @@ def _human(out: Output, report: dict[str, Any]) -> None:
     )
     out.say(f"submission {report['submissionId']} for {target}: [bold]{report['status']}[/]{spread}")
     out.say("took " + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in report["timings"].items()))
+    if report["next"]:
+        out.say(f"[yellow]next:[/] {report['next']}")
 
 
 def publish(
@@ -127,6 +144,7 @@ def publish(
     )
     changes.check()
     with session(profile, json_output) as s:
+        check_files(changes.uploads)  # a file the pipeline would refuse never creates a submission
         timings = Timings()
         found = s.flight(app_id, flight)
         clear_pending(s, app_id, found, force)

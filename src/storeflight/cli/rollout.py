@@ -10,9 +10,10 @@ import typer
 from storeflight.cli.output import JsonOption, Output
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, FlightOption, Session, SubmissionOption, session
-from storeflight.client import PackageRollout
+from storeflight.client import Flight, PackageRollout
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Gradual rollout of the last published submission (of the app or a --flight).", no_args_is_help=True
 )
 
@@ -36,7 +37,23 @@ def _run(
     with session(profile, json_output) as s:
         found = s.flight(app_id, flight)
         sub_id = s.submission_id(app_id, found, submission, published=True)
+        if submission is None:
+            _note_resting(s, app_id, found, sub_id)
         show_rollout(s.out, sub_id, action(s, app_id, sub_id, found.flight_id if found else None))
+
+
+def _note_resting(s: Session, app_id: str, flight: Flight | None, sub_id: str) -> None:
+    """Say so when a newer submission waits in Release: the rollout commands act on the last published one."""
+    pending = s.pending_id(app_id, flight)
+    if pending is None:
+        return
+    status = s.client.get_status(app_id, pending, flight.flight_id if flight else None).status
+    if status == "Release":
+        where = f" --flight {flight.friendly_name!r}" if flight else ""
+        s.out.note(
+            f"note: this acts on the last published submission {sub_id}; submission {pending} waits in Release "
+            f"(Manual publish mode): publish it first with `storeflight submission release {app_id}{where}`"
+        )
 
 
 @app.command("show")

@@ -11,7 +11,7 @@ import typer
 
 from storeflight.cli.output import CliError, ExitCode, Output, guard
 from storeflight.cli.profiles import Profile, resolve
-from storeflight.client import Flight, StoreClient
+from storeflight.client import Flight, StoreClient, StoreError
 
 AppArgument = Annotated[str, typer.Argument(help="The app's Store ID (`storeflight apps list`).")]
 FlightOption = Annotated[
@@ -29,6 +29,14 @@ class Session:
     out: Output
     client: StoreClient
     profile: Profile
+
+    def group_names(self) -> dict[str, str]:
+        """Flight group id -> name, to show names where the API gives ids. Empty where groups cannot be listed
+        (Microsoft's service keeps them in Partner Center)."""
+        try:
+            return {g.id: g.name for g in self.client.list_groups() if g.name}
+        except StoreError:
+            return {}
 
     def flights(self, app_id: str) -> list[Flight]:
         """The app's flights, highest rank first ([] for an app without any)."""

@@ -12,7 +12,9 @@ from typing import Annotated
 
 import typer
 
+from storeflight.cli.confirm import YesOption, confirm
 from storeflight.cli.output import CliError, JsonOption, Output
+from storeflight.cli.package import check_files
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, FlightOption, Session, SubmissionOption, session
 from storeflight.cli.steps import (
@@ -34,7 +36,11 @@ from storeflight.cli.steps import (
 from storeflight.client import Submission, SubmissionStatus
 from storeflight.client.wait import Until
 
-app = typer.Typer(help="One submission at a time: create, change, upload, commit, wait, delete.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="One submission at a time: create, change, upload, commit, wait, delete.",
+    no_args_is_help=True,
+)
 
 
 # ---- rendering ----------------------------------------------------------------------------------------------
@@ -154,6 +160,7 @@ def update(
     )
     changes.check()
     with session(profile, json_output) as s:
+        check_files(changes.uploads)
         flight_id, sub_id = _target(s, app_id, flight, submission, published=False)
         sub = s.client.get_submission(app_id, sub_id, flight_id)
         changes.apply(sub)
@@ -238,11 +245,15 @@ def delete(
     app_id: AppArgument,
     flight: FlightOption = None,
     submission: SubmissionOption = None,
+    yes: YesOption = False,
     profile: ProfileOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Delete the pending submission (allowed before commit, or after it failed)."""
+    """Delete the pending submission (allowed before commit, or after it failed); asks first once committed."""
     with session(profile, json_output) as s:
         flight_id, sub_id = _target(s, app_id, flight, submission, published=False)
+        status = s.client.get_status(app_id, sub_id, flight_id).status
+        if status != "PendingCommit":
+            confirm(s.out, f"submission {sub_id} is {status}: its status and reports go with it; delete it?", yes)
         s.client.delete_submission(app_id, sub_id, flight_id)
         s.out.result({"deleted": sub_id}, lambda: s.out.say(f"deleted submission {sub_id}"))

@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from storeflight.client.retry import is_refused
+
 if TYPE_CHECKING:
     from storeflight.client.models import SubmissionStatus
 
@@ -68,7 +70,27 @@ class ServerError(StoreError):
 
 
 class NetworkError(StoreError):
-    """No response: connection refused or reset, timeouts (after the retries allowed for the call)."""
+    """No response: connection refused or reset, timeouts (after the retries allowed for the call).
+
+    `host` is the scheme and host that did not answer (the token authority or the API), when known.
+    """
+
+    def __init__(self, message: str, *, host: str | None = None) -> None:
+        super().__init__(message)
+        self.host = host
+
+
+def network_error(what: str, error: Exception) -> NetworkError:
+    """The NetworkError for a transport failure of `what`, naming the host that failed."""
+    host = None
+    try:
+        url = error.request.url  # type: ignore[attr-defined]
+        host = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+    except (AttributeError, RuntimeError):
+        pass
+    refused = "connection refused" if is_refused(error) else repr(error)
+    where = f" ({host})" if host else ""
+    return NetworkError(f"{what} failed{where}: {refused}", host=host)
 
 
 class WaitTimeout(StoreError):

@@ -4,6 +4,8 @@
   `Retry-After` header (seconds or an HTTP date) when there is one, else exponential backoff with jitter.
 - Other 5xx answers and network errors are retried only for idempotent calls (GET, PUT, DELETE and the
   few POSTs that set a value); a create or a commit that may have reached the server is never sent twice.
+- A refused connection is never retried: nothing listens there, and waiting will not change that soon, so
+  the caller hears at once (a reset or a timeout may recover and is retried as above).
 - A 401 leads to one token refresh and one more try (see auth.py), not to a backoff.
 """
 
@@ -34,8 +36,20 @@ def should_retry_status(status: int, idempotent: bool) -> bool:
 
 
 def should_retry_error(error: Exception, idempotent: bool) -> bool:
-    """Network failures (no answer at all) are retried only when sending twice is harmless."""
-    return idempotent and isinstance(error, httpx.TransportError)
+    """Network failures (no answer at all) are retried only when sending twice is harmless, and never a refusal."""
+    return idempotent and isinstance(error, httpx.TransportError) and not is_refused(error)
+
+
+def is_refused(error: BaseException) -> bool:
+    """True when the connection was refused (nothing listens at the address), anywhere in the cause chain."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

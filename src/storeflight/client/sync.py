@@ -16,7 +16,7 @@ import httpx
 from storeflight.client import endpoints as ep
 from storeflight.client.auth import TokenCache
 from storeflight.client.config import ClientConfig
-from storeflight.client.errors import NetworkError, NotFoundError, decode_body, from_response
+from storeflight.client.errors import NotFoundError, decode_body, from_response, network_error
 from storeflight.client.models import (
     Application,
     DeliveryAnswer,
@@ -100,7 +100,7 @@ class StoreClient:
             except httpx.TransportError as error:
                 delay = next_delay(attempt, self._policy, idempotent, now=time.time(), error=error)
                 if delay is None:
-                    raise NetworkError(f"{what} failed: {error!r}") from error
+                    raise network_error(what, error) from error
             else:
                 status, headers = response.status_code, response.headers
                 delay = next_delay(attempt, self._policy, idempotent, now=time.time(), status=status, headers=headers)

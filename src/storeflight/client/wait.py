@@ -44,6 +44,7 @@ FINAL_STATES: Mapping[str, Mapping[str, frozenset[str]]] = {
     "certified": dict.fromkeys(MODES, CERTIFIED),
 }
 RESTING = frozenset({"Release"})
+FIRST_POLL = 0.25  # seconds: the first pause after a status change
 
 
 def is_final(status: str, mode: str, until: Until, *, stop_when_resting: bool = True) -> bool:
@@ -68,6 +69,7 @@ class Watch:
     stop_when_resting: bool = True
     last: SubmissionStatus | None = None
     seen: list[str] = field(default_factory=list)
+    unchanged_polls: int = 0
 
     def changed(self, status: SubmissionStatus) -> bool:
         """Record a polled status; True when it differs from the previous one (or is the first)."""
@@ -75,6 +77,9 @@ class Watch:
         self.last = status
         if is_new:
             self.seen.append(status.status)
+            self.unchanged_polls = 0
+        else:
+            self.unchanged_polls += 1
         return is_new
 
     def done(self, status: SubmissionStatus) -> bool:
@@ -84,12 +89,15 @@ class Watch:
         return is_final(status.status, self.mode, self.until, stop_when_resting=self.stop_when_resting)
 
     def next_sleep(self, now: float, poll_interval: float) -> float:
-        """How long to sleep before the next poll; WaitTimeout when the deadline has passed."""
+        """How long to sleep before the next poll; WaitTimeout when the deadline has passed.
+
+        After each change the pauses start short and double up to `poll_interval`, so a stage that takes no
+        time costs no fixed wait, and a long one is polled no more often than asked."""
         remaining = self.deadline - now
         if remaining <= 0:
             last = self.last.status if self.last else "no status"
             raise WaitTimeout(f"gave up waiting for the submission to be {self.until} (last status: {last})", self.last)
-        return min(poll_interval, remaining)
+        return min(poll_interval, FIRST_POLL * 2.0**self.unchanged_polls, remaining)
 
 
 def _failure_message(status: SubmissionStatus) -> str:

@@ -89,8 +89,12 @@ _VERBS = {Operation.UPDATE: "updated", Operation.COMMIT: "committed", Operation.
 
 def check_allowed(operation: Operation, status: Status) -> None:
     """Raise InvalidState unless `operation` may run on a submission in `status`."""
-    if status not in ALLOWED[operation]:
-        raise InvalidState(f"The submission could not be {_VERBS[operation]} in its current state ({status.value}).")
+    if status in ALLOWED[operation]:
+        return
+    message = f"The submission could not be {_VERBS[operation]} in its current state ({status.value})."
+    if status in FAILED:
+        message += " A failed submission cannot be changed or committed again: delete it and create a new one."
+    raise InvalidState(message)
 
 
 def next_status(status: Status, event: Event) -> Status:

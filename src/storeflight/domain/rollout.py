@@ -6,8 +6,10 @@ from enum import StrEnum
 
 from storeflight.domain.errors import InvalidState
 from storeflight.domain.lifecycle import Status
-from storeflight.domain.models import PackageRollout, RolloutStatus
+from storeflight.domain.models import PackageRollout, RolloutStatus, Submission
 from storeflight.domain.submissions import check_percentage
+
+NO_FALLBACK = "0"
 
 
 class RolloutAction(StrEnum):
@@ -31,3 +33,19 @@ def apply(
         return rollout.model_copy(update={"percentage": 100.0, "status": RolloutStatus.COMPLETE})
     assert percentage is not None
     return rollout.model_copy(update={"percentage": check_percentage(percentage)})
+
+
+def fallback_id(previous: Submission | None) -> str:
+    """The id of the submission customers outside a new rollout receive, given the line's previous one.
+
+    The previous submission itself, unless its own rollout was halted: nobody new gets a halted submission's
+    packages, so its customers-outside-the-rollout submission (its own fallback) stays the one offered. This is
+    the rule delivery applies, so `fallbackSubmissionId` always names what outsiders really get. Customers who
+    already run the halted version keep it: the no-downgrade rule offers them nothing older.
+    """
+    if previous is None:
+        return NO_FALLBACK
+    rollout = previous.delivery.rollout
+    if rollout.is_package_rollout and rollout.status == RolloutStatus.STOPPED:
+        return rollout.fallback_submission_id
+    return previous.id

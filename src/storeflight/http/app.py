@@ -14,6 +14,7 @@ from storeflight.blobs.protocol import BlobStore
 from storeflight.blobs.space import SpaceFloor
 from storeflight.config import Settings
 from storeflight.http import (
+    apidocs,
     applications,
     delivery,
     errors,
@@ -53,7 +54,8 @@ def create_app(state: ServerState) -> FastAPI:
         version=__version__,
         description="Microsoft Store submission API for package flights, self-hosted. "
         "Paths under /v1.0/my/ follow Microsoft's API; see docs/ for extensions.",
-        docs_url="/docs",
+        docs_url=None,  # served by apidocs, with local assets
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.storeflight = state
@@ -73,7 +75,8 @@ def create_app(state: ServerState) -> FastAPI:
         app.include_router(router)
     if isinstance(state.blobs, LocalBlobStore):  # other backends hand out URLs of their own service
         app.include_router(blob_endpoint.router)
-    endpoints = [delivery.ROUTE, *(route for router in routers for route in router.routes)]
+    apidocs.install(app)
+    endpoints = [delivery.ROUTE, *(route for router in (*routers, apidocs.router) for route in router.routes)]
     errors.install(app, endpoints)
     schemas.install_openapi(app, extra_paths=delivery.OPENAPI, routes=endpoints)
     paths = [str(getattr(r, "path", "")) for r in endpoints]

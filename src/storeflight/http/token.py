@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -52,8 +53,14 @@ class TokenError(Exception):
         self.status, self.error, self.description = status, error, description
 
     def response(self) -> StoreJSONResponse:
-        body = {"error": self.error, "error_description": self.description, "error_codes": []}
+        codes = aadsts_codes(self.description)
+        body = {"error": self.error, "error_description": self.description, "error_codes": codes}
         return StoreJSONResponse(body, status_code=self.status)
+
+
+def aadsts_codes(description: str) -> list[int]:
+    """The numeric AADSTS codes a description names (Entra ID lists them in `error_codes`)."""
+    return [int(code) for code in re.findall(r"\bAADSTS(\d+)", description)]
 
 
 async def _form(request: Request) -> dict[str, str]:

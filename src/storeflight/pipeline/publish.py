@@ -6,6 +6,7 @@ from datetime import datetime
 
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import FileStatus, PackageRollout, RolloutStatus, Submission
+from storeflight.domain.rollout import fallback_id
 
 
 def published(submission: Submission, *, now: datetime, fallback: Submission | None) -> Submission:
@@ -13,7 +14,8 @@ def published(submission: Submission, *, now: datetime, fallback: Submission | N
 
     PendingUpload packages become Uploaded, PendingDelete ones go. With gradual rollout on, the rollout starts
     (PackageRolloutInProgress) and customers outside it get `fallback`: the parent's previously published
-    submission or, for a flight's first rollout, the app's published non-flighted one.
+    submission or, for a flight's first rollout, the app's published non-flighted one; if that one's rollout
+    was halted, the submission it fell back to (domain.rollout.fallback_id).
     """
     packages = [
         p.model_copy(update={"file_status": FileStatus.UPLOADED})
@@ -26,7 +28,7 @@ def published(submission: Submission, *, now: datetime, fallback: Submission | N
             is_package_rollout=True,
             percentage=rollout.percentage,
             status=RolloutStatus.IN_PROGRESS,
-            fallback_submission_id=fallback.id if fallback else "0",
+            fallback_submission_id=fallback_id(fallback),
         )
     else:
         rollout = PackageRollout()

@@ -118,3 +118,25 @@ def inject_failure(tx: Tx, *, tenant_id: str, app_id: str, stage: str, code: str
         raise InvalidParameterValue("An error code is required.", target="code")
     fault = Fault(id=0, app_id=app.id, stage=status, code=code.strip(), details=details)
     return tx.add_fault(fault, app.tenant_id, now)
+
+
+def require_tenant(tx: Tx, tenant_id: str, *, allow_new: bool) -> None:
+    """Refuse a tenant no API client has (a typo would make apps and groups nobody can reach), unless on purpose."""
+    if allow_new or tx.list_clients(tenant_id.lower()):
+        return
+    raise InvalidParameterValue(
+        f"No API client belongs to the tenant '{tenant_id}', so nothing made in it could be reached. Check the id "
+        "(`storeflight admin list-clients`), create a client in it first, or pass --new-tenant to go ahead.",
+        target="tenantId",
+    )
+
+
+def require_free_identity(tx: Tx, tenant_id: str, identity_name: str) -> None:
+    """Refuse a package identity another app of the tenant already has (the Store reserves each name once)."""
+    page = tx.list_apps(tenant_id.lower(), skip=0, top=1_000_000)
+    taken = next((a for a in page.items if a.identity_name.lower() == identity_name.strip().lower()), None)
+    if taken is not None:
+        raise InvalidParameterValue(
+            f"The app {taken.id} ('{taken.primary_name}') of this tenant already has the identity '{identity_name}'.",
+            target="identityName",
+        )

@@ -6,6 +6,7 @@ A database already at `HEAD_REVISION` is recognised with one query, without load
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from sqlalchemy import Engine, text
@@ -14,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from storeflight.storage.engine import WRITE_OPTION
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_log = logging.getLogger("storeflight.storage")
 HEAD_REVISION = "0005"  # the newest file in migrations/versions; a test keeps the two in step
 _PG_LOCK_KEY = 0x5F1167  # any constant; serialises concurrent migrators on PostgreSQL
 
@@ -28,9 +30,23 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def migrate(engine: Engine) -> None:
-    """Apply every pending Alembic migration inside one transaction."""
-    if current_revision(engine) == HEAD_REVISION:
+    """Apply every pending Alembic migration inside one transaction, and say so in one log line (Alembic's
+    own INFO lines, one per step, are kept quiet)."""
+    before = current_revision(engine)
+    if before == HEAD_REVISION:
         return
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)
+    try:
+        _upgrade(engine)
+    finally:
+        alembic_log.setLevel(level)
+    change = f"upgraded from {before}" if before else "created"
+    _log.info("database schema %s: now at revision %s", change, HEAD_REVISION)
+
+
+def _upgrade(engine: Engine) -> None:
     from alembic import command  # noqa: PLC0415 - only needed when there is something to migrate
     from alembic.config import Config  # noqa: PLC0415
 
