@@ -115,6 +115,16 @@ def test_revoked_clients_tokens_stop_working(tenant: Tenant, app_id: str) -> Non
     assert token.status_code == 400
 
 
+def test_deleted_clients_tokens_stop_working(tenant: Tenant, app_id: str) -> None:
+    assert tenant.http.get(f"applications/{app_id}").status_code == 200
+    with tenant.server.store.transaction(write=True) as tx:
+        admin.delete_client(tx, tenant.client_id)
+    time.sleep(tenant.server.state.clients.ttl + 0.1)
+    assert tenant.http.get(f"applications/{app_id}").status_code == 401
+    token = httpx.post(f"{tenant.server.url}/{tenant.tenant_id}/oauth2/token", data=_form(tenant))
+    assert token.status_code == 400 and token.json()["error"] == "unauthorized_client"
+
+
 def test_tokens_expire(store: SqlStore, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, token_lifetime=timedelta(seconds=3))
     with LiveServer(store, settings) as server:
@@ -174,3 +184,26 @@ def test_msal_with_a_wrong_secret_gets_invalid_client(https_server: tuple[LiveSe
     session.close()
     assert result.get("error") == "invalid_client"
     assert "access_token" not in result
+
+
+def test_msal_with_oidc_authority_gets_a_working_token(https_server: tuple[LiveServer, Path]) -> None:
+    """`oidc_authority` reads `<authority>/.well-known/openid-configuration`, which the v2.0 path serves."""
+    server, cert = https_server
+    tenant = new_tenant(server)
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(cert)
+    app = msal.ConfidentialClientApplication(
+        tenant.client_id,
+        client_credential=tenant.secret,
+        oidc_authority=f"{server.url}/{tenant.tenant_id}/v2.0",
+        http_client=session,
+    )
+    result = app.acquire_token_for_client(scopes=[f"{RESOURCE}/.default"])
+    assert "access_token" in result, result
+    app_id = tenant.create_app()
+    response = session.get(
+        f"{server.url}/v1.0/my/applications/{app_id}", headers={"Authorization": f"Bearer {result['access_token']}"}
+    )
+    session.close()
+    assert response.status_code == 200

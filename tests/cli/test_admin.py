@@ -291,3 +291,27 @@ def test_baseline_packages_need_a_baseline(tmp_path: Path) -> None:
                                  "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "--no-baseline" in result.output
+
+
+def test_apps_are_renamed_and_deleted_with_their_blobs_and_clients_deleted(tmp_path: Path) -> None:
+    tenant = _run(tmp_path, "create-client")["tenantId"]
+    created = json.loads(_create_app(tmp_path, tenant, "Contoso.Gone").stdout)
+    app_id = created["id"]
+    renamed = _run(tmp_path, "rename-app", "--tenant-id", tenant, "--app-id", app_id, "--name", "Contoso Notes 2")
+    assert renamed["primaryName"] == "Contoso Notes 2" and renamed["packageIdentityName"] == "Contoso.Gone"
+    unconfirmed = runner.invoke(app, ["admin", "delete-app", "--data-dir", str(tmp_path), "--tenant-id", tenant,
+                                      "--app-id", app_id])
+    assert unconfirmed.exit_code == 2 and len(_run(tmp_path, "list-apps")) == 1
+    deleted = _run(tmp_path, "delete-app", "--tenant-id", tenant, "--app-id", app_id, "--yes")
+    assert deleted == {"appId": app_id, "deleted": True, "submissions": 1}
+    assert _run(tmp_path, "list-apps") == []
+    package_id = created["baselinePackages"][0]["id"]
+    with sqlite3.connect(tmp_path / "storeflight.db") as db:
+        garbage = {row[0] for row in db.execute("SELECT name FROM blob_garbage")}
+    assert ids.package_blob(package_id) in garbage  # the baseline package is deleted in the background
+    again = runner.invoke(app, ["admin", "delete-app", "--data-dir", str(tmp_path), "--tenant-id", tenant,
+                                "--app-id", app_id, "--yes"])
+    assert again.exit_code == 2 and json.loads(again.stdout)["error"]["code"] == "ResourceNotFound"
+    client_id = _run(tmp_path, "list-clients")[0]["clientId"]
+    assert _run(tmp_path, "delete-client", client_id) == {"clientId": client_id, "deleted": True}
+    assert _run(tmp_path, "list-clients") == []

@@ -120,3 +120,20 @@ def test_a_failed_submission_says_it_cannot_be_committed_again_and_what_to_do(
     again = fails(ExitCode.CONFLICT, "submission", "commit", account.app_id)
     assert "cannot be changed or committed again" in again.stderr
     assert "submission delete" in again.stderr and "publish --force` deletes" not in again.stderr
+
+
+def test_submission_list_shows_the_pending_one_then_the_published_newest_first(
+    account: Account, tmp_path: Path
+) -> None:
+    app_id = account.app_id
+    first = run_json("publish", app_id, "--add", str(package(tmp_path / "a", "1.0.1.0")), *POLL)
+    second = run_json("publish", app_id, "--replace", str(package(tmp_path / "b", "1.0.2.0")), *POLL)
+    pending = run_json("submission", "new", app_id)["id"]
+    listed = run_json("submission", "list", app_id)
+    ids = [item["id"] for item in listed]
+    assert ids[:3] == [pending, second["submissionId"], first["submissionId"]]
+    assert listed[0]["status"] == "PendingCommit" and listed[1]["status"] == "Published"
+    assert [p["version"] for p in listed[1]["packages"]] == ["1.0.2.0"]
+    human = run("submission", "list", app_id)
+    assert human.exit_code == 0 and second["submissionId"] in human.stdout
+    fails(ExitCode.NOT_FOUND, "submission", "list", "9NOSUCHAPP00")

@@ -5,8 +5,18 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storeflight.delivery import FlightView, Reason, Rollout, Source, SubmissionView, bucket, decide, threshold
-from tests.delivery.builders import app, device, package, submission
+from storeflight.delivery import (
+    FlightView,
+    PackageView,
+    Reason,
+    Rollout,
+    Source,
+    SubmissionView,
+    bucket,
+    decide,
+    threshold,
+)
+from tests.delivery.builders import DESKTOP, app, device, package, submission
 
 BASE = submission("s0", "1.0.0.0")
 customers = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789@.", min_size=1, max_size=30)
@@ -150,6 +160,17 @@ def test_applicability_by_architecture() -> None:
     assert [p.version for p in decide(snapshot, device(architecture="arm"), frozenset()).packages] == ["1.0.0.0"]
     none = decide(snapshot, device(architecture="mips"), frozenset())
     assert none.packages == () and none.reason == Reason.NO_PACKAGE and none.submission_id == "s"
+
+
+def test_a_bundle_applies_by_its_payloads_architectures_not_its_own_neutral() -> None:
+    bundle = PackageView("b", "app.msixbundle", "2.0.0.0", "neutral", DESKTOP, 100, "ab" * 32, architectures=("x86",))
+    snapshot = app(SubmissionView("s", (bundle,)))
+    for runs in ("x86", "x64", "arm64"):
+        assert decide(snapshot, device(architecture=runs), frozenset()).packages == (bundle,), runs
+    refused = decide(snapshot, device(architecture="arm"), frozenset())
+    assert refused.packages == () and refused.reason == Reason.NO_PACKAGE
+    plain_neutral = PackageView("n", "app.msix", "2.0.0.0", "neutral", DESKTOP, 100, "ab" * 32)
+    assert decide(app(SubmissionView("t", (plain_neutral,))), device(architecture="arm"), frozenset()).packages
 
 
 def test_applicability_by_family_and_min_os_with_resources() -> None:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from storeflight.pipeline.worker import Worker, WorkerSettings
+from tests.corpus import EXPECTED, corpus_dir
 from tests.ingest.builders import Identity, package_bytes
 from tests.pipeline.test_end_to_end import IDENTITY, drain, submit, zip_of
 from tests.support import Tenant
@@ -95,3 +96,21 @@ def test_bad_delivery_requests_get_clear_errors(tenant: Tenant, app: str) -> Non
     bad = tenant.http.get(f"applications/{app}/delivery", params={"customerId": "a", **DEVICE, "osVersion": "ten"})
     assert bad.status_code == 400 and bad.json()["target"] == "osVersion"
     assert tenant.http.get("applications/9NOSUCHAPP00/delivery", params={"customerId": "a"}).status_code == 404
+
+
+def test_a_bundle_whose_only_payload_is_x86_is_never_offered_to_an_arm_device(tenant: Tenant, worker: Worker) -> None:
+    name = "BundleWithIntlPackage.appxbundle"
+    facts = EXPECTED["valid"].get(name) or {}
+    bundle = (corpus_dir() / "valid" / name).read_bytes()
+    app_id = tenant.create_app(identity=facts["identityName"], publisher=facts["publisher"])
+    base = f"applications/{app_id}/submissions"
+    sid = submit(tenant, base, [{"fileName": name, "fileStatus": "PendingUpload"}], zip_of({name: bundle}))
+    drain(worker)
+    assert tenant.http.get(f"{base}/{sid}/status").json()["status"] == "Published"
+    device = {"customerId": "someone@example.com", "deviceFamily": "Windows.Desktop", "osVersion": "10.0.22621.0"}
+    offered = {}
+    for arch in ("x86", "x64", "arm64", "arm"):
+        body = tenant.http.get(f"applications/{app_id}/delivery", params={**device, "architecture": arch}).json()
+        offered[arch] = [p["fileName"] for p in body["packages"]]
+    assert offered["x86"] == offered["x64"] == offered["arm64"] == [name]  # x64 and arm64 run x86 packages
+    assert offered["arm"] == []  # the bundle's own "neutral" does not make its x86 payload runnable on arm

@@ -10,7 +10,7 @@ import pytest
 
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import FileStatus
-from tests.support import Tenant, force_state
+from tests.support import Tenant, force_state, new_tenant
 
 UNSET = "1601-01-01T00:00:00.0000000Z"
 
@@ -211,3 +211,18 @@ def test_app_submission_keeps_unknown_fields_and_uses_application_packages(tenan
     assert app["pendingApplicationSubmission"]["resourceLocation"] == f"applications/{app_id}/submissions/{sub['id']}"
     commit = tenant.http.post(f"applications/{app_id}/submissions/{sub['id']}/Commit")
     assert commit.json() == {"status": "CommitStarted"}
+
+
+def test_a_line_lists_its_submissions_pending_first_and_only_to_its_tenant(tenant: Tenant, app_id: str) -> None:
+    flight = tenant.create_flight(app_id)
+    base = f"applications/{app_id}/flights/{flight['flightId']}/submissions"
+    listed = tenant.http.get(base, params={"top": 1})
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert body["totalCount"] == 1 and body["value"][0]["id"] == flight["pendingFlightSubmission"]["id"]
+    assert body["value"][0]["status"] == "PendingCommit" and "fileUploadUrl" not in body["value"][0]
+    app_line = tenant.http.get(f"applications/{app_id}/submissions").json()
+    assert [s["status"] for s in app_line["value"]] == ["Published"]  # the baseline
+    other = new_tenant(tenant.server)
+    assert other.http.get(base).status_code == 404
+    assert other.http.get(f"applications/{app_id}/submissions").status_code == 404

@@ -59,3 +59,11 @@ def test_no_supported_device_family_fails() -> None:
 def test_no_packages_at_all_fails() -> None:
     sub = _submission([])
     assert report(sub, run_checks(sub), NOW)["result"] == "Failed"
+
+
+def test_a_universal_family_below_windows_10_counts_nowhere() -> None:
+    """Shown as no targetDeviceFamilies: certification says so (a warning) and delivery offers it to nobody."""
+    package = _package([("Windows.Universal", "0.0.0.0"), ("Windows7.Desktop", "0.0.0.0")])
+    body = report(_submission([package]), run_checks(_submission([package])), NOW)
+    assert body["result"] == "PassedWithNotes"
+    assert any(c["result"] == "Warning" and "no device will be offered it" in c["details"] for c in body["checks"])

@@ -182,8 +182,12 @@ def test_last_published_is_the_newest_published(store: SqlStore, tenant_id: str)
 
 
 def _with_packages(sub: Submission, *packages: tuple[str, str, list[str]]) -> Submission:
-    made = [Package(file_name=f"{v}.msix", file_status=FileStatus.UPLOADED, version=v, architecture=arch,
-                    architectures=covers) for v, arch, covers in packages]
+    made = [
+        Package(
+            file_name=f"{v}.msix", file_status=FileStatus.UPLOADED, version=v, architecture=arch, architectures=covers
+        )
+        for v, arch, covers in packages
+    ]
     return sub.model_copy(update={"packages": made})
 
 
@@ -194,8 +198,9 @@ def test_line_highest_is_the_highest_published_version_per_architecture_of_the_l
     group, flight = _group_and_flight(tenant_id, app.id, "f")
     published = {"status": Status.PUBLISHED, "published_at": NOW}
     first = _with_packages(_submission(tenant_id, app.id, **published), ("1.10.0.0", "X64", []))
-    bundle = _with_packages(_submission(tenant_id, app.id, **published),
-                            ("1.9.0.0", "neutral", ["x64", "arm64"]), ("0.5.0.0", "x86", []))
+    bundle = _with_packages(
+        _submission(tenant_id, app.id, **published), ("1.9.0.0", "neutral", ["x64", "arm64"]), ("0.5.0.0", "x86", [])
+    )
     pending = _with_packages(_submission(tenant_id, app.id), ("9.0.0.0", "x64", []))
     flighted = _with_packages(_submission(tenant_id, app.id, flight_id=flight.id, **published), ("5.0.0.0", "x64", []))
     with store.transaction(write=True) as tx:
@@ -215,12 +220,11 @@ def test_line_highest_is_the_highest_published_version_per_architecture_of_the_l
         assert tx.line_highest(f"app:{app.id}") == {"x64": "9.0.0.0", "arm64": "1.9.0.0", "x86": "0.5.0.0"}
 
 
-def test_a_published_version_stays_in_the_line_after_its_submission_is_deleted(
-    store: SqlStore, tenant_id: str
-) -> None:
+def test_a_published_version_stays_in_the_line_after_its_submission_is_deleted(store: SqlStore, tenant_id: str) -> None:
     app = _app(tenant_id)
-    sub = _with_packages(_submission(tenant_id, app.id, status=Status.PUBLISHED, published_at=NOW),
-                         ("3.0.0.0", "arm64", []))
+    sub = _with_packages(
+        _submission(tenant_id, app.id, status=Status.PUBLISHED, published_at=NOW), ("3.0.0.0", "arm64", [])
+    )
     with store.transaction(write=True) as tx:
         tx.add_app(app)
         tx.add_submission(sub)
@@ -240,6 +244,55 @@ def test_deleting_a_flight_removes_its_submissions(store: SqlStore, tenant_id: s
         tx.delete_flight(flight.id)
         assert tx.get_flight(tenant_id, app.id, flight.id) is None
         assert tx.get_submission(tenant_id, sub.id) is None
+
+
+def test_deleting_an_app_removes_its_flights_submissions_and_history_and_nothing_else(
+    store: SqlStore, tenant_id: str
+) -> None:
+    app, other = _app(tenant_id), _app(tenant_id, 1)
+    group, flight = _group_and_flight(tenant_id, app.id, "f")
+    published = _submission(tenant_id, app.id, flight.id, Status.PUBLISHED, NOW)
+    published = published.model_copy(
+        update={
+            "packages": [
+                Package(
+                    file_name="a.msix", file_status=FileStatus.UPLOADED, id="p1", version="1.0.0.0", architecture="x64"
+                )
+            ]
+        }
+    )
+    kept = _submission(tenant_id, other.id)
+    with store.transaction(write=True) as tx:
+        for item in (app, other):
+            tx.add_app(item)
+        tx.add_group(group, ["a@example.com"])
+        tx.add_flight(flight)
+        tx.add_submission(published)
+        tx.add_submission(_submission(tenant_id, app.id))
+        tx.add_submission(kept)
+        tx.add_event(published.id, NOW, None, "Published", "test")
+    with store.transaction(write=True) as tx:
+        tx.delete_app(app.id)
+    with store.transaction(write=False) as tx:
+        assert tx.get_app(tenant_id, app.id) is None and tx.get_flight(tenant_id, app.id, flight.id) is None
+        assert tx.get_submission(tenant_id, published.id) is None and tx.line_highest(f"flight:{flight.id}") == {}
+        assert tx.get_app(tenant_id, other.id) is not None and tx.get_submission(tenant_id, kept.id) is not None
+        assert tx.get_group(tenant_id, group.id) is not None  # groups belong to the tenant, not the app
+
+
+def test_clients_can_be_deleted_and_apps_renamed(store: SqlStore, tenant_id: str) -> None:
+    app = _app(tenant_id)
+    client = ApiClient(client_id=str(uuid.uuid4()), tenant_id=tenant_id, name="c", secret_hash="h", created_at=NOW)
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_client(client)
+    with store.transaction(write=True) as tx:
+        assert tx.delete_client(client.client_id) is True and tx.delete_client(client.client_id) is False
+        tx.save_app(app.model_copy(update={"primary_name": "Renamed"}))
+    with store.transaction(write=False) as tx:
+        assert tx.get_client(client.client_id) is None
+        found = tx.get_app(tenant_id, app.id)
+        assert found is not None and found.primary_name == "Renamed" and found.identity_name == app.identity_name
 
 
 def test_a_failed_transaction_leaves_nothing_behind(store: SqlStore, tenant_id: str) -> None:
@@ -342,12 +395,14 @@ def test_the_published_versions_migration_counts_what_was_published_before_it(em
         command.upgrade(config, "0004")  # the schema before published_versions
     tenant = str(uuid.uuid4())
     app = _app(tenant)
-    old = _with_packages(_submission(tenant, app.id, status=Status.PUBLISHED, published_at=NOW),
-                         ("2.0.0.0", "neutral", ["x64", "arm64"]))
+    old = _with_packages(
+        _submission(tenant, app.id, status=Status.PUBLISHED, published_at=NOW), ("2.0.0.0", "neutral", ["x64", "arm64"])
+    )
     pending = _with_packages(_submission(tenant, app.id), ("7.0.0.0", "x64", []))
     with engine.begin() as conn:
-        conn.execute(insert(t.applications).values(id=app.id, tenant_id=tenant, doc=app.model_dump(mode="json"),
-                                                        created_at=NOW))
+        conn.execute(
+            insert(t.applications).values(id=app.id, tenant_id=tenant, doc=app.model_dump(mode="json"), created_at=NOW)
+        )
         for sub in (old, pending):
             conn.execute(insert(t.submissions).values(**_submission_values(sub), created_at=NOW))
     store = SqlStore(engine)

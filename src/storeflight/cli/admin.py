@@ -290,3 +290,61 @@ def backup_command(
             "blobBytes": report.blob_bytes,
         }
     )
+
+
+AppId = Annotated[str, typer.Option("--app-id", help="The app's Store ID.")]
+
+
+@app.command("delete-client")
+def delete_client(
+    client_id: Annotated[str, typer.Argument(help="The client to delete.")],
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Delete a client for good (revoke-client keeps it listed): its tokens stop working at once."""
+    store = open_store(data_dir, database_url)
+    try:
+        with store.transaction(write=True) as tx:
+            service.delete_client(tx, client_id)
+    except StoreflightError as error:
+        _fail(error)
+    print_json({"clientId": client_id, "deleted": True})
+
+
+@app.command("rename-app")
+def rename_app(
+    tenant_id: Tenant,
+    app_id: AppId,
+    name: Annotated[str, typer.Option("--name", help="The new primary name.")],
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Give an app a new primary name (its Store ID, identity and submissions stay)."""
+    store = open_store(data_dir, database_url)
+    try:
+        with store.transaction(write=True) as tx:
+            renamed = service.rename_app(tx, tenant_id=tenant_id, app_id=app_id, name=name)
+            body = render.application(renamed, None, tx.last_published(f"app:{renamed.id}"))
+    except StoreflightError as error:
+        _fail(error)
+    print_json(body)
+
+
+@app.command("delete-app")
+def delete_app(
+    tenant_id: Tenant,
+    app_id: AppId,
+    yes: Annotated[bool, typer.Option("--yes", help="Really delete the app and everything it has.")] = False,
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Delete an app with its flights and submissions; its packages and uploads are deleted in the background."""
+    if not yes:
+        raise typer.BadParameter("deleting an app removes its flights, submissions and packages; pass --yes")
+    store = open_store(data_dir, database_url)
+    try:
+        with store.transaction(write=True) as tx:
+            count = service.delete_app(tx, tenant_id=tenant_id, app_id=app_id, now=dates.utcnow())
+    except StoreflightError as error:
+        _fail(error)
+    print_json({"appId": app_id.upper(), "deleted": True, "submissions": count})

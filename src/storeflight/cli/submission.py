@@ -7,6 +7,7 @@ last published one when none is pending).
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -107,6 +108,34 @@ def new(
     """Create a submission (a copy of the last published one)."""
     with session(profile, json_output) as s:
         show_submission(s.out, s.client.create_submission(app_id, s.flight_id(app_id, flight)))
+
+
+@app.command("list")
+def list_submissions(
+    app_id: AppArgument, flight: FlightOption = None, profile: ProfileOption = None, json_output: JsonOption = False
+) -> None:
+    """List the submissions of the app (or --flight) that still exist: the pending one, then the published."""
+    with session(profile, json_output) as s:
+        found = s.flight(app_id, flight)
+        items = s.client.list_submissions(app_id, found.flight_id if found else None)
+        rows = [
+            (
+                i.id,
+                i.status,
+                dates_text(i.published_date),
+                ", ".join(sorted({p.version for p in i.packages})),
+                _rollout_text(i.package_rollout.is_package_rollout, i.package_rollout.package_rollout_percentage)
+                + (f" ({i.package_rollout.package_rollout_status})" if i.package_rollout.is_package_rollout else ""),
+            )
+            for i in items
+        ]
+        owner = f"flight {found.friendly_name}" if found else f"app {app_id}"
+        columns = ["id", "status", "published", "versions", "rollout"]
+        s.out.result(items, lambda: s.out.table(f"submissions of {owner}", columns, rows))
+
+
+def dates_text(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None and value.year > 1601 else ""
 
 
 @app.command("show")

@@ -36,6 +36,7 @@ from storeflight.client.models import (
     Submission,
     SubmissionRef,
     SubmissionStatus,
+    SubmissionSummary,
 )
 from storeflight.client.sync import StoreClient
 from storeflight.client.upload import build_package_zip
@@ -71,6 +72,7 @@ __all__ = [
     "SubmissionFailed",
     "SubmissionRef",
     "SubmissionStatus",
+    "SubmissionSummary",
     "ThrottledError",
     "WaitTimeout",
     "build_package_zip",

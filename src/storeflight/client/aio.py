@@ -31,6 +31,7 @@ from storeflight.client.models import (
     Page,
     Submission,
     SubmissionStatus,
+    SubmissionSummary,
 )
 from storeflight.client.retry import RetryPolicy, next_delay
 from storeflight.client.sync import USER_AGENT
@@ -159,6 +160,11 @@ class AsyncStoreClient:
         return await self._send(ep.get_application(app_id))
 
     # flights
+
+    async def list_submissions(self, app_id: str, flight_id: str | None = None) -> list[SubmissionSummary]:
+        """The line's submissions that still exist, newest first (storeflight extension)."""
+        pager = ep.Pager(lambda skip: ep.list_submissions(app_id, flight_id, skip))
+        return [item async for item in self._pages(pager, empty_on_404=False)]
 
     async def list_flights(self, app_id: str, *, page_size: int = ep.DEFAULT_PAGE) -> list[Flight]:
         pager = ep.Pager(lambda skip: ep.list_flights(app_id, skip, page_size))

@@ -21,6 +21,7 @@ from storeflight.client.models import (
     Page,
     Submission,
     SubmissionStatus,
+    SubmissionSummary,
 )
 
 R = TypeVar("R")
@@ -189,6 +190,15 @@ def commit_submission(app_id: str, submission_id: str, flight_id: str | None = N
 def get_status(app_id: str, submission_id: str, flight_id: str | None = None) -> Call[SubmissionStatus]:
     path = f"{_submission(app_id, submission_id, flight_id)}/status"
     return get(path, SubmissionStatus.from_json, "get submission status")
+
+
+def list_submissions(
+    app_id: str, flight_id: str | None = None, skip: int = 0, top: int = DEFAULT_PAGE
+) -> Call[Page[SubmissionSummary]]:
+    """The line's submissions, newest first (storeflight extension)."""
+    owner = _flight(app_id, flight_id) if flight_id else f"applications/{_seg(app_id)}"
+    parse = Page[SubmissionSummary].from_json
+    return get(f"{owner}/submissions", parse, "list submissions", skip=str(skip), top=str(top))
 
 
 def delete_submission(app_id: str, submission_id: str, flight_id: str | None = None) -> Call[None]:

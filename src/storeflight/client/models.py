@@ -305,6 +305,17 @@ class Page(StoreModel, Generic[T]):
     next_link: str | None = Field(default=None, alias="@nextLink")
 
 
+class SubmissionSummary(StoreModel):
+    """One entry of a line's submission list (storeflight extension): the pending one, then the published."""
+
+    id: Text = ""
+    status: Text = ""
+    created_date: StoreDate = None
+    published_date: StoreDate = None
+    packages: list[Package] = Field(default_factory=list)
+    package_rollout: PackageRollout = Field(default_factory=PackageRollout)
+
+
 class DeliveredPackage(StoreModel):
     id: Text = ""
     file_name: Text = ""

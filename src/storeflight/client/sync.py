@@ -27,6 +27,7 @@ from storeflight.client.models import (
     Page,
     Submission,
     SubmissionStatus,
+    SubmissionSummary,
 )
 from storeflight.client.retry import RetryPolicy, next_delay
 from storeflight.client.upload import BLOCK_SIZE, Progress, build_package_zip, upload_file
@@ -159,6 +160,11 @@ class StoreClient:
         return self._send(ep.get_application(app_id))
 
     # flights
+
+    def list_submissions(self, app_id: str, flight_id: str | None = None) -> list[SubmissionSummary]:
+        """The line's submissions that still exist, newest first (storeflight extension)."""
+        pager = ep.Pager(lambda skip: ep.list_submissions(app_id, flight_id, skip))
+        return list(self._pages(pager, empty_on_404=False))
 
     def list_flights(self, app_id: str, *, page_size: int = ep.DEFAULT_PAGE) -> list[Flight]:
         """Every flight of the app, highest rank first; [] when it has none (the Store answers that with 404)."""

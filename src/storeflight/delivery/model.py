@@ -59,13 +59,15 @@ class PackageView:
     device_families: tuple[tuple[str, str], ...]  # (family, minimum OS version); Windows.Universal = any family
     size: int
     sha256: str
+    architectures: tuple[str, ...] = ()  # a bundle's application payloads'; empty: `architecture` alone
     version_key: Version = field(init=False, repr=False, compare=False)
-    _arch: str = field(init=False, repr=False, compare=False)
+    _archs: frozenset[str] = field(init=False, repr=False, compare=False)
     _families: Mapping[str, Version] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "version_key", parse_version(self.version))
-        object.__setattr__(self, "_arch", self.architecture.lower())
+        covered = self.architectures or (self.architecture,)
+        object.__setattr__(self, "_archs", frozenset(a.lower() for a in covered))
         families: dict[str, Version] = {}
         for name, minimum in self.device_families:
             key = parse_version(minimum)
@@ -73,8 +75,9 @@ class PackageView:
         object.__setattr__(self, "_families", families)
 
     def applies_to(self, family: str, os_version: Version, runnable: frozenset[str]) -> bool:
-        """True when the architecture is runnable and a target family (or Universal) accepts the OS version."""
-        if self._arch not in runnable:
+        """True when an architecture it covers is runnable (a bundle: one of its payloads', never its own
+        `neutral`) and a target family (or Universal) accepts the OS version."""
+        if self._archs.isdisjoint(runnable):
             return False
         minimum = self._families.get(family)
         if minimum is not None and minimum <= os_version:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from storeflight.delivery.model import AppView, FlightView, PackageView, SubmissionView
+from storeflight.domain.families import store_families
 from storeflight.domain.models import Application, FileStatus, Submission
 from storeflight.storage.protocol import Tx
 
@@ -29,7 +30,8 @@ def submission_view(sub: Submission) -> SubmissionView:
             file_name=p.file_name,
             version=p.version,
             architecture=p.architecture,
-            device_families=tuple((name, minimum) for name, minimum in p.device_families),
+            architectures=tuple(p.architectures),
+            device_families=tuple(store_families(p.device_families)),  # the families the API shows
             size=p.size,
             sha256=p.sha256,
         )

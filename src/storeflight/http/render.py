@@ -126,3 +126,19 @@ def submission(s: Submission, *, blobs: BlobStore, public_url: str) -> dict[str,
             s.upload_blob_id, public_url=public_url, expires_at=s.upload_expires_at
         )
     return body
+
+
+def history_item(s: Submission) -> dict[str, Any]:
+    """One entry of a line's submission list: what it was and what it shipped (no upload URL)."""
+    return {
+        "id": s.id,
+        "status": s.status.value,
+        "createdDate": dates.render(s.created_at),
+        "publishedDate": dates.render(s.published_at),
+        "packages": [
+            {"fileName": p.file_name, "version": p.version, "architecture": p.architecture}
+            for p in s.packages
+            if p.file_status.value != "PendingDelete"
+        ],
+        "packageRollout": rollout(s.delivery.rollout),
+    }

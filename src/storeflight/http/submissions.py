@@ -10,6 +10,7 @@ from storeflight.domain.models import Submission
 from storeflight.domain.rollout import RolloutAction
 from storeflight.http import render, schemas
 from storeflight.http.deps import Api, ApiDep, BodyDep
+from storeflight.http.paging import PagingDep
 from storeflight.http.parse import rollout_percentage, submission_update
 from storeflight.http.responses import StoreJSONResponse, no_content, ok
 from storeflight.services import rollout, submissions
@@ -28,6 +29,20 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
         with api.tx(write=True) as tx:
             created = submissions.create(tx, api.ctx, parent)
         return ok(_full(api, created), 201)
+
+    @router.get(
+        "",
+        summary=f"List a {kind}'s submissions (storeflight extension)",
+        description="The pending submission, if any, then every published one, newest first.",
+    )
+    async def history(
+        api: ApiDep, paging: PagingDep, parent: Annotated[Parent, Depends(parent_of)]
+    ) -> StoreJSONResponse:
+        found = await api.read(lambda tx: submissions.history(tx, api.ctx, parent))
+        page = [render.history_item(s) for s in found[paging.skip : paging.skip + paging.top]]
+        owner = f"applications/{parent.app_id}" + (f"/flights/{parent.flight_id}" if parent.flight_id else "")
+        path = f"{owner}/submissions"
+        return ok(paging.wrap(page, len(found), path))
 
     @router.get("/{submission_id}", summary=f"Get a {kind} submission")
     async def get(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:

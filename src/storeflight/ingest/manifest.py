@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
+from storeflight.domain.families import rendered
 from storeflight.ingest.errors import Defect
 from storeflight.ingest.opc import MANIFEST
 from storeflight.ingest.xmlsafe import local_name, namespace, parse_xml
@@ -92,16 +93,8 @@ def check_architecture(text: str | None, where: str) -> str:
 
 
 def store_device_families(families: Iterable[tuple[str, str]]) -> list[str]:
-    """The families in the Store's form ("Windows.Desktop min version 10.0.10240.0"), Windows 10 and later only.
-
-    Families of other platforms (`Windows7.Desktop`) or with a MinVersion below 10 (`0.0.0.0`, as MSIX
-    packages for older Windows write) are not Store device families, and the Store lists none for them.
-    """
-    return [
-        f"{name} min version {version}"
-        for name, version in families
-        if name.startswith("Windows.") and int(version.split(".")[0]) >= 10
-    ]
+    """The families in the Store's form ("Windows.Desktop min version 10.0.10240.0"): see domain.families."""
+    return rendered(families)
 
 
 def _capabilities(root: Element, ns: str) -> list[str]:

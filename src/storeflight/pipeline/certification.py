@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from storeflight.domain.families import store_families
 from storeflight.domain.models import FileStatus, Package, Submission
 
 # Capabilities that need a justification in the notes for certification.
@@ -58,18 +59,24 @@ def _has_packages(packages: list[Package]) -> Check:
 
 
 def _device_families(package: Package) -> Check:
-    names = {name for name, _ in package.device_families} or {
-        family.split(" ", 1)[0] for family in package.target_device_families
-    }
-    supported = sorted(names & SUPPORTED_FAMILIES)
+    """Passed when a family that counts for the Store (domain.families, the one rule behind
+    targetDeviceFamilies and delivery) is supported. A supported family only below Windows 10 (an MSIX for
+    older Windows) is a warning: the package publishes, lists no family and is offered to no device."""
+    name = f"Device families of {package.file_name}"
+    from_entry = {family.split(" ", 1)[0] for family in package.target_device_families}
+    counted = {n for n, _ in store_families(package.device_families)} or from_entry
+    supported = sorted(counted & SUPPORTED_FAMILIES)
     if supported:
-        return Check(f"Device families of {package.file_name}", "Passed", ", ".join(supported))
-    found = ", ".join(sorted(names)) or "none"
-    return Check(
-        f"Device families of {package.file_name}",
-        "Failed",
-        f"{package.file_name} adds no supported device family (declares: {found}).",
-    )
+        return Check(name, "Passed", ", ".join(supported))
+    declared = ", ".join(f"{n} {v}" for n, v in package.device_families) or ", ".join(sorted(from_entry)) or "none"
+    if {n for n, _ in package.device_families} & SUPPORTED_FAMILIES:
+        return Check(
+            name,
+            "Warning",
+            f"{package.file_name} declares {declared}: no Windows 10 (MinVersion 10 or more) family, so it lists "
+            "no target device family and no device will be offered it.",
+        )
+    return Check(name, "Failed", f"{package.file_name} adds no supported device family (declares: {declared}).")
 
 
 def _restricted(package: Package, notes: str) -> Check:

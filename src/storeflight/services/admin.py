@@ -9,8 +9,8 @@ from datetime import datetime
 from storeflight.auth.secrets import hash_secret, new_secret
 from storeflight.domain import ids, text
 from storeflight.domain import submissions as subs
-from storeflight.domain.errors import InvalidParameterValue, NotFound
-from storeflight.domain.lifecycle import Status
+from storeflight.domain.errors import InvalidParameterValue, InvalidState, NotFound
+from storeflight.domain.lifecycle import IN_PIPELINE, Status
 from storeflight.domain.models import ApiClient, Application, Fault, FlightGroup, Origin, Package, Submission
 from storeflight.pipeline.outcome import FAILURE_OF
 from storeflight.services import groups
@@ -140,3 +140,47 @@ def require_free_identity(tx: Tx, tenant_id: str, identity_name: str) -> None:
             f"The app {taken.id} ('{taken.primary_name}') of this tenant already has the identity '{identity_name}'.",
             target="identityName",
         )
+
+
+def delete_client(tx: Tx, client_id: str) -> None:
+    """Remove a client for good: its tokens stop working at once (as after a revoke), and its secret is gone."""
+    if not tx.delete_client(client_id):
+        raise NotFound(f"No client '{client_id}'.", target="client")
+
+
+def rename_app(tx: Tx, *, tenant_id: str, app_id: str, name: str) -> Application:
+    """Give an app a new primary name (its identity and Store ID never change)."""
+    if not name.strip():
+        raise InvalidParameterValue("The name must not be empty.", target="primaryName")
+    app = tx.get_app(tenant_id.lower(), app_id.upper(), lock=True)
+    if app is None:
+        raise NotFound(f"No app '{app_id}' in tenant '{tenant_id}'.", target="application")
+    renamed = app.model_copy(update={"primary_name": name.strip()})
+    tx.save_app(renamed)
+    return renamed
+
+
+def delete_app(tx: Tx, *, tenant_id: str, app_id: str, now: datetime) -> int:
+    """Remove an app with everything it has; its blobs are recorded for deletion. Returns how many
+    submissions went. Refused while the pipeline works on one of its submissions."""
+    app = tx.get_app(tenant_id.lower(), app_id.upper(), lock=True)
+    if app is None:
+        raise NotFound(f"No app '{app_id}' in tenant '{tenant_id}'.", target="application")
+    lines = [f"app:{app.id}", *(f"flight:{f.id}" for f in tx.list_flights(app.tenant_id, app.id))]
+    pending = [p for p in (tx.pending_submission(line) for line in lines) if p is not None]
+    busy = next((p for p in pending if p.status in IN_PIPELINE), None)
+    if busy is not None:
+        raise InvalidState(
+            f"Submission {busy.id} of this app is {busy.status.value}: delete the app once the pipeline is done "
+            "with it.",
+            target="application",
+        )
+    gone = [*pending, *tx.published_submissions(app.id)]
+    for sub in gone:
+        tx.discard_blob(sub.upload_blob_id, now)
+        for package in sub.packages:
+            if package.id:
+                tx.discard_blob(ids.package_blob(package.id), now)
+    tx.delete_app(app.id)
+    tx.bump_delivery_version(members=True)
+    return len(gone)

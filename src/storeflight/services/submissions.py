@@ -123,3 +123,13 @@ def publish(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> Submiss
     released = submission.model_copy(update={"release_approved_at": ctx.now, "next_run_at": ctx.now})
     tx.save_submission(released)
     return released
+
+
+def history(tx: Tx, ctx: Context, parent: Parent) -> list[Submission]:
+    """The line's submissions that still exist, newest first: the pending one (if any), then every published
+    one by publish time (our extension: Microsoft's API lists no past submissions)."""
+    _, parent = _resolve(tx, ctx, parent)
+    published = [s for s in tx.published_submissions(parent.app_id) if s.parent_key == parent.key]
+    published.sort(key=lambda s: (s.published_at or s.created_at, s.id), reverse=True)
+    pending = tx.pending_submission(parent.key)
+    return [pending, *published] if pending is not None else published

@@ -110,8 +110,17 @@ class Tx(PipelineTx, DeliveryTx, GarbageTx, Protocol):
     def save_client(self, client: ApiClient) -> None:
         """Update an existing client."""
 
+    def delete_client(self, client_id: str) -> bool:
+        """Remove a client for good; False when there was none."""
+
     def add_app(self, app: Application) -> None:
         """Insert a new application."""
+
+    def save_app(self, app: Application) -> None:
+        """Update an existing app (its name)."""
+
+    def delete_app(self, app_id: str) -> None:
+        """Remove an app with its flights, submissions, their events, reports and version history."""
 
     def get_app(self, tenant_id: str, app_id: str, *, lock: bool = False) -> Application | None:
         """The tenant's app, or None. `lock` serialises writers on this app until the transaction ends."""

@@ -219,7 +219,30 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql):
         values = client.model_dump(exclude={"client_id"})
         self.conn.execute(update(t.clients).where(t.clients.c.client_id == client.client_id).values(**values))
 
+    def delete_client(self, client_id: str) -> bool:
+        result = self.conn.execute(delete(t.clients).where(t.clients.c.client_id == client_id))
+        return bool(result.rowcount)
+
     # applications ---------------------------------------------------------------------------------------
+    def delete_app(self, app_id: str) -> None:
+        flight_ids = list(self.conn.scalars(select(t.flights.c.id).where(t.flights.c.app_id == app_id)))
+        sub_ids = select(t.submissions.c.id).where(t.submissions.c.app_id == app_id).scalar_subquery()
+        lines = [f"app:{app_id}", *(f"flight:{f}" for f in flight_ids)]
+        self.conn.execute(delete(t.published_versions).where(t.published_versions.c.parent_key.in_(lines)))
+        self.conn.execute(delete(t.submission_events).where(t.submission_events.c.submission_id.in_(sub_ids)))
+        reports = t.certification_reports
+        self.conn.execute(delete(reports).where(reports.c.submission_id.in_(sub_ids)))
+        self.conn.execute(delete(t.submissions).where(t.submissions.c.app_id == app_id))
+        if flight_ids:
+            self.conn.execute(delete(t.flight_group_links).where(t.flight_group_links.c.flight_id.in_(flight_ids)))
+        self.conn.execute(delete(t.flights).where(t.flights.c.app_id == app_id))
+        self.conn.execute(delete(t.fault_injections).where(t.fault_injections.c.app_id == app_id))
+        self.conn.execute(delete(t.applications).where(t.applications.c.id == app_id))
+
+    def save_app(self, app: Application) -> None:
+        statement = update(t.applications).where(t.applications.c.id == app.id)
+        self.conn.execute(statement.values(doc=app.model_dump(mode="json")))
+
     def add_app(self, app: Application) -> None:
         self.conn.execute(
             insert(t.applications).values(
