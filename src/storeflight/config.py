@@ -27,6 +27,8 @@ class Settings:
     max_staged_bytes: int | None = None  # uncommitted bytes of one blob; None: max_upload_bytes
     min_free_bytes: int = 64 * 2**20  # writes that would leave less free in data_dir are refused (503)
     max_tenant_uploads: int = 8  # uploads of one tenant at once on the blob endpoint
+    # Interception mode: requests for these hosts get URLs on them (https), whatever public_url says.
+    intercept_hosts: tuple[str, ...] = ()
 
     @property
     def effective_database_url(self) -> str:

@@ -186,6 +186,62 @@ def test_msal_with_a_wrong_secret_gets_invalid_client(https_server: tuple[LiveSe
     assert "access_token" not in result
 
 
+def test_v1_openid_configuration_names_the_v1_token_endpoint(tenant: Tenant) -> None:
+    response = httpx.get(f"{tenant.server.url}/{tenant.tenant_id}/.well-known/openid-configuration")
+    assert response.status_code == 200
+    body = response.json()
+    base = f"{tenant.server.url}/{tenant.tenant_id}"
+    assert body["token_endpoint"] == f"{base}/oauth2/token"
+    assert body["authorization_endpoint"] == f"{base}/oauth2/authorize"
+    assert body["issuer"] == f"{base}/"
+
+
+@pytest.mark.parametrize(("authorize", "discovery"), [
+    ("https://login.microsoftonline.com/contoso/oauth2/v2.0/authorize",
+     "/contoso/v2.0/.well-known/openid-configuration"),
+    ("https://login.microsoftonline.com/common/oauth2/authorize", "/common/.well-known/openid-configuration"),
+    ("https://127.0.0.1/t1/oauth2/v2.0/authorize", "/t1/v2.0/.well-known/openid-configuration"),  # MSAL drops ports
+])
+def test_instance_discovery_points_at_this_servers_discovery_document(
+    server: LiveServer, authorize: str, discovery: str
+) -> None:
+    response = httpx.get(f"{server.url}/common/discovery/instance",
+                         params={"api-version": "1.1", "authorization_endpoint": authorize})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["tenant_discovery_endpoint"] == server.url + discovery
+    assert body["metadata"] == [{"preferred_network": "127.0.0.1", "preferred_cache": "127.0.0.1",
+                                 "aliases": ["127.0.0.1"]}]
+    assert httpx.get(body["tenant_discovery_endpoint"]).status_code == 200
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"authorization_endpoint": "http://login.microsoftonline.com/t/oauth2/v2.0/authorize"},
+    {"authorization_endpoint": "https://login.microsoftonline.com/t/oauth2/v2.0/token"},
+    {"authorization_endpoint": "not a url"}, {"authorization_endpoint": "https:///t/oauth2/authorize"},
+])
+def test_instance_discovery_refuses_a_bad_authorization_endpoint_in_the_aad_shape(
+    server: LiveServer, params: dict[str, str]
+) -> None:
+    response = httpx.get(f"{server.url}/common/discovery/instance", params=params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "invalid_instance" and body["error_description"].startswith("AADSTS50049")
+
+
+def test_requests_for_an_intercepted_host_get_urls_on_it_whatever_public_url_says(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, public_url="https://store.example.test",
+                             intercept_hosts=("login.microsoftonline.com",))
+    with LiveServer(store, settings) as live:
+        url = f"{live.url}/t/v2.0/.well-known/openid-configuration"
+        intercepted = httpx.get(url, headers={"Host": "login.microsoftonline.com"}).json()
+        other = httpx.get(url, headers={"Host": "manage.devcenter.microsoft.com"}).json()
+    assert intercepted["token_endpoint"] == "https://login.microsoftonline.com/t/oauth2/v2.0/token"
+    assert other["token_endpoint"] == "https://store.example.test/t/oauth2/v2.0/token"  # not intercepted here
+
+
 def test_msal_with_oidc_authority_gets_a_working_token(https_server: tuple[LiveServer, Path]) -> None:
     """`oidc_authority` reads `<authority>/.well-known/openid-configuration`, which the v2.0 path serves."""
     server, cert = https_server

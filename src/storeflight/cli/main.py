@@ -1,6 +1,6 @@
 """Entry point of the `storeflight` command.
 
-Server-side commands (`serve`, `worker`, `admin`, `dev-cert`, and `demo`, which runs a server) work on a
+Server-side commands (`serve`, `worker`, `admin`, `dev-cert`, `ca`, and `demo`, which runs a server) work on a
 server's own database; the user-facing commands (`login`, `apps`, `flights`, `groups`, `submission`,
 `publish`, `rollout`, `delivery`) call a server through `storeflight.client` with a profile (docs/cli.md).
 
@@ -26,6 +26,7 @@ _SERVER_SIDE: dict[str, tuple[str, str]] = {
     "admin": ("storeflight.cli.admin", "app"),
     "dev-cert": ("storeflight.cli.devcert", "dev_cert"),
     "demo": ("storeflight.cli.demo", "demo"),
+    "ca": ("storeflight.cli.ca", "app"),
 }
 
 

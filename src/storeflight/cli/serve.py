@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import signal
+import socket
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -20,8 +21,12 @@ from storeflight.cli.worker import LeaseSeconds, StageDelay, worker_settings
 from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.http.app import build_state, create_app
+from storeflight.intercept import INTERCEPTED_HOSTS
 from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import Worker
+
+if TYPE_CHECKING:
+    from storeflight.intercept.serving import Listeners
 
 log = logging.getLogger("storeflight")
 
@@ -119,6 +124,23 @@ def serve(
             help="Build every app's delivery snapshot in the background at start, so no device waits for it.",
         ),
     ] = False,
+    intercept_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="STOREFLIGHT_INTERCEPT_PORT",
+            help="Interception mode: a CONNECT proxy on this port (HTTPS_PROXY) that answers for "
+            "login.microsoftonline.com, login.windows.net and manage.devcenter.microsoft.com with the local CA "
+            "(`storeflight ca`).",
+        ),
+    ] = None,
+    tls_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="STOREFLIGHT_TLS_PORT",
+            help="Interception mode: serve the intercepted hosts over TLS on this port too, for clients pointed "
+            "at it by the hosts file (default with --intercept-port: a free loopback port only the proxy uses).",
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
 ) -> None:
     """Run the API server (SQLite in --data-dir unless --database-url is given)."""
@@ -129,7 +151,9 @@ def serve(
     if blob_store == "azure" and not azure_connection_string:
         raise typer.BadParameter("--blob-store azure needs --azure-connection-string.")
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    intercepting = intercept_port is not None or tls_port is not None
     settings = Settings(
+        intercept_hosts=INTERCEPTED_HOSTS if intercepting else (),
         data_dir=data_dir,
         database_url=database_url,
         public_url=public_url.rstrip("/") if public_url else None,
@@ -154,6 +178,7 @@ def serve(
             fg=typer.colors.RED,
             err=True,
         )
+    intercept = prepare_intercept(host, data_dir, intercept_port, tls_port) if intercepting else None
     store = open_store(data_dir, database_url)
     try:
         state = build_state(store, settings)
@@ -171,18 +196,50 @@ def serve(
     # uvicorn re-raises the stop signal after its graceful shutdown; a no-op handler turns that into exit 0.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: None)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level.lower(),
-        timeout_graceful_shutdown=10,
-        ssl_certfile=str(tls_cert) if tls_cert else None,
-        ssl_keyfile=str(tls_key) if tls_key else None,
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level.lower(),
+        "timeout_graceful_shutdown": 10,
+        "ssl_certfile": str(tls_cert) if tls_cert else None,
+        "ssl_keyfile": str(tls_key) if tls_key else None,
+    }
+    if intercept is not None:
+        from storeflight.intercept import serving  # noqa: PLC0415
+
+        serving.run(app, *intercept, options)
+    else:
+        uvicorn.run(app, **options)
     if pipeline is not None:
         pipeline.stop()
     store.close()
+
+
+def prepare_intercept(
+    host: str, data_dir: Path, intercept_port: int | None, tls_port: int | None
+) -> tuple[Listeners, tuple[Path, Path]]:
+    """Bind the TLS listener and the proxy, and load (or make) the CA and a fresh leaf, before anything
+    starts: a port in use or an unreadable CA stops `serve` with a clear error."""
+    from storeflight.intercept import ca, serving  # noqa: PLC0415
+
+    try:
+        authority, created = ca.load_or_create(ca.folder_of(data_dir))
+    except ca.AuthorityError as error:
+        raise typer.BadParameter(str(error)) from None
+    if created:
+        log.info("created the interception CA %s (SHA-256 %s): trust it where clients run",
+                 authority.cert_path, authority.fingerprint)
+    bound: list[socket.socket] = []
+    try:
+        bound.append(serving.bind(host, tls_port or 0))
+        if intercept_port is not None:
+            bound.append(serving.bind(host, intercept_port))
+    except OSError as error:
+        for sock in bound:
+            sock.close()
+        raise typer.BadParameter(f"cannot listen for interception on {host}: {error}") from None
+    listeners = serving.Listeners(tls=bound[0], proxy=bound[1] if len(bound) > 1 else None)
+    return listeners, authority.write_leaf()
 
 
 def _warm(cache: SnapshotCache) -> None:

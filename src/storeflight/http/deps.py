@@ -116,11 +116,18 @@ _BASE_URLS_LIMIT = 256  # Host headers come from clients: bounded
 
 def public_url(request: Request, state: ServerState) -> str:
     """The configured public URL, or the one the request was sent to (Starlette's base URL, remembered per
-    scheme, server and Host header, as working it out costs more than most handlers)."""
-    if state.settings.public_url:
-        return state.settings.public_url
+    scheme, server and Host header, as working it out costs more than most handlers).
+
+    In interception mode a request for an intercepted host gets `https://<that host>`: its clients know
+    the server by that name only."""
     scope = request.scope
     host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    if state.settings.intercept_hosts and host is not None:
+        name = host.decode("latin-1").lower().removesuffix(":443")
+        if name in state.settings.intercept_hosts:
+            return f"https://{name}"
+    if state.settings.public_url:
+        return state.settings.public_url
     key = (scope.get("scheme"), scope.get("server"), scope.get("root_path"), host)
     found = _BASE_URLS.get(key)
     if found is None:

@@ -1,10 +1,11 @@
-"""The token service: Azure AD v1 and v2 client-credentials endpoints plus the v2 discovery document."""
+"""The token service: Azure AD v1 and v2 client-credentials endpoints, the v1 and v2 discovery documents and
+instance discovery."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request
 
@@ -165,5 +166,50 @@ def openid_configuration(tenant: str, request: Request) -> StoreJSONResponse:
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "tenant_region_scope": "storeflight",
+        }
+    )
+
+
+@router.get("/{tenant}/.well-known/openid-configuration", summary="OpenID discovery, v1 endpoints")
+def openid_configuration_v1(tenant: str, request: Request) -> StoreJSONResponse:
+    base = f"{public_url(request, server_state(request))}/{tenant}"
+    return StoreJSONResponse(
+        {
+            "issuer": f"{base}/",
+            "authorization_endpoint": f"{base}/oauth2/authorize",
+            "token_endpoint": f"{base}/oauth2/token",
+            "token_endpoint_auth_methods_supported": ["client_secret_post"],
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "tenant_region_scope": "storeflight",
+        }
+    )
+
+
+_AUTHORIZE = re.compile(r"^/([^/]{1,256})/oauth2(/v2\.0)?/authorize/?$")
+
+
+@router.get("/common/discovery/instance", summary="Instance discovery (MSAL asks it before the first token)")
+def instance_discovery(request: Request) -> StoreJSONResponse:
+    """Where the authority's OpenID configuration is, and this host as the only alias: on our own host, since
+    whoever asks reached this server under the name it uses for the authority."""
+    endpoint = request.query_params.get("authorization_endpoint", "")
+    parsed = urlsplit(endpoint)
+    match = _AUTHORIZE.match(parsed.path) if parsed.scheme == "https" and parsed.hostname else None
+    if match is None:
+        return TokenError(
+            400,
+            "invalid_instance",
+            "AADSTS50049: 'authorization_endpoint' must be https://<host>/<tenant>/oauth2[/v2.0]/authorize.",
+        ).response()
+    base = public_url(request, server_state(request))
+    tenant, version = match.group(1), match.group(2) or ""
+    host = urlsplit(base).hostname or parsed.hostname
+    return StoreJSONResponse(
+        {
+            "tenant_discovery_endpoint": f"{base}/{tenant}{version}/.well-known/openid-configuration",
+            "api-version": "1.1",
+            "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
         }
     )

@@ -1,0 +1,117 @@
+"""Serving in interception mode: the API on its own port, the same app over TLS with the CA's leaf
+certificate for the intercepted hosts (the hosts-file variant), and optionally the CONNECT proxy in front."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from storeflight.intercept.proxy import InterceptProxy
+
+log = logging.getLogger("storeflight.intercept")
+
+
+@dataclass(frozen=True)
+class Listeners:
+    """Sockets bound before anything starts, so a port in use is a clear error, not a half-started server."""
+
+    tls: socket.socket
+    proxy: socket.socket | None
+
+    @property
+    def tls_port(self) -> int:
+        return int(self.tls.getsockname()[1])
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0: any free port); OSError when it cannot be had."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit it: answers go out at once, not after the peer's delayed ACK.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+class ProxyThread:
+    """The proxy on an event loop of its own, in a thread: a tunnel's bytes then move while the app's loop
+    is busy in a handler, instead of queueing behind it (measured: bench/intercept_bench.py)."""
+
+    def __init__(self, proxy: InterceptProxy, sock: socket.socket) -> None:
+        self.proxy, self.sock = proxy, sock
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="storeflight-intercept", daemon=True)
+
+    def __enter__(self) -> ProxyThread:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.proxy.start(self.sock), self.loop).result(10)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.proxy.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+
+class SecondaryServer(uvicorn.Server):
+    """A uvicorn server that leaves the stop signals to the main server, which stops it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+async def serve(main: uvicorn.Server, tls: uvicorn.Server, listeners: Listeners) -> None:
+    """Run the main server, the TLS server and the proxy until the main server stops."""
+    tls_task = asyncio.create_task(tls.serve(sockets=[listeners.tls]))
+    with contextlib.ExitStack() as stack:
+        if listeners.proxy is not None:
+            upstream = upstream_of(_address(listeners.tls))
+            stack.enter_context(ProxyThread(InterceptProxy(upstream), listeners.proxy))
+            log.info("interception proxy on %s:%d (HTTPS_PROXY=http://%s:%d)", *_address(listeners.proxy),
+                     *_address(listeners.proxy))
+        log.info("TLS listener for the intercepted hosts on %s:%d", *_address(listeners.tls))
+        try:
+            await main.serve()
+        finally:
+            tls.should_exit = True
+            await tls_task
+
+
+def run(app: Any, listeners: Listeners, leaf: tuple[Path, Path], main_options: dict[str, Any]) -> None:
+    """Serve `app` as `main_options` say (host, port, TLS of the API port...) and in interception mode."""
+    common = {k: v for k, v in main_options.items() if k in ("log_level", "timeout_graceful_shutdown")}
+    main = uvicorn.Server(uvicorn.Config(app, **main_options))
+    tls = SecondaryServer(
+        uvicorn.Config(app, lifespan="off", ssl_certfile=str(leaf[0]), ssl_keyfile=str(leaf[1]), **common)
+    )
+    with asyncio.Runner(loop_factory=main.config.get_loop_factory()) as runner:  # uvloop when installed
+        runner.run(serve(main, tls, listeners))
+
+
+def upstream_of(address: tuple[str, int]) -> tuple[str, int]:
+    """Where the proxy reaches the TLS listener bound at `address`: loopback when it listens everywhere."""
+    host, port = address
+    return ({"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host), port)
+
+
+def _address(sock: socket.socket) -> tuple[str, int]:
+    host, port = sock.getsockname()[:2]
+    return str(host), int(port)
