@@ -179,7 +179,7 @@ class Operation:
 
     @property
     def is_token(self) -> bool:
-        return "/oauth2/" in self.path
+        return "/oauth2/" in self.path or self.path.startswith("/common/discovery/")
 
 
 @dataclass(frozen=True)

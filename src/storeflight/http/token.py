@@ -190,7 +190,19 @@ def openid_configuration_v1(tenant: str, request: Request) -> StoreJSONResponse:
 _AUTHORIZE = re.compile(r"^/([^/]{1,256})/oauth2(/v2\.0)?/authorize/?$")
 
 
-@router.get("/common/discovery/instance", summary="Instance discovery (MSAL asks it before the first token)")
+_DISCOVERY_QUERY = {
+    "name": "authorization_endpoint",
+    "in": "query",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^https://[A-Za-z0-9.-]+/[A-Za-z0-9-]+/oauth2(/v2\\.0)?/authorize$"},
+}
+
+
+@router.get(
+    "/common/discovery/instance",
+    summary="Instance discovery (MSAL asks it before the first token)",
+    openapi_extra={"parameters": [_DISCOVERY_QUERY]},
+)
 def instance_discovery(request: Request) -> StoreJSONResponse:
     """Where the authority's OpenID configuration is, and this host as the only alias: on our own host, since
     whoever asks reached this server under the name it uses for the authority."""
