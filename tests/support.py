@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -206,6 +209,119 @@ def force_state(server: LiveServer, tenant: Tenant, submission_id: str, **change
         tx.save_submission(submission.model_copy(update=changes))
 
 
+class ServeProcess:
+    """`storeflight serve` as a real process on 127.0.0.1 (SQLite in `data_dir`), with its memory readable."""
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = ["--port", str(self.port), "--data-dir", str(data_dir), "--no-worker", "--log-level", "warning"]
+        self.args += list(args)
+        self.output: list[str] = []
+
+    def __enter__(self) -> ServeProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "storeflight", "serve", *self.args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        stdout = self.process.stdout
+        self._reader = threading.Thread(target=lambda: self.output.extend(iter(stdout.readline, "")), daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if httpx.get(f"{self.url}/healthz").status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.05)
+        self.__exit__()
+        raise RuntimeError("storeflight serve did not start: " + "".join(self.output))
+
+    def __exit__(self, *_: object) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(timeout=5)
+
+    def rss_mib(self) -> float:
+        """The server's resident memory now (VmRSS of /proc/<pid>/status)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise AssertionError("no VmRSS")
+
+    def tenant_client(self) -> tuple[str, str, str]:
+        """A new tenant's API client in the server's database: (tenant id, client id, secret)."""
+        store = open_store(f"sqlite:///{self.data_dir / 'storeflight.db'}")
+        try:
+            with store.transaction(write=True) as tx:
+                client, secret = admin.create_client(tx, tenant_id=None, name="tests", now=dates.utcnow())
+        finally:
+            store.close()
+        return client.tenant_id, client.client_id, secret
+
+    def token(self, tenant_id: str, client_id: str, secret: str) -> str:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "resource": "https://manage.devcenter.microsoft.com",
+        }
+        response = httpx.post(f"{self.url}/{tenant_id}/oauth2/token", data=form)
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+
+@dataclass
+class RawAnswer:
+    """What a raw HTTP exchange got back: status (0: none, the connection was closed), headers, body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    seconds: float
+
+
+def raw_exchange(port: int, head: bytes, body: Iterator[bytes] = iter(()), *, timeout: float = 60) -> RawAnswer:
+    """Send `head` and then `body` on a fresh socket while reading the answer in parallel, so an answer the
+    server sends (and a connection it closes) before the body is all sent is still seen."""
+    started = time.monotonic()
+    received = bytearray()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+
+        def read() -> None:
+            with contextlib.suppress(OSError):
+                while chunk := sock.recv(65536):
+                    received.extend(chunk)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        with contextlib.suppress(OSError):
+            sock.sendall(head)
+            for part in body:
+                sock.sendall(part)
+        reader.join(timeout)
+    return _parse_answer(bytes(received), time.monotonic() - started)
+
+
+def _parse_answer(raw: bytes, seconds: float) -> RawAnswer:
+    if not raw:
+        return RawAnswer(0, {}, b"", seconds)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return RawAnswer(int(lines[0].split()[1]), headers, body, seconds)
 @contextmanager
 def small_disk(path: Path, size: str) -> Iterator[Path]:
     """A real, small file system (tmpfs of `size`) at `path`, to fill up; skipped, saying why, where mounting

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from storeflight.roughedges.profile import RoughProfile
 from storeflight.storage.engine import sqlite_url
 
 
@@ -22,6 +23,13 @@ class Settings:
     azure_connection_string: str | None = None
     azure_container: str = "ingestion"
     max_upload_bytes: int = 25 * 2**30
+    rough: RoughProfile | None = None  # the opt-in rough-edges profile (docs/rough-edges.md)
+    header_timeout: float = 10.0  # seconds from a request's first byte to the end of its headers
+    body_timeout: float = 30.0  # seconds a request body may stall before 408
+    keep_alive_timeout: float = 120.0  # seconds an idle connection stays open between requests
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered besides the loopback names and --public-url's
+    token_attempts_per_client: int = 60  # per minute; 0: no limit
+    token_attempts_per_address: int = 600  # per minute; 0: no limit
     max_blob_blocks: int = 50_000  # blocks in one Put Block List (local blob store)
     max_staged_blocks: int = 50_000  # uncommitted blocks of one blob
     max_staged_bytes: int | None = None  # uncommitted bytes of one blob; None: max_upload_bytes

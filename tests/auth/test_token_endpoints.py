@@ -237,9 +237,11 @@ def test_requests_for_an_intercepted_host_get_urls_on_it_whatever_public_url_say
     with LiveServer(store, settings) as live:
         url = f"{live.url}/t/v2.0/.well-known/openid-configuration"
         intercepted = httpx.get(url, headers={"Host": "login.microsoftonline.com"}).json()
-        other = httpx.get(url, headers={"Host": "manage.devcenter.microsoft.com"}).json()
+        other = httpx.get(url, headers={"Host": "store.example.test"}).json()  # trusted: --public-url's host
+        untrusted = httpx.get(url, headers={"Host": "manage.devcenter.microsoft.com"})  # not trusted
     assert intercepted["token_endpoint"] == "https://login.microsoftonline.com/t/oauth2/v2.0/token"
-    assert other["token_endpoint"] == "https://store.example.test/t/oauth2/v2.0/token"  # not intercepted here
+    assert other["token_endpoint"] == "https://store.example.test/t/oauth2/v2.0/token"
+    assert untrusted.status_code == 400
 
 
 def test_msal_with_oidc_authority_gets_a_working_token(https_server: tuple[LiveServer, Path]) -> None:

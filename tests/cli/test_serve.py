@@ -22,6 +22,7 @@ from storeflight.blobs.local import LocalBlobStore
 from storeflight.blobs.protocol import BlockLimits
 from storeflight.cli import main
 from storeflight.cli.devcert import build_certificate
+from storeflight.http.connection import BoundedHttpProtocol
 from tests.jstools import Azurite
 from tests.support import free_port
 
@@ -230,3 +231,18 @@ def test_serve_defaults_keep_a_free_space_floor(monkeypatch: pytest.MonkeyPatch,
 def test_serve_refuses_zero_upload_slots(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     code, state, output = _serve_settings(monkeypatch, {}, "--data-dir", str(tmp_path), "--max-tenant-uploads", "0")
     assert code == 2 and state is None and "max-tenant-uploads" in output
+
+
+def test_serve_passes_the_connection_and_host_bounds_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    captured: dict[str, Any] = {}
+    monkeypatch.setattr("storeflight.cli.serve.uvicorn.run", lambda app, **options: captured.update(options, app=app))
+    monkeypatch.setattr("storeflight.cli.serve.signal.signal", lambda *_: None)
+    env = {"STOREFLIGHT_ALLOWED_HOSTS": "a.example b.example", "STOREFLIGHT_TOKEN_ATTEMPTS_PER_CLIENT": "7"}
+    args = ["serve", "--data-dir", str(tmp_path), "--header-timeout", "3", "--body-timeout", "4"]
+    result = CliRunner().invoke(main.app, args, env=env)
+    assert result.exit_code == 0, result.output
+    settings = captured["app"].state.storeflight.settings
+    assert settings.allowed_hosts == ("a.example", "b.example")
+    assert settings.token_attempts_per_client == 7 and settings.body_timeout == 4
+    assert captured["timeout_keep_alive"] == 120
+    assert issubclass(captured["http"], BoundedHttpProtocol) and captured["http"].header_timeout == 3

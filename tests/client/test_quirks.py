@@ -205,6 +205,21 @@ def test_a_token_is_renewed_before_it_expires_during_a_long_wait(fake_time: Simu
         assert quirks.unauthorized == 0  # ...and no request ever went out with an expired token
 
 
+def test_a_token_that_expires_during_throttling_waits_is_renewed_before_the_next_try(
+    fake_time: SimulatedTime,
+) -> None:
+    with (
+        QuirksServer(fake_time.clock, token_lifetime=600) as quirks,
+        make_client(quirks, fake_time, max_retries=6) as client,
+    ):
+        quirks.queue("GET", STATUS, *[Reply(429, None, {"Retry-After": "300"})] * 6)
+        assert client.get_status(APP, SUBMISSION_ID, FLIGHT_ID).status == "CommitStarted"
+        assert fake_time.sleeps == [300.0] * 6  # 30 minutes of throttling: three token lifetimes
+        assert quirks.unauthorized == 0  # every try went out with a token that was still valid
+        tokens = [c.token for c in quirks.calls("GET", STATUS)]
+        assert len(set(tokens)) >= 3 and client.token_fetches == len(set(tokens))
+
+
 def test_a_401_gets_one_fresh_token_and_the_call_succeeds(client: StoreClient, quirks: QuirksServer) -> None:
     client.get_application(APP)
     quirks.revoke_tokens()  # the service no longer accepts the token the client holds

@@ -51,3 +51,15 @@ def test_async_wait_renews_its_token_and_reports_changes(fake_time: SimulatedTim
         assert asyncio.run(flow(quirks)).status == "Published"
         assert len(quirks.token_forms) >= 3 and quirks.unauthorized == 0
     assert [s.status for s in seen] == ["CommitStarted", "PreProcessing", "Certification", "Published"]
+
+
+def test_async_renews_a_token_that_expires_during_throttling_waits(fake_time: SimulatedTime) -> None:
+    async def flow(quirks: QuirksServer) -> str:
+        async with make_client(quirks, fake_time) as client:
+            return (await client.get_status(APP, SUBMISSION_ID, FLIGHT_ID)).status
+
+    with QuirksServer(fake_time.clock, token_lifetime=400) as quirks:
+        quirks.queue("GET", STATUS, *[Reply(429, None, {"Retry-After": "300"})] * 3)
+        assert asyncio.run(flow(quirks)) == "CommitStarted"
+        assert fake_time.sleeps == [300.0] * 3  # 15 minutes of throttling: more than two token lifetimes
+        assert quirks.unauthorized == 0 and len(quirks.token_forms) >= 3

@@ -61,6 +61,7 @@ from storeflight.blobs.protocol import (
     check_name,
 )
 from storeflight.blobs.space import SpaceFloor
+from storeflight.private import private_dir
 
 STALE_TEMP = timedelta(days=1)
 STALE_BLOCKS = timedelta(days=7)  # Azure discards uncommitted blocks after a week too
@@ -119,8 +120,8 @@ class LocalBlobStore:
         self._meta = root / ".meta"
         self._blocks = root / ".blocks"
         self._trash = root / ".trash"
-        for folder in (self._tmp, self._meta, self._blocks, self._trash):
-            folder.mkdir(parents=True, exist_ok=True)
+        for folder in (root, self._tmp, self._meta, self._blocks, self._trash):
+            private_dir(folder)
         files.remove_older_than(self._tmp, STALE_TEMP.total_seconds())  # what crashed writers left behind
         files.remove_older_than(self._blocks, STALE_BLOCKS.total_seconds())
         files.remove_older_than(self._trash, 0)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.engine import make_url
 
+from storeflight.private import private_dir
 from storeflight.storage.engine import make_engine, sqlite_url
 from storeflight.storage.migrate import migrate
 from storeflight.storage.sql import SqlStore
@@ -46,7 +47,7 @@ def open_store(data_dir: Path, database_url: str | None, *, create: bool = True)
                 f"there is no storeflight database in {data_dir.resolve()}; pass the server's --data-dir "
                 "(or --database-url)"
             )
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
     engine = make_engine(database_url or sqlite_url(data_dir))
     migrate(engine)
     return SqlStore(engine)

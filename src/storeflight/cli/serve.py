@@ -17,10 +17,12 @@ import uvicorn
 
 from storeflight.blobs import BACKENDS
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
+from storeflight.cli.rough import Rough503Rate, RoughEdgesFile, RoughRequestsPerMinute, RoughSeed, rough_profile
 from storeflight.cli.worker import LeaseSeconds, StageDelay, worker_settings
 from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.http.app import build_state, create_app
+from storeflight.http.connection import uvicorn_options
 from storeflight.intercept import INTERCEPTED_HOSTS
 from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import Worker
@@ -78,6 +80,42 @@ def serve(
     max_upload_bytes: Annotated[
         int, typer.Option(envvar="STOREFLIGHT_MAX_UPLOAD_BYTES", help="Largest accepted upload (local blob store).")
     ] = 25 * 2**30,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            envvar="STOREFLIGHT_ALLOWED_HOSTS",
+            help="A Host name to answer for, besides 127.0.0.1, localhost, ::1 and --public-url's host "
+            "(repeatable; '*' for any). Requests naming other hosts get 400.",
+        ),
+    ] = None,
+    header_timeout: Annotated[
+        float,
+        typer.Option(envvar="STOREFLIGHT_HEADER_TIMEOUT", help="Seconds a client may take to send request headers."),
+    ] = 10.0,
+    body_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="STOREFLIGHT_BODY_TIMEOUT", help="Seconds a request body may stall (nothing arriving) before 408."
+        ),
+    ] = 30.0,
+    keep_alive_timeout: Annotated[
+        float,
+        typer.Option(envvar="STOREFLIGHT_KEEP_ALIVE_TIMEOUT", help="Seconds an idle connection is kept open."),
+    ] = 120.0,
+    token_attempts_per_client: Annotated[
+        int,
+        typer.Option(
+            envvar="STOREFLIGHT_TOKEN_ATTEMPTS_PER_CLIENT",
+            help="Token requests per minute per client id (0: no limit).",
+        ),
+    ] = 60,
+    token_attempts_per_address: Annotated[
+        int,
+        typer.Option(
+            envvar="STOREFLIGHT_TOKEN_ATTEMPTS_PER_ADDRESS",
+            help="Token requests per minute per source address (0: no limit).",
+        ),
+    ] = 600,
     max_blob_blocks: Annotated[
         int, typer.Option(envvar="STOREFLIGHT_MAX_BLOB_BLOCKS", min=1, help="Most blocks in one committed block list.")
     ] = 50_000,
@@ -142,6 +180,10 @@ def serve(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
+    rough_edges: RoughEdgesFile = None,
+    rough_seed: RoughSeed = None,
+    rough_503_rate: Rough503Rate = None,
+    rough_requests_per_minute: RoughRequestsPerMinute = None,
 ) -> None:
     """Run the API server (SQLite in --data-dir unless --database-url is given)."""
     if (tls_cert is None) != (tls_key is None):
@@ -151,6 +193,9 @@ def serve(
     if blob_store == "azure" and not azure_connection_string:
         raise typer.BadParameter("--blob-store azure needs --azure-connection-string.")
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    rough = rough_profile(rough_edges, rough_seed, rough_503_rate, rough_requests_per_minute)
+    if rough is not None and rough.tokens.lifetime:
+        token_lifetime = round(rough.tokens.lifetime)
     intercepting = intercept_port is not None or tls_port is not None
     settings = Settings(
         intercept_hosts=INTERCEPTED_HOSTS if intercepting else (),
@@ -165,6 +210,13 @@ def serve(
         azure_connection_string=azure_connection_string,
         azure_container=azure_container,
         max_upload_bytes=max_upload_bytes,
+        rough=rough,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        keep_alive_timeout=keep_alive_timeout,
+        allowed_hosts=tuple(allowed_host or ()),
+        token_attempts_per_client=token_attempts_per_client,
+        token_attempts_per_address=token_attempts_per_address,
         max_blob_blocks=max_blob_blocks,
         max_staged_blocks=max_staged_blocks,
         max_staged_bytes=max_staged_bytes,
@@ -187,7 +239,7 @@ def serve(
         raise typer.BadParameter(str(error)) from None
     pipeline = None
     if embedded_worker:
-        worker = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds))
+        worker = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds, state.rough))
         pipeline = BackgroundWorker(worker).start()
         state = dataclasses.replace(state, wake_pipeline=pipeline.wake)
     app = create_app(state)
@@ -203,6 +255,7 @@ def serve(
         "timeout_graceful_shutdown": 10,
         "ssl_certfile": str(tls_cert) if tls_cert else None,
         "ssl_keyfile": str(tls_key) if tls_key else None,
+        **uvicorn_options(settings),
     }
     if intercept is not None:
         from storeflight.intercept import serving  # noqa: PLC0415

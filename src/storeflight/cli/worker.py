@@ -11,9 +11,11 @@ from typing import Annotated
 import typer
 
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
+from storeflight.cli.rough import RoughEdgesFile, RoughSeed, rough_profile
 from storeflight.config import Settings
 from storeflight.http.app import build_state
-from storeflight.pipeline.worker import Worker, WorkerSettings
+from storeflight.pipeline.worker import StageTiming, Worker, WorkerSettings
+from storeflight.roughedges.gate import RoughEdges
 
 StageDelay = Annotated[
     float,
@@ -25,8 +27,10 @@ LeaseSeconds = Annotated[
 ]
 
 
-def worker_settings(stage_delay: float, lease_seconds: float) -> WorkerSettings:
-    return WorkerSettings(stage_delay=timedelta(seconds=stage_delay), lease=timedelta(seconds=lease_seconds))
+def worker_settings(stage_delay: float, lease_seconds: float, timing: StageTiming | None = None) -> WorkerSettings:
+    return WorkerSettings(
+        stage_delay=timedelta(seconds=stage_delay), lease=timedelta(seconds=lease_seconds), timing=timing
+    )
 
 
 def worker(
@@ -38,9 +42,15 @@ def worker(
     azure_connection_string: Annotated[str | None, typer.Option(envvar="STOREFLIGHT_AZURE_CONNECTION_STRING")] = None,
     azure_container: Annotated[str, typer.Option(envvar="STOREFLIGHT_AZURE_CONTAINER")] = "ingestion",
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
+    rough_edges: RoughEdgesFile = None,
+    rough_seed: RoughSeed = None,
 ) -> None:
-    """Run the ingestion pipeline until SIGTERM (the current stage finishes first)."""
+    """Run the ingestion pipeline until SIGTERM (the current stage finishes first).
+
+    With --rough-edges, stage durations come from the profile's [stages] (its API settings are the server's).
+    """
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    profile = rough_profile(rough_edges, rough_seed, None, None)
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -50,7 +60,8 @@ def worker(
     )
     store = open_store(data_dir, database_url)
     state = build_state(store, settings)
-    runner = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds))
+    timing = RoughEdges(profile) if profile is not None else None
+    runner = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds, timing))
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: runner.stop())
     logging.getLogger("storeflight.pipeline").info("worker %s started", runner.owner)

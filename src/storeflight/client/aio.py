@@ -111,10 +111,9 @@ class AsyncStoreClient:
             attempt += 1
 
     async def _send(self, call: ep.Call[R]) -> R:
-        for refreshed in (False, True):
-            token = await self._token()
+        for refreshed in (False, True):  # each try takes the token anew, as in the sync client
             response = await self._exchange(
-                partial(self._request, call, token),
+                partial(self._request, call),
                 idempotent=call.idempotent,
                 what=call.what,
             )
@@ -126,9 +125,9 @@ class AsyncStoreClient:
             break
         raise from_response(response.status_code, response.headers, response.content, what=call.what)
 
-    def _request(self, call: ep.Call[R], token: str) -> Awaitable[httpx.Response]:
-        headers = {"Authorization": f"Bearer {token}"}
-        return self._http.request(call.method, call.path, params=call.params, json=call.json, headers=headers)
+    async def _request(self, call: ep.Call[R]) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {await self._token()}"}
+        return await self._http.request(call.method, call.path, params=call.params, json=call.json, headers=headers)
 
     async def _pages(self, pager: ep.Pager[X], *, empty_on_404: bool = True) -> AsyncIterator[X]:
         call: ep.Call[Page[X]] | None = pager.first()

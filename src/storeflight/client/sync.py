@@ -111,11 +111,13 @@ class StoreClient:
             attempt += 1
 
     def _send(self, call: ep.Call[R]) -> R:
-        """Send one call with a valid token; on a 401 get a new token once and try again."""
+        """Send one call with a valid token; on a 401 get a new token once and try again.
+
+        Each try takes the token anew: one that expires during a long run of 429/503 waits is renewed.
+        """
         for refreshed in (False, True):
-            token = self._token()
             response = self._exchange(
-                partial(self._request, call, token),
+                partial(self._request, call),
                 idempotent=call.idempotent,
                 what=call.what,
             )
@@ -127,8 +129,8 @@ class StoreClient:
             break
         raise from_response(response.status_code, response.headers, response.content, what=call.what)
 
-    def _request(self, call: ep.Call[R], token: str) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"}
+    def _request(self, call: ep.Call[R]) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._token()}"}
         return self._http.request(call.method, call.path, params=call.params, json=call.json, headers=headers)
 
     def _pages(self, pager: ep.Pager[X], *, empty_on_404: bool = True) -> Iterator[X]:

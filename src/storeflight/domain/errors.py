@@ -7,6 +7,8 @@ StoreflightError
 │   └── NotCreatedThroughApi  the submission was made in "Partner Center" (not through the API)
 ├── InvalidState              the resource is in the wrong state for the operation
 ├── Unauthorized              missing, invalid, expired or revoked credentials
+├── Throttled                 too many requests for now; retry after `retry_after` seconds
+├── Unavailable               the service cannot take the request at this time; retry later
 ├── ServiceError              an internal failure; clients may retry
 └── StorageFull               the disk is full (or at its free-space floor); retry after some is freed
 """
@@ -72,6 +74,30 @@ class Unauthorized(StoreflightError):
 
     code = "Unauthorized"
     target = "authorization"
+
+
+class Throttled(StoreflightError):
+    """The caller sent more requests than its rate allows; nothing was done."""
+
+    code = "RateLimitExceeded"
+    target = "request"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Rate limit is exceeded. Try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+class Unavailable(StoreflightError):
+    """The service cannot take the request at this time (nothing was done); `retry_after` seconds, if known."""
+
+    code = "InvalidOperation"
+    target = "request"
+
+    def __init__(self, retry_after: int | None = None) -> None:
+        super().__init__(
+            "This operation cannot be completed at this time. Retry your operation using exponential backoff."
+        )
+        self.retry_after = retry_after
 
 
 class ServiceError(StoreflightError):

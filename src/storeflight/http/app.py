@@ -27,9 +27,12 @@ from storeflight.http import (
     token,
 )
 from storeflight.http import blobs as blob_endpoint
+from storeflight.http.body_limit import BodyLimitMiddleware
 from storeflight.http.deps import ServerState
+from storeflight.http.hosts import TrustedHostMiddleware, trusted_hosts
 from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
 from storeflight.http.space_floor import SpaceFloorMiddleware
+from storeflight.roughedges.middleware import RoughEdgesMiddleware
 from storeflight.storage.protocol import Store
 
 _SAS_KEY_SETTING = "sas_signing_key"
@@ -81,10 +84,16 @@ def create_app(state: ServerState) -> FastAPI:
     schemas.install_openapi(app, extra_paths=delivery.OPENAPI, routes=endpoints)
     paths = [str(getattr(r, "path", "")) for r in endpoints]
     words = literal_segments(paths)
-    # Outermost last: correlation id -> catch-all 500 -> path normalisation (never of blob paths) -> routing.
+    # Outermost last: correlation id -> trusted hosts -> body bounds -> catch-all 500 -> free-space floor
+    # -> path normalisation (never of blob paths) -> rough edges (only when a profile turns throttling or 503s
+    # on) -> routing.
+    if state.rough is not None and state.rough.profile.api_active:
+        app.add_middleware(RoughEdgesMiddleware, edges=state.rough, tenant_of=state.bearer_tenant)
     app.add_middleware(NormalisePathMiddleware, words=words, skip_prefixes=(blob_endpoint.PREFIX,))
     floor = SpaceFloor(state.settings.data_dir, state.settings.min_free_bytes)
     app.add_middleware(SpaceFloorMiddleware, floor=floor)
     app.add_middleware(errors.UnexpectedErrorMiddleware)
+    app.add_middleware(BodyLimitMiddleware, settings=state.settings, blob_prefix=blob_endpoint.PREFIX)
+    app.add_middleware(TrustedHostMiddleware, hosts=trusted_hosts(state.settings), blob_prefix=blob_endpoint.PREFIX)
     app.add_middleware(CorrelationIdMiddleware)
     return app

@@ -49,6 +49,7 @@ from storeflight.http.blob_wire import (
 )
 from storeflight.http.body_stream import BodyInterrupted, consume_body
 from storeflight.http.deps import ServerState, server_state
+from storeflight.http.errors import BodyTimeout, PayloadTooLarge
 
 log = logging.getLogger("storeflight.http.blobs")
 router = APIRouter(include_in_schema=False)
@@ -72,6 +73,11 @@ _STORE_ERRORS: dict[type[BlobError], tuple[int, str, str]] = {
     InvalidBlockId: (400, "InvalidQueryParameterValue", "The specified block id is invalid."),
     TooManyBlocks: (409, "BlockCountExceedsLimit", "The block count exceeds the maximum allowed for this blob."),
 }
+_BODY_ERRORS: dict[type[Exception], BlobHttpError] = {  # the body cut short, too large (or too slow)
+    BodyInterrupted: BlobHttpError(400, "IncompleteBody", "The request body is incomplete."),
+    PayloadTooLarge: BlobHttpError(*_STORE_ERRORS[BlobTooLarge]),
+    BodyTimeout: BlobHttpError(408, "RequestTimeout", "The request body did not arrive in time (the client stalled)."),
+}
 _FULL = "The server is out of storage space. Retry after some space has been freed."
 _INTERNAL = BlobHttpError(500, "InternalError", "The server encountered an internal error. Please retry the request.")
 
@@ -88,14 +94,16 @@ async def blob_endpoint(request: Request, path: str) -> Response:
 
 
 def _as_blob_error(error: Exception) -> BlobHttpError:
+    """Every failure as an Azure error; the unexpected ones are logged and answered as InternalError."""
     if isinstance(error, BlobHttpError):
         return error
     if is_out_of_space(error):  # OutOfSpace, StorageFull, or an ENOSPC no layer below translated
         return server_busy(_FULL, SPACE_RETRY_AFTER)
     if isinstance(error, BlobError):
         return _from_store(error)
-    if isinstance(error, BodyInterrupted):
-        return BlobHttpError(400, "IncompleteBody", "The request body is incomplete.")
+    answer = next((answer for cls, answer in _BODY_ERRORS.items() if isinstance(error, cls)), None)
+    if answer is not None:
+        return answer
     log.exception("blob request failed", exc_info=error)
     return _INTERNAL
 

@@ -11,6 +11,8 @@ import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from starlette.requests import Request
 
+from storeflight.http.errors import BodyTimeout, PayloadTooLarge
+
 T = TypeVar("T")
 
 BATCH = 1024 * 1024  # one thread hop per MiB, not per network read
@@ -85,6 +87,8 @@ def _chunks(receive: MemoryObjectReceiveStream[bytes], failures: list[Exception]
         try:
             chunk = anyio.from_thread.run(receive.receive)
         except anyio.EndOfStream:
+            if failures and isinstance(failures[0], PayloadTooLarge | BodyTimeout):
+                raise failures[0] from None  # the body's bounds (http/body_limit.py), answered as such
             if failures:
                 raise BodyInterrupted("the request body ended early") from failures[0]
             return

@@ -11,13 +11,14 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 
 from storeflight.auth import tokens
+from storeflight.auth.throttle import TokenThrottle
 from storeflight.blobs.protocol import BlobStore
 from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
 from storeflight.http import json_input
-from storeflight.http.errors import PayloadTooLarge
 from storeflight.http.upload_slots import UploadSlots
+from storeflight.roughedges.gate import RoughEdges
 from storeflight.services.context import Caller, Context
 from storeflight.storage.protocol import Store, Tx
 
@@ -66,12 +67,30 @@ class ServerState:
     wake_pipeline: Callable[[], None] = field(default=lambda: None)
     tokens: tokens.VerifiedTokens = field(init=False)
     delivery: SnapshotCache = field(init=False)
+    rough: RoughEdges | None = field(init=False)  # from settings.rough: throttling, 503s, stage timing
+    token_throttle: TokenThrottle = field(init=False)
     upload_slots: UploadSlots = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.jwt_key))
+        limits = (self.settings.token_attempts_per_client, self.settings.token_attempts_per_address)
+        object.__setattr__(self, "token_throttle", TokenThrottle(*limits))
         object.__setattr__(self, "delivery", SnapshotCache(self.store))
+        profile = self.settings.rough
+        object.__setattr__(self, "rough", RoughEdges(profile) if profile is not None else None)
         object.__setattr__(self, "upload_slots", UploadSlots(self.store, self.settings.max_tenant_uploads))
+
+    def bearer_tenant(self, authorization: str) -> str | None:
+        """The tenant a valid `Authorization: Bearer` header speaks for, None for any other header."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        if self.settings.allow_any_token:
+            return self.settings.allow_any_token.lower()
+        try:
+            return self.tokens.verify(token.strip()).tenant_id
+        except Unauthorized:
+            return None
 
 
 @dataclass(frozen=True)
@@ -151,18 +170,9 @@ async def authenticate(request: Request) -> Api:
 
 
 async def json_body(request: Request) -> Any:
-    """The parsed JSON body, None for an empty one; 400 for malformed JSON, 413 past the size cap."""
-    limit = server_state(request).settings.max_body_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.", target="body")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.", target="body")
-        chunks.append(chunk)
+    """The parsed JSON body, None for an empty one; 400 for malformed JSON. Its size (413) and the time it
+    may take to arrive (408) are bounded by `body_limit.BodyLimitMiddleware`, while it is read."""
+    chunks = [chunk async for chunk in request.stream()]
     raw = b"".join(chunks)
     if not raw.strip():
         return None

@@ -22,6 +22,8 @@ STATUS: dict[type[e.StoreflightError], int] = {
     e.InvalidOperation: 400,
     e.InvalidState: 409,
     e.Unauthorized: 401,
+    e.Throttled: 429,
+    e.Unavailable: 503,
     e.ServiceError: 500,
     e.StorageFull: 503,
 }
@@ -35,8 +37,17 @@ class MethodNotAllowed(e.InvalidOperation):
     """The resource exists but does not support the request's method."""
 
 
+class BodyTimeout(e.InvalidParameterValue):
+    """The client stopped sending the request body before it was complete."""
+
+
+class HostNotAllowed(e.InvalidParameterValue):
+    """The request names a host (the Host header) this server does not answer for."""
+
+
 STATUS[PayloadTooLarge] = 413
 STATUS[MethodNotAllowed] = 405
+STATUS[BodyTimeout] = 408
 
 
 def status_for(error: e.StoreflightError) -> int:
@@ -61,11 +72,13 @@ def store_error_response(error: e.StoreflightError, headers: dict[str, str] | No
     status = status_for(error)
     body = error_body(error.code, error.message, error.target, error.details)
     headers = dict(headers or {})
+    if status in (401, 429):
+        body["statusCode"] = status  # the APIM shape real 401s and 429s carry, merged into the Store shape
     if status == 401:
-        body["statusCode"] = 401  # the APIM shape real 401s carry, merged into the Store shape
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-    if isinstance(error, e.StorageFull):
-        headers["Retry-After"] = str(error.retry_after)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
     return StoreJSONResponse(body, status_code=status, headers=headers)
 
 

@@ -1,6 +1,7 @@
 """Flight submissions and app submissions: one set of handlers, mounted under both parents."""
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -71,8 +72,10 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
 
     @router.post("/{submission_id}/commit", summary=f"Commit a {kind} submission")
     def commit(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
+        rough = api.state.rough
+        hold = partial(rough.commit_delay, api.caller.tenant_id) if rough is not None else None
         with api.tx(write=True) as tx:
-            committed = submissions.commit(tx, api.ctx, parent, submission_id)
+            committed = submissions.commit(tx, api.ctx, parent, submission_id, hold=hold)
         api.state.wake_pipeline()
         return ok({"status": committed.status.value})
 

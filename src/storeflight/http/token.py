@@ -13,6 +13,7 @@ from storeflight.auth import tokens
 from storeflight.auth.secrets import verify_secret
 from storeflight.domain import dates
 from storeflight.http.deps import ServerState, public_url, server_state
+from storeflight.http.errors import BodyTimeout, PayloadTooLarge
 from storeflight.http.responses import StoreJSONResponse
 
 router = APIRouter(tags=["token"])
@@ -49,14 +50,16 @@ _V2_FORM = _form_body({"scope": {"type": "string", "enum": [tokens.SCOPE]}})
 class TokenError(Exception):
     """An OAuth error, answered in the AAD shape `{error, error_description}`."""
 
-    def __init__(self, status: int, error: str, description: str) -> None:
+    def __init__(self, status: int, error: str, description: str, *, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.status, self.error, self.description = status, error, description
+        self.retry_after = retry_after
 
     def response(self) -> StoreJSONResponse:
         codes = aadsts_codes(self.description)
         body = {"error": self.error, "error_description": self.description, "error_codes": codes}
-        return StoreJSONResponse(body, status_code=self.status)
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
+        return StoreJSONResponse(body, status_code=self.status, headers=headers)
 
 
 def aadsts_codes(description: str) -> list[int]:
@@ -65,9 +68,35 @@ def aadsts_codes(description: str) -> list[int]:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    raw = (await request.body())[:65536].decode("utf-8", errors="replace")
+    """The form, read within the token endpoints' body bounds (http/body_limit.py), as AAD errors."""
+    try:
+        raw = (await request.body()).decode("utf-8", errors="replace")
+    except PayloadTooLarge:
+        raise TokenError(413, "invalid_request", "The request body is too large.") from None
+    except BodyTimeout:
+        raise TokenError(408, "invalid_request", "The request body did not arrive in time.") from None
     # parse_qs copes with unencoded values such as `resource=https://manage.devcenter.microsoft.com`
     return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def _throttled(retry_after: int | None, what: str) -> None:
+    if retry_after is not None:
+        raise TokenError(
+            429,
+            "temporarily_unavailable",
+            f"Too many token requests {what}; retry after {retry_after} seconds.",
+            retry_after=retry_after,
+        )
+
+
+async def _attempt(request: Request, state: ServerState) -> dict[str, str]:
+    """One counted attempt: the source address's limit, then the form, then the client id's limit."""
+    client = request.client.host if request.client else ""
+    _throttled(state.token_throttle.address(client), "from this address")
+    form = await _form(request)
+    if form.get("client_id"):
+        _throttled(state.token_throttle.client(form["client_id"]), "for this client")
+    return form
 
 
 def _check_client(state: ServerState, tenant: str, form: dict[str, str]) -> tuple[str, str]:
@@ -103,8 +132,8 @@ def _issue(request: Request, state: ServerState, tenant: str, client_id: str) ->
 @router.post("/{tenant}/oauth2/token", summary="Azure AD v1 client-credentials token", openapi_extra=_V1_FORM)
 async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
     state = server_state(request)
-    form = await _form(request)
     try:
+        form = await _attempt(request, state)
         if not tokens.is_store_resource(form.get("resource", ""), public_url(request, state)):
             raise TokenError(
                 400,
@@ -134,8 +163,8 @@ async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
 )
 async def token_v2(tenant: str, request: Request) -> StoreJSONResponse:
     state = server_state(request)
-    form = await _form(request)
     try:
+        form = await _attempt(request, state)
         if tokens.SCOPE not in form.get("scope", "").split():
             raise TokenError(400, "invalid_scope", f"AADSTS70011: The scope must be '{tokens.SCOPE}'.")
         tenant_id, client_id = _check_client(state, tenant, form)

@@ -13,11 +13,12 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from storeflight.blobs.protocol import BlobStore
 from storeflight.blobs.space import is_out_of_space
 from storeflight.domain import dates
-from storeflight.domain.lifecycle import Status
+from storeflight.domain.lifecycle import TRANSITIONS, Event, Status
 from storeflight.domain.models import Submission
 from storeflight.ingest.archive import ArchiveLimits
 from storeflight.pipeline.outcome import fail, wait_until
@@ -27,9 +28,17 @@ from storeflight.storage.protocol import Store, Tx
 log = logging.getLogger("storeflight.pipeline")
 
 
+class StageTiming(Protocol):
+    """Decides how long a submission entering a status stays there (the rough-edges profile is one)."""
+
+    def stage_delay(self, tenant: str, status: str) -> timedelta | None:
+        """None: the worker's fixed stage delay."""
+
+
 @dataclass(frozen=True)
 class WorkerSettings:
     stage_delay: timedelta = timedelta(0)
+    timing: StageTiming | None = None
     lease: timedelta = timedelta(seconds=60)
     idle_poll: float = 0.5
     space_retry: timedelta = timedelta(seconds=60)  # a stage that found the disk full runs again after this
@@ -119,10 +128,17 @@ class Worker:
             app_published=tx.last_published(f"app:{sub.app_id}"),
             line_highest=tx.line_highest(sub.parent_key) if sub.status == Status.PRE_PROCESSING else {},
             now=now,
-            delay=self.settings.stage_delay,
+            delay=self._delay(sub),
             blobs=self.blobs,
             limits=self.settings.limits,
         )
+
+    def _delay(self, sub: Submission) -> timedelta:
+        """How long the status the stage may advance to lasts: the timing's draw, else the fixed delay."""
+        entering = TRANSITIONS.get((sub.status, Event.ADVANCE))
+        timing = self.settings.timing
+        drawn = timing.stage_delay(sub.tenant_id, entering.value) if timing and entering else None
+        return drawn if drawn is not None else self.settings.stage_delay
 
     def _run(self, inp: StageInput) -> StageResult:
         stage = STAGES.get(inp.submission.status)

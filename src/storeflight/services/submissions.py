@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from storeflight.domain import submissions as subs
 from storeflight.domain.errors import InvalidState, NotCreatedThroughApi, NotFound
@@ -87,11 +89,22 @@ def update(tx: Tx, ctx: Context, parent: Parent, submission_id: str, change: sub
     return updated
 
 
-def commit(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> Submission:
-    """Hand the submission to the ingestion pipeline (status CommitStarted)."""
+def commit(
+    tx: Tx,
+    ctx: Context,
+    parent: Parent,
+    submission_id: str,
+    *,
+    hold: Callable[[], timedelta | None] | None = None,
+) -> Submission:
+    """Hand the submission to the ingestion pipeline (status CommitStarted).
+
+    `hold`, asked only once the commit is allowed, says how long the checks wait before they run.
+    """
     submission = _writable(tx, ctx, parent, submission_id, Operation.COMMIT)
     status = next_status(submission.status, Event.COMMIT)
-    committed = submission.model_copy(update={"status": status, "next_run_at": ctx.now})
+    delay = (hold() if hold is not None else None) or timedelta(0)
+    committed = submission.model_copy(update={"status": status, "next_run_at": ctx.now + delay})
     tx.save_submission(committed)
     tx.add_event(submission.id, ctx.now, submission.status.value, status.value, ctx.caller.client_id)
     return committed

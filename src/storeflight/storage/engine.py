@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import Connection
+
+from storeflight.private import private_sqlite
 
 WRITE_OPTION = "storeflight_write"
 
@@ -28,6 +30,9 @@ def make_engine(url: str) -> Engine:
     """An engine with the per-backend settings storeflight relies on."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            private_sqlite(Path(database))
         engine = create_engine(url, pool_size=16, max_overflow=16, connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine
