@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storeflight.domain import flights as ranking
-from storeflight.domain import ids
+from storeflight.domain import ids, text
 from storeflight.domain import submissions as subs
 from storeflight.domain.errors import InvalidParameterValue, InvalidState, NotFound
 from storeflight.domain.lifecycle import IN_PIPELINE, Operation, check_allowed
@@ -156,7 +156,7 @@ def _new_ranks(flight: Flight, siblings: list[Flight], others: list[Flight], tar
 
 
 def _check_name(name: str) -> str:
-    name = name.strip()
+    name = text.check(name, "friendlyName").strip()
     if not name or len(name) > 256:
         raise InvalidParameterValue(
             "friendlyName must be a non-empty name of at most 256 characters.", target="friendlyName"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storeflight.domain import ids
+from storeflight.domain import ids, text
 from storeflight.domain.errors import InvalidParameterValue, InvalidState, NotFound
 from storeflight.domain.models import FlightGroup
 from storeflight.services.context import Context
@@ -38,7 +38,7 @@ class MemberChange:
 
 
 def check_name(name: str) -> str:
-    name = name.strip()
+    name = text.check(name, "name").strip()
     if not name:
         raise InvalidParameterValue("A flight group needs a name.", target="name")
     if len(name) > MAX_NAME_LENGTH or _CONTROL.search(name):
@@ -53,7 +53,7 @@ def member(value: Any, field: str) -> str:
     """One customer id, normalised: trimmed, and lower-cased when it is an e-mail address."""
     if not isinstance(value, str):
         raise InvalidParameterValue(f"{field} must be a string (an e-mail address or a customer id).", target=field)
-    customer: str = value.strip()
+    customer: str = text.check(value, field).strip()
     if not customer or len(customer) > MAX_MEMBER_LENGTH or _CONTROL.search(customer):
         raise InvalidParameterValue(
             f"{field} must be a non-empty customer id of at most {MAX_MEMBER_LENGTH} characters without "
