@@ -172,7 +172,7 @@ def seed(  # noqa: PLR0915 - one linear seeding script
             groups_of_flight[flight.id] = chosen
             if rolling:
                 rollout_flights.append(flight.id)
-        tx.bump_delivery_version()
+        tx.bump_delivery_version(tenant, app.id, members=True)
     everyone = sorted({m for ms in members_of_group.values() for m in ms})
     return Seeded(
         tenant,

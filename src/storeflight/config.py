@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from storeflight.domain.quotas import Quotas
 from storeflight.roughedges.profile import RoughProfile
 from storeflight.storage.engine import sqlite_url
 
@@ -35,6 +36,7 @@ class Settings:
     max_staged_bytes: int | None = None  # uncommitted bytes of one blob; None: max_upload_bytes
     min_free_bytes: int = 64 * 2**20  # writes that would leave less free in data_dir are refused (503)
     max_tenant_uploads: int = 8  # uploads of one tenant at once on the blob endpoint
+    quotas: Quotas = field(default_factory=Quotas)
     # Interception mode: requests for these hosts get URLs on them (https), whatever public_url says.
     intercept_hosts: tuple[str, ...] = ()
 

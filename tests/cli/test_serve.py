@@ -266,3 +266,17 @@ def test_serve_passes_the_connection_and_host_bounds_on(monkeypatch: pytest.Monk
     assert settings.token_attempts_per_client == 7 and settings.body_timeout == 4
     assert captured["timeout_keep_alive"] == 120
     assert issubclass(captured["http"], BoundedHttpProtocol) and captured["http"].header_timeout == 3
+
+
+def test_serve_takes_quotas_from_options_and_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env = {"STOREFLIGHT_QUOTA_STORED_BYTES": "1000", "STOREFLIGHT_QUOTA_FLIGHTS": "0"}
+    code, state, output = _serve_settings(monkeypatch, env, "--data-dir", str(tmp_path), "--quota-groups", "7")
+    assert code == 0, output
+    quotas = state.settings.quotas
+    assert (quotas.groups, quotas.stored_bytes, quotas.flights, quotas.members) == (7, 1000, 0, 5_000_000)
+
+
+def test_serve_refuses_a_negative_quota(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    code, state, output = _serve_settings(monkeypatch, {}, "--data-dir", str(tmp_path), "--quota-members", "-1")
+    assert code == 2 and state is None
+    assert "members quota cannot be negative" in " ".join(output.split()), output

@@ -38,3 +38,16 @@ def test_invalid_dates_name_the_field(text: str) -> None:
 @given(st.datetimes(min_value=datetime(1700, 1, 1), max_value=datetime(9999, 1, 1), timezones=st.just(UTC)))
 def test_render_then_parse_round_trips(value: datetime) -> None:
     assert parse(render(value), field="d") == value
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"])
+def test_offsets_past_the_representable_years_are_invalid_not_a_crash(text: str) -> None:
+    with pytest.raises(InvalidParameterValue) as caught:
+        parse(text, field="targetPublishDate")
+    assert caught.value.target == "targetPublishDate"
+    assert "outside the years 1 to 9999" in caught.value.message
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00-01:00"])
+def test_the_extreme_representable_dates_are_accepted(text: str) -> None:
+    assert parse(text, field="d") is not None

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import jwt
 import pytest
 
-from tests.support import Tenant, new_tenant
+from storeflight.domain import dates
+from storeflight.domain.errors import InvalidParameterValue
+from storeflight.domain.lifecycle import Status
+from storeflight.services import admin
+from tests.support import Tenant, force_state, new_tenant
 
 
 def _assert_store_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -58,6 +63,27 @@ BAD_BODIES: list[tuple[str, bytes]] = [
     ("percentage NaN", b'{"packageDeliveryOptions": {"packageRollout": {"packageRolloutPercentage": NaN}}}'),
     ("rollout flag not bool", b'{"packageDeliveryOptions": {"packageRollout": {"isPackageRollout": "maybe"}}}'),
     ("delivery options not object", b'{"packageDeliveryOptions": 3}'),
+    ("lone surrogate in notes", b'{"notesForCertification": "\\ud800"}'),
+    ("NUL in notes", b'{"notesForCertification": "a\\u0000"}'),
+    ("lone surrogate in a file name", b'{"flightPackages": [{"fileName": "a\\udc00.msix", "fileStatus": "None"}]}'),
+    ("nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000),
+    ("integer of 4,301 digits", b'{"notesForCertification": ' + b"9" * 4_301 + b"}"),
+    (
+        "400-digit rollout percentage",
+        b'{"packageDeliveryOptions": {"packageRollout": {"packageRolloutPercentage": ' + b"1" * 400 + b"}}}",
+    ),
+    (
+        "date before year 1 in UTC",
+        b'{"targetPublishMode": "SpecificDate", "targetPublishDate": "0001-01-01T00:00:00+01:00"}',
+    ),
+    (
+        "date after 9999 in UTC",
+        b'{"targetPublishMode": "SpecificDate", "targetPublishDate": "9999-12-31T23:00:00-05:00"}',
+    ),
+    (
+        "mandatory date after 9999 in UTC",
+        b'{"packageDeliveryOptions": {"mandatoryUpdateEffectiveDate": "9999-12-31T23:30:00-01:00"}}',
+    ),
 ]
 
 
@@ -147,9 +173,21 @@ def test_unsupported_feature_apps_answer_409_everywhere(tenant: Tenant) -> None:
         assert body["target"] == "application"
 
 
-def test_unknown_paths_and_methods_get_store_errors(tenant: Tenant) -> None:
+def test_unknown_paths_get_store_errors_and_unknown_methods_405_with_allow(tenant: Tenant, app_id: str) -> None:
     _assert_store_error(tenant.http.get("nothing/here"), 404, "ResourceNotFound")
-    _assert_store_error(tenant.http.patch("applications"), 400, "InvalidOperation")
+    response = tenant.http.patch("applications")
+    _assert_store_error(response, 405, "InvalidOperation")
+    assert response.headers["allow"] == "GET"
+    flight = tenant.create_flight(app_id)
+    sub = f"applications/{app_id}/flights/{flight['flightId']}/submissions/{flight['pendingFlightSubmission']['id']}"
+    for path, allowed in (
+        (f"applications/{app_id}/flights/{flight['flightId']}", "DELETE, GET, PUT"),
+        (sub, "DELETE, GET, PUT"),
+    ):
+        response = tenant.http.request("PATCH", path)
+        _assert_store_error(response, 405, "InvalidOperation")
+        assert response.headers["allow"] == allowed
+    assert tenant.http.request("TRACE", f"applications/{app_id}/delivery").headers["allow"] == "GET, HEAD"
 
 
 def test_nul_characters_anywhere_are_400_not_a_database_error(tenant: Tenant, app_id: str) -> None:
@@ -175,3 +213,66 @@ def test_nul_characters_anywhere_are_400_not_a_database_error(tenant: Tenant, ap
     )
     assert token.status_code == 400 and token.json()["error"] == "invalid_request"
     assert tenant.http.get(base).json()["friendlyName"] == "beta"
+
+
+def test_bad_text_is_refused_by_every_resource_naming_the_field(tenant: Tenant, app_id: str) -> None:
+    group = tenant.create_group()
+    flight = tenant.create_flight(app_id, groups=[group])
+    flights, groups = f"applications/{app_id}/flights", "flightgroups"
+    calls = [
+        (flights, {"friendlyName": "a\\ud800", "groupIds": [group]}, "friendlyName"),
+        (flights, {"friendlyName": "ok", "groupIds": ["\\udfff"]}, "groupIds[0]"),
+        (flights, {"friendlyName": "ok", "groupIds": [group], "rankHigherThan": "\\u0000"}, "rankHigherThan"),
+        (groups, {"name": "g\\udc00"}, "name"),
+        (groups, {"name": "g", "members": ["a@example.com", "b\\ud800@example.com"]}, "members[1]"),
+        (f"{groups}/{group}/members", {"add": ["\\ud800"]}, "add[0]"),
+        (f"{groups}/{group}/members", {"remove": ["x\\u0000"]}, "remove[0]"),
+    ]
+    for path, payload, target in calls:
+        raw = json.dumps(payload).replace("\\\\", "\\").encode()
+        response = tenant.http.post(path, content=raw, headers={"Content-Type": "application/json"})
+        assert _assert_store_error(response, 400, "InvalidParameterValue")["target"] == target, raw
+    for path, raw in (
+        (f"{flights}/{flight['flightId']}", b'{"friendlyName": "\\ud800"}'),
+        (f"{groups}/{group}", b'{"name": "\\ud800"}'),
+    ):
+        response = tenant.http.put(path, content=raw, headers={"Content-Type": "application/json"})
+        assert _assert_store_error(response, 400, "InvalidParameterValue")["target"] in ("friendlyName", "name")
+    assert tenant.http.get(f"{flights}/{flight['flightId']}").json()["friendlyName"] == "beta"
+    assert tenant.http.get(f"{groups}/{group}").json()["name"] == "testers"
+
+
+def test_a_400_digit_percentage_in_the_query_is_400(tenant: Tenant, submission: tuple[str, dict[str, Any]]) -> None:
+    base, _ = submission
+    response = tenant.http.post(f"{base}/updatepackagerolloutpercentage?percentage={'1' * 400}")
+    assert _assert_store_error(response, 400, "InvalidParameterValue")["target"] == "percentage"
+
+
+def test_bad_text_already_stored_is_readable_as_replacement_characters(tenant: Tenant, app_id: str) -> None:
+    flight = tenant.create_flight(app_id)
+    base = f"applications/{app_id}/flights/{flight['flightId']}/submissions"
+    sid = flight["pendingFlightSubmission"]["id"]
+    force_state(tenant.server, tenant, sid, notes_for_certification="before\ud800after")  # as older versions stored
+    got = tenant.http.get(f"{base}/{sid}")
+    assert got.status_code == 200, got.text
+    assert got.json()["notesForCertification"] == "before\ufffdafter"
+    force_state(tenant.server, tenant, sid, status=Status.PUBLISHED)
+    clone = tenant.http.post(base)
+    assert clone.status_code == 201, clone.text
+    assert clone.json()["notesForCertification"] == "before\ufffdafter"
+    assert tenant.http.get(f"{base}/{sid}").json()["notesForCertification"] == "before\ufffdafter"
+    fixed = tenant.http.put(f"{base}/{clone.json()['id']}", json={"notesForCertification": "clean"})
+    assert fixed.status_code == 200 and fixed.json()["notesForCertification"] == "clean"
+
+
+def test_admin_created_names_with_bad_text_are_refused(tenant: Tenant) -> None:
+    """The admin commands take names from the command line, where undecodable bytes become lone surrogates."""
+    with tenant.server.store.transaction(write=True) as tx, pytest.raises(InvalidParameterValue) as caught:
+        admin.create_group(tx, tenant_id=tenant.tenant_id, name="bad\udcff", members=[], now=dates.utcnow())
+    assert caught.value.target == "name"
+    with tenant.server.store.transaction(write=True) as tx, pytest.raises(InvalidParameterValue) as caught:
+        admin.create_app(
+            tx, tenant_id=tenant.tenant_id, name="App", identity_name="Contoso.\udcffApp", publisher="CN=C",
+            now=dates.utcnow(),
+        )  # fmt: skip
+    assert caught.value.target == "identityName"

@@ -364,3 +364,19 @@ def test_a_bundle_counts_for_every_architecture_of_its_payload(
     status = _status(tenant, base, arm)
     assert status["status"] == "PreProcessingFailed"
     assert "(arm64) must be higher than 2.0.0.0" in status["statusDetails"]["errors"][0]["details"]
+
+
+def test_stored_bytes_move_from_the_archive_to_the_kept_package_on_publishing(
+    tenant: Tenant, app: str, worker: Worker
+) -> None:
+    base = f"applications/{app}/submissions"
+    package = package_bytes(identity=IDENTITY)
+    archive = zip_of({"a.msix": package})
+    sid = submit(tenant, base, [{"fileName": "a.msix", "fileStatus": "PendingUpload"}], archive)
+    with tenant.server.store.transaction(write=False) as tx:
+        assert tx.stored_usage(tenant.tenant_id) == (len(archive), 0)  # the committed upload
+    drain(worker)
+    body = tenant.http.get(f"{base}/{sid}").json()
+    assert body["status"] == "Published", body["statusDetails"]
+    with tenant.server.store.transaction(write=False) as tx:
+        assert tx.stored_usage(tenant.tenant_id) == (len(package), 1)  # the archive is freed, the package kept

@@ -471,3 +471,75 @@ def test_a_tenant_is_idle_again_once_its_stage_finishes_or_its_lease_expires(sto
         assert _claim(store, "slot-3", now) == theirs.id
     finally:
         _forget(store, dead, mine, theirs)
+
+
+def test_delivery_versions_are_per_app(store: SqlStore, tenant_id: str) -> None:
+    first, second, never = _app(tenant_id), _app(tenant_id, 1), _app(tenant_id, 2)
+    with store.transaction(write=True) as tx:
+        tx.add_app(first)
+        tx.add_app(second)
+        tx.bump_delivery_version(tenant_id, first.id)
+        tx.bump_delivery_version(tenant_id, first.id, members=True)
+        tx.bump_delivery_version(tenant_id, second.id)
+    with store.transaction(write=False) as tx:
+        versions = tx.delivery_versions([first.id, second.id, never.id])
+    assert versions == {first.id: (2, 1), second.id: (1, 0), never.id: (0, 0)}
+
+
+def test_a_group_change_bumps_only_the_apps_whose_flights_name_the_group(store: SqlStore, tenant_id: str) -> None:
+    using, other = _app(tenant_id), _app(tenant_id, 1)
+    group, flight = _group_and_flight(tenant_id, using.id, "f")
+    with store.transaction(write=True) as tx:
+        tx.add_app(using)
+        tx.add_app(other)
+        tx.add_group(group, [])
+        tx.add_flight(flight)
+        assert tx.bump_group_delivery(tenant_id, group.id) == [using.id]
+        assert tx.bump_group_delivery("another-tenant", group.id) == []
+    with store.transaction(write=False) as tx:
+        assert tx.delivery_versions([using.id, other.id]) == {using.id: (1, 1), other.id: (0, 0)}
+
+
+def test_the_blob_ledger_counts_uploads_and_packages_per_tenant_and_forgets_discarded_ones(
+    store: SqlStore, tenant_id: str
+) -> None:
+    app = _app(tenant_id)
+    sub = _submission(tenant_id, app.id).model_copy(update={"upload_blob_id": f"up-{uuid.uuid4()}"})
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_submission(sub)
+        assert tx.blob_owner(sub.upload_blob_id) == (tenant_id, 0)  # claimed with the submission
+        tx.record_blob(sub.upload_blob_id, tenant_id, 1_000, package=False)
+        tx.record_blob(sub.upload_blob_id, tenant_id, 3_000, package=False)  # re-uploaded: resized
+        tx.record_blob(f"pkg-{sub.id}-1", tenant_id, 500, package=True)
+        tx.record_blob(f"pkg-{sub.id}-2", "another-tenant", 7_000, package=True)
+    with store.transaction(write=False) as tx:
+        assert tx.stored_usage(tenant_id) == (3_500, 1)
+        assert tx.blob_owner(sub.upload_blob_id) == (tenant_id, 3_000)
+    with store.transaction(write=True) as tx:
+        tx.discard_blob(sub.upload_blob_id, NOW)
+    with store.transaction(write=False) as tx:
+        assert tx.stored_usage(tenant_id) == (500, 1)
+        assert tx.blob_owner(sub.upload_blob_id) is None
+        assert tx.stored_usage(str(uuid.uuid4())) == (0, 0)
+
+
+def test_groups_flights_and_the_membership_count_are_per_tenant(store: SqlStore, tenant_id: str) -> None:
+    app = _app(tenant_id)
+    group, flight = _group_and_flight(tenant_id, app.id, "f")
+    second = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id, name="h", created_at=NOW)
+    with store.transaction(write=True) as tx:
+        tx.add_app(app)
+        tx.add_group(group, [])
+        tx.add_group(second, [])
+        tx.add_flight(flight)
+        tx.add_tenant_members(tenant_id, 5)
+        tx.add_tenant_members(tenant_id, -1)
+    with store.transaction(write=False) as tx:
+        assert (tx.count_groups(tenant_id), tx.count_tenant_members(tenant_id), tx.count_flights(tenant_id)) == (
+            2,
+            4,
+            1,
+        )
+        other = str(uuid.uuid4())
+        assert (tx.count_groups(other), tx.count_tenant_members(other), tx.count_flights(other)) == (0, 0, 0)

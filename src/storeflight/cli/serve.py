@@ -18,6 +18,15 @@ import uvicorn
 from storeflight import scratch
 from storeflight.blobs import BACKENDS
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
+from storeflight.cli.quota_options import (
+    DEFAULT_QUOTAS,
+    QuotaFlights,
+    QuotaGroups,
+    QuotaMembers,
+    QuotaPackages,
+    QuotaStoredBytes,
+    quotas,
+)
 from storeflight.cli.rough import Rough503Rate, RoughEdgesFile, RoughRequestsPerMinute, RoughSeed, rough_profile
 from storeflight.cli.worker import (
     DEFAULT_MAX_EXTRACTED,
@@ -172,6 +181,11 @@ def serve(
             help="Build every app's delivery snapshot in the background at start, so no device waits for it.",
         ),
     ] = False,
+    quota_members: QuotaMembers = DEFAULT_QUOTAS.members,
+    quota_groups: QuotaGroups = DEFAULT_QUOTAS.groups,
+    quota_flights: QuotaFlights = DEFAULT_QUOTAS.flights,
+    quota_packages: QuotaPackages = DEFAULT_QUOTAS.packages,
+    quota_stored_bytes: QuotaStoredBytes = DEFAULT_QUOTAS.stored_bytes,
     intercept_port: Annotated[
         int | None,
         typer.Option(
@@ -233,6 +247,7 @@ def serve(
         max_staged_bytes=max_staged_bytes,
         min_free_bytes=min_free_bytes,
         max_tenant_uploads=max_tenant_uploads,
+        quotas=quotas(quota_members, quota_groups, quota_flights, quota_packages, quota_stored_bytes),
     )
     if allow_any_token:
         typer.secho(

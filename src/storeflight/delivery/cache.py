@@ -1,13 +1,16 @@
 """Per-process delivery snapshots that answer without the database and refresh in the background.
 
-Publishing, rollout, flight and group changes bump version numbers in the database, which each process
-reads at most every `recheck` seconds, while delivery requests arrive:
+Publishing, rollout, flight and group changes bump the version numbers of the apps they touch (one row per
+app in the database), which each process reads at most every `recheck` seconds, while delivery requests
+arrive:
 - checked within `recheck`: the current snapshot answers, no database access;
 - a refresh under way, or the check due for less than another `recheck`: the current snapshot answers (one
   background refresh is started), so busy processes never make a request wait for a rebuild;
 - otherwise (a quiet process): the request checks first, so even a rare request sees a change at once.
 A change thus reaches every process within 2 x `recheck` plus the rebuild (about 0.2 s for 1,000 flights).
-Only an app's first request waits for its first snapshot.
+Only an app's first request waits for its first snapshot. A refresh rebuilds only the apps whose versions
+moved, so one tenant changing its groups never makes another tenant's (perhaps million-member) index rebuild;
+`builds` and `index_builds` count, per app, the snapshots and membership indexes built.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import gc
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from storeflight.delivery.snapshot import Snapshot, build_members, build_view
@@ -33,6 +37,8 @@ class SnapshotCache:
         self._lock = threading.Lock()  # guards _refreshing
         self._refreshing = False
         self._checked = 0.0
+        self.builds: Counter[str] = Counter()  # app id -> snapshots built
+        self.index_builds: Counter[str] = Counter()  # app id -> membership indexes built
 
     def fresh(self, tenant_id: str, app_id: str) -> Snapshot | None:
         """The app's snapshot when it may answer without the database (see the module); None when the caller
@@ -50,18 +56,27 @@ class SnapshotCache:
 
     def get(self, tx: Tx, tenant_id: str, app_id: str, load: Callable[[], Application]) -> Snapshot:
         """The app's snapshot after checking the versions (and building it if it has none); `load`, which
-        checks that the caller may see the app, runs only for a first build."""
-        with self._build_lock:
+        checks that the caller may see the app, runs only for a first build. An app that has a snapshot never
+        waits behind a build under way (another app's, or its own): its current snapshot answers."""
+        current = self._snapshots.get(app_id)
+        if current is not None and current.tenant_id == tenant_id:
+            if not self._build_lock.acquire(blocking=False):
+                return current
+        else:
+            self._build_lock.acquire()
+        try:
             if time.monotonic() - self._checked > self.recheck:
                 self._refresh_locked()
             found = self._snapshots.get(app_id)
             if found is not None and found.tenant_id == tenant_id:
                 return found
-            versions = tx.delivery_versions()  # read before the data it describes
+            versions = tx.delivery_versions([app_id])[app_id]  # read before the data it describes
             app = load()
             snapshot = self._build(tx, app, versions, previous=None)
             self._snapshots[app.id] = snapshot
             return snapshot
+        finally:
+            self._build_lock.release()
 
     def warm(self) -> int:
         """Build the snapshot of every app with a published submission (at start-up, so no device waits for
@@ -78,15 +93,16 @@ class SnapshotCache:
         return built
 
     def refresh(self) -> None:
-        """Rebuild every snapshot whose versions moved (the membership index only if memberships moved)."""
+        """Rebuild the snapshots whose app's versions moved (the membership index only if its members moved)."""
         with self._build_lock:
             self._refresh_locked()
 
     def _refresh_locked(self) -> None:
         self._checked = time.monotonic()
         with self.store.transaction(write=False) as tx:
-            versions = tx.delivery_versions()
+            current = tx.delivery_versions(list(self._snapshots))
             for app_id, old in list(self._snapshots.items()):
+                versions = current.get(app_id, (0, 0))
                 if old.versions == versions:
                     continue
                 app = tx.get_app(old.tenant_id, app_id)
@@ -97,9 +113,11 @@ class SnapshotCache:
 
     def _build(self, tx: Tx, app: Application, versions: tuple[int, int], previous: Snapshot | None) -> Snapshot:
         view = build_view(tx, app)
+        self.builds[app.id] += 1
         if previous is not None and previous.versions[1] == versions[1]:
             return Snapshot(app.tenant_id, view, previous.groups_of, versions)
         members = build_members(tx, view)
+        self.index_builds[app.id] += 1
         # Millions of long-lived objects: keep them out of every later garbage collection, which would
         # otherwise walk them all and stall requests (a measured p99 cost, docs/benchmarks.md). Collect first
         # (about 0.1 s at a million memberships), so no cyclic garbage of the moment is frozen for good.

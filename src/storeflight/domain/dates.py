@@ -21,10 +21,15 @@ def parse(value: str | None, *, field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
-        raise InvalidParameterValue(f"'{value}' is not a valid ISO 8601 date for {field}.") from None
+        raise InvalidParameterValue(f"'{value}' is not a valid ISO 8601 date for {field}.", target=field) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC; 9999-12-31T23:00-05:00 after 9999
+        raise InvalidParameterValue(
+            f"'{value}' is outside the years 1 to 9999 in UTC, for {field}.", target=field
+        ) from None
     return None if parsed.year == _UNSET_YEAR else parsed
 
 

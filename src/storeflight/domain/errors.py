@@ -6,6 +6,7 @@ StoreflightError
 ├── InvalidOperation          the operation is not allowed for this resource at all
 │   └── NotCreatedThroughApi  the submission was made in "Partner Center" (not through the API)
 ├── InvalidState              the resource is in the wrong state for the operation
+├── QuotaExceeded             the tenant would keep more than one of its quotas allows
 ├── Unauthorized              missing, invalid, expired or revoked credentials
 ├── Throttled                 too many requests for now; retry after `retry_after` seconds
 ├── Unavailable               the service cannot take the request at this time; retry later
@@ -67,6 +68,20 @@ class InvalidState(StoreflightError):
     """The resource is in a state that does not allow the operation."""
 
     code = "InvalidState"
+
+
+class QuotaExceeded(StoreflightError):
+    """Adding this would take the tenant past one of its quotas (`quota`, with its `limit`)."""
+
+    code = "QuotaExceeded"
+    target = "quota"
+
+    def __init__(self, quota: str, limit: int, used: int, adding: int) -> None:
+        super().__init__(
+            f"The {quota} quota of this tenant is {limit}: {used} in use, so {adding} more do not fit.",
+            details=[f"quota={quota}", f"limit={limit}", f"used={used}"],
+        )
+        self.quota, self.limit, self.used = quota, limit, used
 
 
 class Unauthorized(StoreflightError):

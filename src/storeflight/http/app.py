@@ -79,9 +79,10 @@ def create_app(state: ServerState) -> FastAPI:
     if isinstance(state.blobs, LocalBlobStore):  # other backends hand out URLs of their own service
         app.include_router(blob_endpoint.router)
     apidocs.install(app)
-    errors.install(app)
-    schemas.install_openapi(app, extra_paths=delivery.OPENAPI)
-    paths = [delivery.PATH, *(str(getattr(r, "path", "")) for router in routers for r in router.routes)]
+    endpoints = [delivery.ROUTE, *(route for router in (*routers, apidocs.router) for route in router.routes)]
+    errors.install(app, endpoints)
+    schemas.install_openapi(app, extra_paths=delivery.OPENAPI, routes=endpoints)
+    paths = [str(getattr(r, "path", "")) for r in endpoints]
     words = literal_segments(paths)
     # Outermost last: correlation id -> trusted hosts -> body bounds -> catch-all 500 -> free-space floor
     # -> path normalisation (never of blob paths) -> rough edges (only when a profile turns throttling or 503s

@@ -34,6 +34,7 @@ from storeflight.blobs.space import SpaceFloor, is_out_of_space
 from storeflight.domain import dates
 from storeflight.domain.errors import StorageFull
 from storeflight.http import blob_download
+from storeflight.http.blob_quota import quota_errors, record_upload, upload_cap
 from storeflight.http.blob_wire import (
     BlobHttpError,
     blob_headers,
@@ -195,10 +196,15 @@ async def _put_blob(request: Request, state: ServerState, name: str) -> Response
     if blob_type != "BlockBlob":
         raise BlobHttpError(400, "InvalidHeaderValue", "Only block blobs are supported (x-ms-blob-type: BlockBlob).")
     md5 = content_md5(request)
-    cap = _check_length(request, state.settings.max_upload_bytes)
-    if request.headers.get("if-none-match") == "*" and await _exists(state, name):
-        raise BlobHttpError(409, "BlobAlreadyExists", "The specified blob already exists.")
-    info = await consume_body(request, lambda chunks: state.blobs.put(name, chunks, max_bytes=cap, content_md5=md5))
+    quota = await upload_cap(state, name)
+    with quota_errors(quota):
+        cap = _check_length(request, quota.max_bytes)
+        if request.headers.get("if-none-match") == "*" and await _exists(state, name):
+            raise BlobHttpError(409, "BlobAlreadyExists", "The specified blob already exists.")
+        info = await consume_body(
+            request, lambda chunks: state.blobs.put(name, chunks, max_bytes=cap, content_md5=md5)
+        )
+    await record_upload(state, quota, name, info.size)
     return Response(status_code=201, headers=blob_headers(info))
 
 
@@ -209,7 +215,7 @@ async def _exists(state: ServerState, name: str) -> bool:
 async def _put_block(request: Request, state: ServerState, name: str) -> Response:
     block = block_id(request.query_params.get("blockid"))
     md5 = content_md5(request)
-    cap = _check_length(request, state.settings.max_upload_bytes)
+    cap = _check_length(request, state.settings.max_upload_bytes)  # the quota applies when blocks are committed
     await consume_body(
         request, lambda chunks: state.blobs.put_block(name, block, chunks, max_bytes=cap, content_md5=md5)
     )
@@ -222,11 +228,15 @@ async def _put_block_list(request: Request, state: ServerState, name: str) -> Re
     cap = _check_length(request, max_block_list_bytes(state.settings.max_blob_blocks))
     body = await consume_body(request, lambda chunks: _read_all(chunks, cap, md5))
     refs = parse_block_list(body, max_blocks=state.settings.max_blob_blocks)
-    cap = state.settings.max_upload_bytes
+    quota = await upload_cap(state, name)
     try:
-        info = await anyio.to_thread.run_sync(lambda: state.blobs.commit_blocks(name, refs, max_bytes=cap))
+        with quota_errors(quota):
+            info = await anyio.to_thread.run_sync(
+                lambda: state.blobs.commit_blocks(name, refs, max_bytes=quota.max_bytes)
+            )
     except InvalidBlockId as error:
         raise InvalidBlockList(str(error)) from None
+    await record_upload(state, quota, name, info.size)
     headers = blob_headers(info, md5=False)
     headers["Content-MD5"] = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
     return Response(status_code=201, headers=headers)

@@ -113,9 +113,6 @@ OPENAPI = {
             ],
             "responses": {
                 "200": {"description": "The decision", "content": {"application/json": {"schema": {"type": "object"}}}},
-                "400": {"description": "A query parameter is invalid"},
-                "401": {"description": "No valid access token"},
-                "404": {"description": "No such application (for this tenant)"},
             },
         }
     }

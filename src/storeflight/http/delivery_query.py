@@ -97,14 +97,18 @@ def _parameter(name: str, schema: dict[str, Any], description: str, required: bo
     return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
 
 
+_NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+_VERSION = r"^$|^[0-9]{1,9}(\.[0-9]{1,9}){0,3}$"
+
+
+def _text_schema(name: str, default: str | None, limit: int) -> dict[str, Any]:
+    pattern = _VERSION if name in ("osVersion", "installedVersion") else _NOT_BLANK
+    return {"type": "string", "maxLength": limit, "pattern": pattern, **({"default": default} if default else {})}
+
+
 OPENAPI_PARAMETERS: list[dict[str, Any]] = [
     *(
-        _parameter(
-            name,
-            {"type": "string", "maxLength": limit, **({"default": default} if default else {"minLength": 1})},
-            text,
-            required=name == "customerId",
-        )
+        _parameter(name, _text_schema(name, default, limit), text, required=name == "customerId")
         for name, (default, limit, text) in _TEXT.items()
     ),
     *(_parameter(name, {"type": "boolean", "default": False}, text) for name, text in _FLAGS.items()),

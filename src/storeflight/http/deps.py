@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from storeflight.blobs.protocol import BlobStore
 from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
+from storeflight.http import json_input
 from storeflight.http.upload_slots import UploadSlots
 from storeflight.roughedges.gate import RoughEdges
 from storeflight.services.context import Caller, Context
@@ -104,7 +104,8 @@ class Api:
 
     @property
     def ctx(self) -> Context:
-        return Context(caller=self.caller, upload_lifetime=self.state.settings.upload_lifetime)
+        settings = self.state.settings
+        return Context(caller=self.caller, upload_lifetime=settings.upload_lifetime, quotas=settings.quotas)
 
     async def read(self, query: Callable[[Tx], T]) -> T:
         """Run a read-only `query` in a transaction, on the event loop.
@@ -177,13 +178,10 @@ async def json_body(request: Request) -> Any:
     if not raw.strip():
         return None
     try:
-        text = raw.decode("utf-8-sig")
-        parsed = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidParameterValue(f"The request body is not valid JSON: {error}.", target="body") from None
-    if "\\u0000" in text or "\x00" in text:  # no database stores NUL in text; refuse it up front
-        raise InvalidParameterValue("Strings in the request body may not contain NUL characters.", target="body")
-    return parsed
+        decoded = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidParameterValue(f"The request body is not valid UTF-8: {error}.", target="body") from None
+    return json_input.parse(decoded)
 
 
 ApiDep = Annotated[Api, Depends(authenticate)]

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storeflight.domain import errors as e
@@ -20,6 +21,7 @@ STATUS: dict[type[e.StoreflightError], int] = {
     e.InvalidParameterValue: 400,
     e.InvalidOperation: 400,
     e.InvalidState: 409,
+    e.QuotaExceeded: 409,
     e.Unauthorized: 401,
     e.Throttled: 429,
     e.Unavailable: 503,
@@ -32,6 +34,10 @@ class PayloadTooLarge(e.InvalidParameterValue):
     """The request body is larger than the server accepts."""
 
 
+class MethodNotAllowed(e.InvalidOperation):
+    """The resource exists but does not support the request's method."""
+
+
 class BodyTimeout(e.InvalidParameterValue):
     """The client stopped sending the request body before it was complete."""
 
@@ -41,6 +47,7 @@ class HostNotAllowed(e.InvalidParameterValue):
 
 
 STATUS[PayloadTooLarge] = 413
+STATUS[MethodNotAllowed] = 405
 STATUS[BodyTimeout] = 408
 
 
@@ -62,10 +69,10 @@ def error_body(code: str, message: str, target: str, details: list[str] | None =
     }
 
 
-def store_error_response(error: e.StoreflightError) -> Response:
+def store_error_response(error: e.StoreflightError, headers: dict[str, str] | None = None) -> Response:
     status = status_for(error)
     body = error_body(error.code, error.message, error.target, error.details)
-    headers = {}
+    headers = dict(headers or {})
     if status in (401, 429):
         body["statusCode"] = status  # the APIM shape real 401s and 429s carry, merged into the Store shape
     if status == 401:
@@ -88,12 +95,25 @@ async def _validation(_: Request, error: Exception) -> Response:
     return store_error_response(e.InvalidParameterValue(message, target="request", details=problems))
 
 
-async def _http(_: Request, error: Exception) -> Response:
+def allowed_methods(request: Request) -> str:
+    """The `Allow` value for the request's path: the methods of every route at that path (one route per
+    method here, so Starlette's own value, from the first route that matched the path, lists only one)."""
+    routes: list[BaseRoute] = getattr(request.app.state, "method_index", [])
+    methods: set[str] = set()
+    for route in routes:
+        if route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
+async def _http(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     if error.status_code == 404:
         wrapped: e.StoreflightError = e.NotFound("No resource exists at this path.", target="request")
     elif error.status_code == 405:
-        wrapped = e.InvalidOperation("This method is not allowed on this resource.", target="request")
+        allow = allowed_methods(request)
+        message = f"This method is not allowed on this resource; it allows {allow}."
+        return store_error_response(MethodNotAllowed(message, target="request"), {"Allow": allow})
     else:
         wrapped = e.InvalidParameterValue(str(error.detail), target="request")
         return StoreJSONResponse(error_body(wrapped.code, wrapped.message, "request"), status_code=error.status_code)
@@ -127,7 +147,9 @@ class UnexpectedErrorMiddleware:
             await response(scope, receive, send)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, routes: list[BaseRoute]) -> None:
+    """Map errors to responses; `routes` (every routed endpoint) answer which methods a path allows."""
+    app.state.method_index = routes
     app.add_exception_handler(e.StoreflightError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)

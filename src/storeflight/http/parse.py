@@ -63,6 +63,8 @@ def number(value: Any, field: str) -> float:
         raise InvalidParameterValue(f"{field} must be a number.", target=field)
     try:
         result = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise InvalidParameterValue(f"{field} is too large a number.", target=field) from None
     except ValueError:
         raise InvalidParameterValue(f"{field} must be a number, not '{value}'.", target=field) from None
     if not math.isfinite(result):

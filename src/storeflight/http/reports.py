@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from storeflight.domain import text
 from storeflight.domain.errors import NotFound
 from storeflight.http.deps import server_state
 from storeflight.http.responses import ok
@@ -47,4 +48,4 @@ async def report_html(token: str, request: Request) -> Response:
         f"{html.escape(report['date'])}</p>"
         f"<table><tr><th>Check</th><th>Result</th><th>Details</th></tr>{rows}</table></body></html>"
     )
-    return HTMLResponse(page)
+    return HTMLResponse(text.readable(page))

@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from storeflight.domain.models import Submission
@@ -97,6 +97,16 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
         return no_content()
 
 
+# Read by hand (a JSON body `{"percentage": n}` may carry it instead, as one client sends), declared here.
+_PERCENTAGE = {
+    "name": "percentage",
+    "in": "query",
+    "required": True,
+    "schema": {"type": "number", "minimum": 0, "maximum": 100},
+    "description": '0 to 100, e.g. 20, 50.5 or 1E-05. A JSON body {"percentage": n} is accepted instead.',
+}
+
+
 def _rollout_routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], kind: str) -> None:
     """Register the four package rollout endpoints for one parent kind."""
 
@@ -113,15 +123,16 @@ def _rollout_routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent
         with api.tx(write=True) as tx:
             return ok(render.rollout(rollout.change(tx, api.ctx, parent, submission_id, action, pct)))
 
-    @router.post("/{submission_id}/updatepackagerolloutpercentage", summary=f"Set a {kind} rollout percentage")
+    @router.post(
+        "/{submission_id}/updatepackagerolloutpercentage",
+        summary=f"Set a {kind} rollout percentage",
+        openapi_extra={"parameters": [_PERCENTAGE]},
+    )
     def update_percentage(
-        submission_id: str,
-        api: ApiDep,
-        body: BodyDep,
-        parent: Annotated[Parent, Depends(parent_of)],
-        percentage: Annotated[str | None, Query(description="0 to 100, e.g. 20, 50.5 or 1E-05")] = None,
+        submission_id: str, request: Request, api: ApiDep, body: BodyDep, parent: Annotated[Parent, Depends(parent_of)]
     ) -> StoreJSONResponse:
-        return act(api, parent, submission_id, RolloutAction.UPDATE, rollout_percentage(percentage, body))
+        percentage = rollout_percentage(request.query_params.get("percentage"), body)
+        return act(api, parent, submission_id, RolloutAction.UPDATE, percentage)
 
     @router.post("/{submission_id}/haltpackagerollout", summary=f"Halt a {kind} rollout")
     def halt(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:

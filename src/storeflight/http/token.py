@@ -4,6 +4,7 @@ instance discovery."""
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request
@@ -16,6 +17,34 @@ from storeflight.http.errors import BodyTimeout, PayloadTooLarge
 from storeflight.http.responses import StoreJSONResponse
 
 router = APIRouter(tags=["token"])
+
+
+def _form_body(audience: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` declaring a client-credentials form (read by hand, as AAD's endpoints take it)."""
+    schema = {
+        "type": "object",
+        "required": ["grant_type", "client_id", "client_secret", *audience],
+        "properties": {
+            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+            "client_id": {"type": "string", "minLength": 1, "pattern": "^[^\\x00]*$"},
+            "client_secret": {"type": "string", "minLength": 1, "pattern": "^[^\\x00]*$"},
+            **audience,
+        },
+    }
+    return {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}}
+
+
+_V1_FORM = _form_body(
+    {
+        "resource": {
+            "type": "string",
+            "enum": [tokens.RESOURCE, f"{tokens.RESOURCE}/"],
+            "description": "The Store's resource, or this server's own public URL (either with or without a "
+            "trailing slash).",
+        }
+    }
+)
+_V2_FORM = _form_body({"scope": {"type": "string", "enum": [tokens.SCOPE]}})
 
 
 class TokenError(Exception):
@@ -100,7 +129,7 @@ def _issue(request: Request, state: ServerState, tenant: str, client_id: str) ->
     )
 
 
-@router.post("/{tenant}/oauth2/token", summary="Azure AD v1 client-credentials token")
+@router.post("/{tenant}/oauth2/token", summary="Azure AD v1 client-credentials token", openapi_extra=_V1_FORM)
 async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
     state = server_state(request)
     try:
@@ -129,7 +158,9 @@ async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
     )
 
 
-@router.post("/{tenant}/oauth2/v2.0/token", summary="Azure AD v2 client-credentials token (MSAL)")
+@router.post(
+    "/{tenant}/oauth2/v2.0/token", summary="Azure AD v2 client-credentials token (MSAL)", openapi_extra=_V2_FORM
+)
 async def token_v2(tenant: str, request: Request) -> StoreJSONResponse:
     state = server_state(request)
     try:
@@ -188,7 +219,19 @@ def openid_configuration_v1(tenant: str, request: Request) -> StoreJSONResponse:
 _AUTHORIZE = re.compile(r"^/([^/]{1,256})/oauth2(/v2\.0)?/authorize/?$")
 
 
-@router.get("/common/discovery/instance", summary="Instance discovery (MSAL asks it before the first token)")
+_DISCOVERY_QUERY = {
+    "name": "authorization_endpoint",
+    "in": "query",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^https://[A-Za-z0-9.-]+/[A-Za-z0-9-]+/oauth2(/v2\\.0)?/authorize$"},
+}
+
+
+@router.get(
+    "/common/discovery/instance",
+    summary="Instance discovery (MSAL asks it before the first token)",
+    openapi_extra={"parameters": [_DISCOVERY_QUERY]},
+)
 def instance_discovery(request: Request) -> StoreJSONResponse:
     """Where the authority's OpenID configuration is, and this host as the only alias: on our own host, since
     whoever asks reached this server under the name it uses for the authority."""

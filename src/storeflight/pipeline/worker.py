@@ -17,7 +17,7 @@ from typing import Protocol
 
 from storeflight.blobs.protocol import BlobStore
 from storeflight.blobs.space import is_out_of_space
-from storeflight.domain import dates
+from storeflight.domain import dates, ids
 from storeflight.domain.lifecycle import TRANSITIONS, Event, Status
 from storeflight.domain.models import Submission
 from storeflight.ingest.archive import ArchiveLimits
@@ -168,12 +168,21 @@ class Worker:
                 return
             for token, body in result.reports:
                 tx.add_report(token, after.id, dates.utcnow(), body)
+            _record_kept_packages(tx, before, after)
             if after.status == Status.PUBLISHED:
-                tx.bump_delivery_version()
+                tx.bump_delivery_version(after.tenant_id, after.app_id)
                 # Its packages are blobs of their own now; the uploaded archive is no longer needed.
                 tx.discard_blob(after.upload_blob_id, dates.utcnow())
             if after.status != before.status:
                 tx.add_event(after.id, dates.utcnow(), before.status.value, after.status.value, self.owner)
+
+
+def _record_kept_packages(tx: Tx, before: Submission, after: Submission) -> None:
+    """Packages this stage validated and kept as blobs count for the tenant's packages and stored bytes."""
+    known = {p.id for p in before.packages}
+    for package in after.packages:
+        if package.id and package.id not in known:
+            tx.record_blob(ids.package_blob(package.id), after.tenant_id, package.size, package=True)
 
 
 class _Heartbeat:

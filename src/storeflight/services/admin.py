@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from storeflight.auth.secrets import hash_secret, new_secret
-from storeflight.domain import ids
+from storeflight.domain import ids, text
 from storeflight.domain import submissions as subs
 from storeflight.domain.errors import InvalidParameterValue, InvalidState, NotFound
 from storeflight.domain.lifecycle import IN_PIPELINE, Status
@@ -63,6 +63,8 @@ def create_app(
         raise InvalidParameterValue("Baseline packages need a baseline submission.", target="baseline")
     if not name.strip() or not identity_name.strip() or not publisher.strip():
         raise InvalidParameterValue("name, identity name and publisher must not be empty.", target="application")
+    for field, value in (("name", name), ("identityName", identity_name), ("publisher", publisher)):
+        text.check(value, field)
     app = Application(
         id=ids.new_store_id(),
         tenant_id=tenant_id.lower(),
@@ -180,5 +182,5 @@ def delete_app(tx: Tx, *, tenant_id: str, app_id: str, now: datetime) -> int:
             if package.id:
                 tx.discard_blob(ids.package_blob(package.id), now)
     tx.delete_app(app.id)
-    tx.bump_delivery_version(members=True)
+    tx.bump_delivery_version(app.tenant_id, app.id, members=True)
     return len(gone)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from storeflight.domain import dates, ids
 from storeflight.domain.errors import InvalidState, NotFound
 from storeflight.domain.models import Application, Origin
+from storeflight.domain.quotas import Quotas
 from storeflight.domain.submissions import Identity
 from storeflight.storage.protocol import Tx
 
@@ -31,6 +32,7 @@ class Context:
     caller: Caller
     upload_lifetime: timedelta = timedelta(hours=24)
     now: datetime = field(default_factory=dates.utcnow)
+    quotas: Quotas = field(default_factory=Quotas)
 
     def new_identity(self, app_id: str, flight_id: str | None, origin: Origin = Origin.API) -> Identity:
         """Ids, upload blob and expiry for a new submission."""

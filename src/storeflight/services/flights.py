@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storeflight.domain import flights as ranking
-from storeflight.domain import ids
+from storeflight.domain import ids, text
 from storeflight.domain import submissions as subs
 from storeflight.domain.errors import InvalidParameterValue, InvalidState, NotFound
 from storeflight.domain.lifecycle import IN_PIPELINE, Operation, check_allowed
@@ -85,6 +85,8 @@ def create(tx: Tx, ctx: Context, app_id: str, request: NewFlight) -> FlightView:
         )
     name = _check_name(request.friendly_name)
     group_ids = _check_groups(tx, ctx, request.group_ids)
+    if ctx.quotas.flights:
+        ctx.quotas.check("flights", tx.count_flights(ctx.caller.tenant_id), 1)
     siblings = tx.list_flights(ctx.caller.tenant_id, app.id)
     if any(f.friendly_name == name for f in siblings):
         raise InvalidParameterValue(f"A flight named '{name}' already exists for this app.", target="friendlyName")
@@ -102,7 +104,7 @@ def create(tx: Tx, ctx: Context, app_id: str, request: NewFlight) -> FlightView:
     flight = flight.model_copy(update={"rank": ranks.pop(flight.id)})
     try:
         tx.add_flight(flight)
-        tx.bump_delivery_version(members=True)
+        tx.bump_delivery_version(app.tenant_id, app.id, members=True)
     except StorageConflict:
         raise InvalidParameterValue(f"A flight named '{name}' already exists for this app.") from None
     tx.set_flight_ranks(ranks)
@@ -139,7 +141,7 @@ def modify(tx: Tx, ctx: Context, app_id: str, flight_id: str, change: FlightChan
     flight = flight.model_copy(update=updates)
     try:
         tx.update_flight(flight)
-        tx.bump_delivery_version(members=True)
+        tx.bump_delivery_version(app.tenant_id, app.id, members=True)
     except StorageConflict:
         raise InvalidParameterValue(f"A flight named '{flight.friendly_name}' already exists for this app.") from None
     return view(tx, flight, tx.list_flights(ctx.caller.tenant_id, app.id))
@@ -154,7 +156,7 @@ def _new_ranks(flight: Flight, siblings: list[Flight], others: list[Flight], tar
 
 
 def _check_name(name: str) -> str:
-    name = name.strip()
+    name = text.check(name, "friendlyName").strip()
     if not name or len(name) > 256:
         raise InvalidParameterValue(
             "friendlyName must be a non-empty name of at most 256 characters.", target="friendlyName"
@@ -193,7 +195,7 @@ def delete(tx: Tx, ctx: Context, app_id: str, flight_id: str) -> None:
             ) from None
     _discard_blobs(tx, ctx, app.id, flight.id, pending)
     tx.delete_flight(flight.id)
-    tx.bump_delivery_version(members=True)
+    tx.bump_delivery_version(app.tenant_id, app.id, members=True)
 
 
 def _discard_blobs(tx: Tx, ctx: Context, app_id: str, flight_id: str, pending: Submission | None) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storeflight.domain import ids
+from storeflight.domain import ids, text
 from storeflight.domain.errors import InvalidParameterValue, InvalidState, NotFound
 from storeflight.domain.models import FlightGroup
 from storeflight.services.context import Context
@@ -38,7 +38,7 @@ class MemberChange:
 
 
 def check_name(name: str) -> str:
-    name = name.strip()
+    name = text.check(name, "name").strip()
     if not name:
         raise InvalidParameterValue("A flight group needs a name.", target="name")
     if len(name) > MAX_NAME_LENGTH or _CONTROL.search(name):
@@ -53,7 +53,7 @@ def member(value: Any, field: str) -> str:
     """One customer id, normalised: trimmed, and lower-cased when it is an e-mail address."""
     if not isinstance(value, str):
         raise InvalidParameterValue(f"{field} must be a string (an e-mail address or a customer id).", target=field)
-    customer: str = value.strip()
+    customer: str = text.check(value, field).strip()
     if not customer or len(customer) > MAX_MEMBER_LENGTH or _CONTROL.search(customer):
         raise InvalidParameterValue(
             f"{field} must be a non-empty customer id of at most {MAX_MEMBER_LENGTH} characters without "
@@ -76,11 +76,28 @@ def create_group(tx: Tx, *, tenant_id: str, name: str, members: Sequence[str], n
     tx.add_group(group, [])
     if members:
         tx.add_members(group.id, members)
-    return GroupView(group, tx.count_members(group.id))
+    view = GroupView(group, tx.count_members(group.id))
+    if view.member_count:
+        tx.add_tenant_members(group.tenant_id, view.member_count)
+    return view
 
 
 def create(tx: Tx, ctx: Context, name: str, new_members: Sequence[str]) -> GroupView:
-    return create_group(tx, tenant_id=ctx.caller.tenant_id, name=name, members=new_members, now=ctx.now)
+    """A new group of the caller's tenant, within its groups and members quotas."""
+    tenant_id = ctx.caller.tenant_id
+    if ctx.quotas.groups:
+        ctx.quotas.check("groups", tx.count_groups(tenant_id), 1)
+    view = create_group(tx, tenant_id=tenant_id, name=name, members=new_members, now=ctx.now)
+    _check_members_quota(tx, ctx, view.member_count)
+    return view
+
+
+def _check_members_quota(tx: Tx, ctx: Context, added: int) -> None:
+    """After `added` members were inserted and counted (in this transaction): QuotaExceeded, which rolls the
+    insert back, if the tenant now has more than its quota. Checking afterwards counts what was really added."""
+    if ctx.quotas.members and added > 0:
+        total = tx.count_tenant_members(ctx.caller.tenant_id)
+        ctx.quotas.check("members", total - added, added)
 
 
 def load_group(tx: Tx, ctx: Context, group_id: str, *, lock: bool = False) -> FlightGroup:
@@ -116,8 +133,11 @@ def delete(tx: Tx, ctx: Context, group_id: str) -> None:
             f"The flight group '{group.id}' is used by a package flight; remove it from the flight first.",
             target="flightGroup",
         )
+    count = tx.count_members(group.id)
     tx.delete_group(group.id)
-    tx.bump_delivery_version(members=True)
+    if count:
+        tx.add_tenant_members(group.tenant_id, -count)
+    tx.bump_group_delivery(group.tenant_id, group.id)
 
 
 def change_members(tx: Tx, ctx: Context, group_id: str, add: Sequence[str], remove: Sequence[str]) -> MemberChange:
@@ -134,7 +154,10 @@ def change_members(tx: Tx, ctx: Context, group_id: str, add: Sequence[str], remo
     if add:
         tx.add_members(group.id, add)
     after = tx.count_members(group.id) if add else middle
-    tx.bump_delivery_version(members=True)
+    if after != before:
+        tx.add_tenant_members(group.tenant_id, after - before)
+    _check_members_quota(tx, ctx, after - middle)
+    tx.bump_group_delivery(group.tenant_id, group.id)
     return MemberChange(added=after - middle, removed=before - middle, member_count=after)
 
 

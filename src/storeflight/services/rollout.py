@@ -21,5 +21,5 @@ def change(
     rollout = domain.apply(submission.status, submission.delivery.rollout, action, percentage)
     delivery = submission.delivery.model_copy(update={"rollout": rollout})
     tx.save_submission(submission.model_copy(update={"delivery": delivery}))
-    tx.bump_delivery_version()
+    tx.bump_delivery_version(submission.tenant_id, submission.app_id)
     return rollout

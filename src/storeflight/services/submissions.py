@@ -9,7 +9,7 @@ from datetime import timedelta
 from storeflight.domain import submissions as subs
 from storeflight.domain.errors import InvalidState, NotCreatedThroughApi, NotFound
 from storeflight.domain.lifecycle import Event, Operation, Status, check_allowed, next_status
-from storeflight.domain.models import Application, Origin, PublishMode, RolloutStatus, Submission
+from storeflight.domain.models import Application, FileStatus, Origin, PublishMode, RolloutStatus, Submission
 from storeflight.services.context import Context, load_app
 from storeflight.services.flights import load_flight
 from storeflight.storage.protocol import StorageConflict, Tx
@@ -85,8 +85,16 @@ def create(tx: Tx, ctx: Context, parent: Parent) -> Submission:
 def update(tx: Tx, ctx: Context, parent: Parent, submission_id: str, change: subs.SubmissionUpdate) -> Submission:
     submission = _writable(tx, ctx, parent, submission_id, Operation.UPDATE)
     updated = subs.apply_update(submission, change)
+    _check_packages_quota(tx, ctx, submission, updated)
     tx.save_submission(updated)
     return updated
+
+
+def _check_packages_quota(tx: Tx, ctx: Context, before: Submission, after: Submission) -> None:
+    """Packages to be uploaded count against the packages quota with the validated packages the tenant keeps."""
+    new = sum(p.file_status == FileStatus.PENDING_UPLOAD for p in after.packages)
+    if ctx.quotas.packages and new > sum(p.file_status == FileStatus.PENDING_UPLOAD for p in before.packages):
+        ctx.quotas.check("packages", tx.stored_usage(ctx.caller.tenant_id)[1], new)
 
 
 def commit(

@@ -1,21 +1,20 @@
-"""What the delivery snapshot reads, and the version that tells every process to rebuild it (mixed into SqlTx)."""
+"""What the delivery snapshot reads, and the per-app versions that tell every process to rebuild it (mixed into
+SqlTx). One row per app: a change bumps only the apps it touches, so one tenant's changes never make another
+tenant's snapshots rebuild."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import cast, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.types import Integer, Text
 
 from storeflight.domain.lifecycle import Status
 from storeflight.domain.models import Submission
 from storeflight.storage import tables as t
 
-DELIVERY_VERSION = "delivery_version"  # published state, rollouts, flights
-MEMBERS_VERSION = "delivery_members_version"  # who is in which group of a flight
-_KEYS = (DELIVERY_VERSION, MEMBERS_VERSION)
 _GROUPS_PER_QUERY = 500
 
 
@@ -46,23 +45,37 @@ class DeliverySql:
             batch = list(group_ids[start : start + _GROUPS_PER_QUERY])
             yield from self.conn.execute(select(m.c.group_id, m.c.member).where(m.c.group_id.in_(batch)))
 
-    def delivery_versions(self) -> tuple[int, int]:
-        st = t.settings
-        rows = dict(self.conn.execute(select(st.c.key, st.c.value).where(st.c.key.in_(_KEYS))).all())
-        return int(rows.get(DELIVERY_VERSION, 0)), int(rows.get(MEMBERS_VERSION, 0))
+    def delivery_versions(self, app_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        v = t.delivery_versions
+        found: dict[str, tuple[int, int]] = {}
+        for begin in range(0, len(app_ids), _GROUPS_PER_QUERY):
+            batch = list(app_ids[begin : begin + _GROUPS_PER_QUERY])
+            rows = self.conn.execute(select(v.c.app_id, v.c.state, v.c.members).where(v.c.app_id.in_(batch)))
+            found.update((app_id, (state, members)) for app_id, state, members in rows)
+        return {app_id: found.get(app_id, (0, 0)) for app_id in app_ids}
 
-    def bump_delivery_version(self, *, members: bool = False) -> None:
-        self._bump(DELIVERY_VERSION)
+    def bump_delivery_version(self, tenant_id: str, app_id: str, *, members: bool = False) -> None:
+        v = t.delivery_versions
+        changes: dict[str, Any] = {"state": v.c.state + 1}
         if members:
-            self._bump(MEMBERS_VERSION)
-
-    def _bump(self, key: str) -> None:
-        st = t.settings
-        plus_one = cast(cast(st.c.value, Integer) + 1, Text)
-        if self.conn.execute(update(st).where(st.c.key == key).values(value=plus_one)).rowcount:
+            changes["members"] = v.c.members + 1
+        if self.conn.execute(update(v).where(v.c.app_id == app_id).values(**changes)).rowcount:
             return
         try:
             with self.conn.begin_nested():
-                self.conn.execute(insert(st).values(key=key, value="1"))
+                self.conn.execute(insert(v).values(app_id=app_id, tenant_id=tenant_id, state=1, members=int(members)))
         except IntegrityError:  # another writer created it first
-            self.conn.execute(update(st).where(st.c.key == key).values(value=plus_one))
+            self.conn.execute(update(v).where(v.c.app_id == app_id).values(**changes))
+
+    def bump_group_delivery(self, tenant_id: str, group_id: str) -> list[str]:
+        f, links = t.flights, t.flight_group_links
+        apps = self.conn.scalars(
+            select(f.c.app_id)
+            .join(links, links.c.flight_id == f.c.id)
+            .where(links.c.group_id == group_id, f.c.tenant_id == tenant_id)
+            .distinct()
+            .order_by(f.c.app_id)
+        ).all()
+        for app_id in apps:
+            self.bump_delivery_version(tenant_id, app_id, members=True)
+        return list(apps)

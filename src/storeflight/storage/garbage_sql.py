@@ -21,6 +21,8 @@ class GarbageSql:
     conn: Connection
 
     def discard_blob(self, name: str, now: datetime) -> None:
+        # It stops counting for the tenant's quotas at once (usage_sql.py), before the blob is deleted.
+        self.conn.execute(delete(t.stored_blobs).where(t.stored_blobs.c.name == name))
         try:
             with self.conn.begin_nested():
                 self.conn.execute(insert(t.blob_garbage).values(name=name, discarded_at=now))

@@ -62,7 +62,7 @@ class PipelineTx(Protocol):
 
 
 class DeliveryTx(Protocol):
-    """What the delivery snapshot reads, and the version that makes every process rebuild it."""
+    """What the delivery snapshot reads, and the per-app versions that make every process rebuild it."""
 
     def published_submissions(self, app_id: str) -> list[Submission]:
         """Every published submission of the app (flights and non-flighted)."""
@@ -73,11 +73,16 @@ class DeliveryTx(Protocol):
     def group_members(self, group_ids: Sequence[str]) -> Iterable[tuple[str, str]]:
         """(group id, member) for every member of these groups, streamed: consume it inside the transaction."""
 
-    def delivery_versions(self) -> tuple[int, int]:
-        """(published state, group membership) versions that delivery snapshots depend on."""
+    def delivery_versions(self, app_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Each app's (published state, group membership) versions; (0, 0) for an app never bumped."""
 
-    def bump_delivery_version(self, *, members: bool = False) -> None:
-        """Record that published state, rollouts or flights changed (`members`: also who is in which group)."""
+    def bump_delivery_version(self, tenant_id: str, app_id: str, *, members: bool = False) -> None:
+        """Record that the app's published state, rollouts or flights changed (`members`: also who is in which
+        of its flights' groups). Only this app's snapshots rebuild."""
+
+    def bump_group_delivery(self, tenant_id: str, group_id: str) -> list[str]:
+        """Record that the group's members changed, for every app of the tenant whose flights name it; those
+        apps' ids (sorted)."""
 
 
 class GarbageTx(Protocol):
@@ -93,7 +98,34 @@ class GarbageTx(Protocol):
         """Drop these records (their blobs are deleted)."""
 
 
-class Tx(PipelineTx, DeliveryTx, GarbageTx, Protocol):
+class UsageTx(Protocol):
+    """What a tenant keeps, for its quotas, and the ledger of the blobs it stores."""
+
+    def count_groups(self, tenant_id: str) -> int:
+        """The tenant's flight groups."""
+
+    def count_tenant_members(self, tenant_id: str) -> int:
+        """Memberships across all the tenant's groups (a customer in two groups counts twice), as counted by
+        `add_tenant_members`."""
+
+    def add_tenant_members(self, tenant_id: str, delta: int) -> None:
+        """Move the tenant's membership count by `delta` (the group use cases call it with what they changed)."""
+
+    def count_flights(self, tenant_id: str) -> int:
+        """The tenant's flights, across its apps."""
+
+    def stored_usage(self, tenant_id: str) -> tuple[int, int]:
+        """(bytes, validated packages) the tenant stores, by the ledger."""
+
+    def blob_owner(self, name: str) -> tuple[str, int] | None:
+        """(tenant id, recorded size) of a blob in the ledger, or None (unknown or discarded)."""
+
+    def record_blob(self, name: str, tenant_id: str, size: int, *, package: bool) -> None:
+        """Record (or resize) a stored blob of the tenant; every new submission's upload archive is recorded
+        with size 0 by `add_submission`, and `discard_blob` drops the record."""
+
+
+class Tx(PipelineTx, DeliveryTx, GarbageTx, UsageTx, Protocol):
     """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
 
     def get_setting(self, key: str) -> str | None:

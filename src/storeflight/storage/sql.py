@@ -22,6 +22,7 @@ from storeflight.storage.engine import WRITE_OPTION
 from storeflight.storage.garbage_sql import GarbageSql
 from storeflight.storage.groups_sql import GroupsSql
 from storeflight.storage.protocol import Page, StorageConflict
+from storeflight.storage.usage_sql import UsageSql
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -175,7 +176,7 @@ class PipelineSql:
         return dict(body) if body is not None else None
 
 
-class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql):
+class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql):
     """One transaction on one connection."""
 
     def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
@@ -343,6 +344,7 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql):
         values = _submission_values(submission)
         values["created_at"] = submission.created_at
         self._insert(insert(t.submissions).values(**values))
+        self._claim_upload_blob(submission.upload_blob_id, submission.tenant_id)
         record_versions(self.conn, submission)
 
     def get_submission(self, tenant_id: str, submission_id: str, *, lock: bool = False) -> Submission | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -168,4 +169,30 @@ blob_garbage = Table(
     metadata,
     Column("name", String(128), primary_key=True, comment="a blob no submission needs any more"),
     Column("discarded_at", DateTime(timezone=True), nullable=False),
+)
+
+delivery_versions = Table(
+    "delivery_versions",
+    metadata,
+    Column("app_id", String(16), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("state", Integer, nullable=False, comment="bumped when published state, rollouts or flights change"),
+    Column("members", Integer, nullable=False, comment="bumped when who is in the app's flight groups changes"),
+)
+
+stored_blobs = Table(
+    "stored_blobs",
+    metadata,
+    Column("name", String(128), primary_key=True, comment="an upload archive or a validated package"),
+    Column("tenant_id", String(64), nullable=False),
+    Column("is_package", Boolean, nullable=False),
+    Column("size", BigInteger, nullable=False, comment="bytes, as of the last committed upload"),
+    Index("ix_stored_blobs_tenant", "tenant_id", "is_package"),
+)
+
+tenant_usage = Table(
+    "tenant_usage",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("members", BigInteger, nullable=False, comment="memberships across the tenant's flight groups"),
 )
