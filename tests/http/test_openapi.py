@@ -135,3 +135,8 @@ def _sweep(server: LiveServer, cwd: Path) -> None:
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout[-20_000:] + done.stderr[-5_000:]
     assert " passed" in done.stdout and "generated" in done.stdout, done.stdout[-5_000:]
+
+
+def test_the_document_speaks_plain_english(server: LiveServer) -> None:
+    text = httpx.get(f"{server.url}/openapi.json").text
+    assert " a app" not in text and "an app submission" in text and "a flight submission" in text

@@ -211,7 +211,34 @@ ERRORS: list[ErrorResponse] = [
         "The resource is in the wrong state for the operation (or the app uses unsupported features)",
         lambda op: op.in_app or (op.path.startswith("/v1.0/my/flightgroups/") and op.method == "delete"),
     ),
+    ErrorResponse(
+        409,
+        "A per-tenant quota (groups, members, flights, packages, stored bytes) would be exceeded",
+        lambda op: op.path.startswith("/v1.0/my/flightgroups") and op.method in ("post", "put", "patch"),
+    ),
     ErrorResponse(413, "The request body is larger than the server accepts", lambda op: op.reads_body),
+    ErrorResponse(
+        408, "The request body stalled: no data for longer than the body timeout", lambda op: op.reads_body
+    ),
+    ErrorResponse(
+        429,
+        "Throttled: too many calls for this tenant or operation (only with the rough-edges profile). Retry later",
+        lambda op: op.path.startswith("/v1.0/my/"),
+        headers=("Retry-After",),
+    ),
+    ErrorResponse(
+        429,
+        "Too many token attempts for this client or source address. Retry later",
+        lambda op: "/oauth2/" in op.path,
+        "AadError",
+        headers=("Retry-After",),
+    ),
+    ErrorResponse(
+        503,
+        "Transiently unavailable (only with the rough-edges profile). Retry later",
+        lambda op: op.path.startswith("/v1.0/my/") and op.method == "get",
+        headers=("Retry-After",),
+    ),
     ErrorResponse(
         503,
         "The server's storage is (nearly) full; changes are refused until there is room. Retry later",

@@ -22,10 +22,15 @@ def _full(api: Api, submission: Submission) -> dict[str, Any]:
     return render.submission(submission, blobs=api.state.blobs, public_url=api.public_url)
 
 
+def _article(kind: str) -> str:
+    return "an" if kind[:1] in "aeiou" else "a"
+
+
 def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], packages_key: str, kind: str) -> None:
     """Register create/get/status/update/commit/delete for one parent kind."""
+    a = _article(kind)
 
-    @router.post("", status_code=201, summary=f"Create a {kind} submission")
+    @router.post("", status_code=201, summary=f"Create {a} {kind} submission")
     def create(api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
         with api.tx(write=True) as tx:
             created = submissions.create(tx, api.ctx, parent)
@@ -33,7 +38,7 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
 
     @router.get(
         "",
-        summary=f"List a {kind}'s submissions (storeflight extension)",
+        summary=f"List {a} {kind}'s submissions (storeflight extension)",
         description="The pending submission, if any, then every published one, newest first.",
     )
     async def history(
@@ -45,12 +50,12 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
         path = f"{owner}/submissions"
         return ok(paging.wrap(page, len(found), path))
 
-    @router.get("/{submission_id}", summary=f"Get a {kind} submission")
+    @router.get("/{submission_id}", summary=f"Get {a} {kind} submission")
     async def get(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
         found = await api.read(lambda tx: submissions.get(tx, api.ctx, parent, submission_id))
         return ok(_full(api, found))
 
-    @router.get("/{submission_id}/status", summary=f"Get the status of a {kind} submission")
+    @router.get("/{submission_id}/status", summary=f"Get the status of {a} {kind} submission")
     async def status(
         submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]
     ) -> StoreJSONResponse:
@@ -59,7 +64,7 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
 
     @router.put(
         "/{submission_id}",
-        summary=f"Update a {kind} submission",
+        summary=f"Update {a} {kind} submission",
         openapi_extra=schemas.body(schemas.SubmissionUpdate),
     )
     def put(
@@ -70,7 +75,7 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
             updated = submissions.update(tx, api.ctx, parent, submission_id, change)
         return ok(_full(api, updated))
 
-    @router.post("/{submission_id}/commit", summary=f"Commit a {kind} submission")
+    @router.post("/{submission_id}/commit", summary=f"Commit {a} {kind} submission")
     def commit(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
         rough = api.state.rough
         hold = partial(rough.commit_delay, api.caller.tenant_id) if rough is not None else None
@@ -81,7 +86,7 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
 
     @router.post(
         "/{submission_id}/publish",
-        summary=f"Publish a {kind} submission resting in Release (storeflight extension)",
+        summary=f"Publish {a} {kind} submission resting in Release (storeflight extension)",
         description="Partner Center's 'publish now' for Manual (or not yet due SpecificDate) submissions.",
     )
     def publish(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
@@ -90,7 +95,7 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
         api.state.wake_pipeline()
         return ok({"status": released.status.value})
 
-    @router.delete("/{submission_id}", status_code=204, summary=f"Delete a {kind} submission")
+    @router.delete("/{submission_id}", status_code=204, summary=f"Delete {a} {kind} submission")
     def delete(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> Response:
         with api.tx(write=True) as tx:
             submissions.delete(tx, api.ctx, parent, submission_id)
@@ -109,8 +114,9 @@ _PERCENTAGE = {
 
 def _rollout_routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], kind: str) -> None:
     """Register the four package rollout endpoints for one parent kind."""
+    a = _article(kind)
 
-    @router.get("/{submission_id}/packagerollout", summary=f"Get the package rollout of a {kind} submission")
+    @router.get("/{submission_id}/packagerollout", summary=f"Get the package rollout of {a} {kind} submission")
     async def get_rollout(
         submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]
     ) -> StoreJSONResponse:
@@ -125,7 +131,7 @@ def _rollout_routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent
 
     @router.post(
         "/{submission_id}/updatepackagerolloutpercentage",
-        summary=f"Set a {kind} rollout percentage",
+        summary=f"Set {a} {kind} rollout percentage",
         openapi_extra={"parameters": [_PERCENTAGE]},
     )
     def update_percentage(
@@ -134,11 +140,11 @@ def _rollout_routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent
         percentage = rollout_percentage(request.query_params.get("percentage"), body)
         return act(api, parent, submission_id, RolloutAction.UPDATE, percentage)
 
-    @router.post("/{submission_id}/haltpackagerollout", summary=f"Halt a {kind} rollout")
+    @router.post("/{submission_id}/haltpackagerollout", summary=f"Halt {a} {kind} rollout")
     def halt(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
         return act(api, parent, submission_id, RolloutAction.HALT, None)
 
-    @router.post("/{submission_id}/finalizepackagerollout", summary=f"Finalize a {kind} rollout")
+    @router.post("/{submission_id}/finalizepackagerollout", summary=f"Finalize {a} {kind} rollout")
     def finalize(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
         return act(api, parent, submission_id, RolloutAction.FINALIZE, None)
 
