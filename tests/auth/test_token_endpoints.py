@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msal
@@ -148,17 +149,17 @@ def https_server(store: SqlStore, tmp_path: Path) -> Iterator[tuple[LiveServer, 
         yield server, tmp_path / "cert.pem"
 
 
-def _msal(server: LiveServer, cert: Path, tenant: Tenant, secret: str) -> tuple[requests.Session, dict[str, str]]:
-    """MSAL's recommended set-up for a local authority: HTTPS, no instance discovery, our CA only."""
+def _msal(
+    server: LiveServer, cert: Path, tenant: Tenant, secret: str, **where: Any
+) -> tuple[requests.Session, dict[str, str]]:
+    """MSAL's recommended set-up for a local authority: HTTPS, no instance discovery, our CA only
+    (`where` replaces the authority, e.g. with `oidc_authority`)."""
     session = requests.Session()
     session.trust_env = False
     session.verify = str(cert)
+    authority = where or {"authority": f"{server.url}/{tenant.tenant_id}", "instance_discovery": False}
     app = msal.ConfidentialClientApplication(
-        tenant.client_id,
-        client_credential=secret,
-        authority=f"{server.url}/{tenant.tenant_id}",
-        instance_discovery=False,
-        http_client=session,
+        tenant.client_id, client_credential=secret, http_client=session, **authority
     )
     return session, app.acquire_token_for_client(scopes=[f"{RESOURCE}/.default"])
 
@@ -248,16 +249,8 @@ def test_msal_with_oidc_authority_gets_a_working_token(https_server: tuple[LiveS
     """`oidc_authority` reads `<authority>/.well-known/openid-configuration`, which the v2.0 path serves."""
     server, cert = https_server
     tenant = new_tenant(server)
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = str(cert)
-    app = msal.ConfidentialClientApplication(
-        tenant.client_id,
-        client_credential=tenant.secret,
-        oidc_authority=f"{server.url}/{tenant.tenant_id}/v2.0",
-        http_client=session,
-    )
-    result = app.acquire_token_for_client(scopes=[f"{RESOURCE}/.default"])
+    oidc = f"{server.url}/{tenant.tenant_id}/v2.0"
+    session, result = _msal(server, cert, tenant, tenant.secret, oidc_authority=oidc)
     assert "access_token" in result, result
     app_id = tenant.create_app()
     response = session.get(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -17,7 +18,10 @@ from storeflight.http import render
 from storeflight.http.app import build_state
 from storeflight.services import admin as service
 from storeflight.services.baseline import DEFAULT_ARCHITECTURE, DEFAULT_VERSION, BaselineRequest, baseline_packages
+from storeflight.storage.protocol import Tx
 from storeflight.storage.sql import SqlStore
+
+T = TypeVar("T")
 
 app = typer.Typer(
     rich_markup_mode=None, help="Manage API clients, applications and flight groups.", no_args_is_help=True
@@ -32,6 +36,16 @@ NewTenant = Annotated[
 def _fail(error: StoreflightError) -> NoReturn:
     print_json({"error": {"code": error.code, "message": error.message}})
     raise typer.Exit(2)
+
+
+def _in_write(data_dir: Path, database_url: str | None, action: Callable[[Tx], T]) -> T:
+    """Run `action` in one write transaction; a domain error becomes the JSON error and exit status 2."""
+    store = open_store(data_dir, database_url)
+    try:
+        with store.transaction(write=True) as tx:
+            return action(tx)
+    except StoreflightError as error:
+        _fail(error)
 
 
 def open_store(data_dir: Path, database_url: str | None, *, create: bool = True) -> SqlStore:
@@ -89,12 +103,7 @@ def revoke_client(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Revoke a client: its tokens stop working at once and it can get no new ones."""
-    store = open_store(data_dir, database_url)
-    try:
-        with store.transaction(write=True) as tx:
-            client = service.revoke_client(tx, client_id, now=dates.utcnow())
-    except StoreflightError as error:
-        _fail(error)
+    client = _in_write(data_dir, database_url, lambda tx: service.revoke_client(tx, client_id, now=dates.utcnow()))
     print_json({"clientId": client.client_id, "revoked": True})
 
 
@@ -253,14 +262,14 @@ def inject_failure(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Make the app's next submission (flight or app) that reaches STAGE fail there with CODE."""
-    store = open_store(data_dir, database_url)
-    try:
-        with store.transaction(write=True) as tx:
-            fault_id = service.inject_failure(
-                tx, tenant_id=tenant_id, app_id=app_id, stage=stage, code=code, details=details, now=dates.utcnow()
-            )
-    except StoreflightError as error:
-        _fail(error)
+    now = dates.utcnow()
+    fault_id = _in_write(
+        data_dir,
+        database_url,
+        lambda tx: service.inject_failure(
+            tx, tenant_id=tenant_id, app_id=app_id, stage=stage, code=code, details=details, now=now
+        ),
+    )
     print_json({"id": fault_id, "appId": app_id.upper(), "stage": stage, "code": code})
 
 
@@ -306,12 +315,7 @@ def delete_client(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Delete a client for good (revoke-client keeps it listed): its tokens stop working at once."""
-    store = open_store(data_dir, database_url)
-    try:
-        with store.transaction(write=True) as tx:
-            service.delete_client(tx, client_id)
-    except StoreflightError as error:
-        _fail(error)
+    _in_write(data_dir, database_url, lambda tx: service.delete_client(tx, client_id))
     print_json({"clientId": client_id, "deleted": True})
 
 
@@ -324,13 +328,11 @@ def rename_app(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Give an app a new primary name (its Store ID, identity and submissions stay)."""
-    store = open_store(data_dir, database_url)
-    try:
-        with store.transaction(write=True) as tx:
-            renamed = service.rename_app(tx, tenant_id=tenant_id, app_id=app_id, name=name)
-            body = render.application(renamed, None, tx.last_published(f"app:{renamed.id}"))
-    except StoreflightError as error:
-        _fail(error)
+    def rename(tx: Tx) -> dict[str, Any]:
+        renamed = service.rename_app(tx, tenant_id=tenant_id, app_id=app_id, name=name)
+        return render.application(renamed, None, tx.last_published(f"app:{renamed.id}"))
+
+    body = _in_write(data_dir, database_url, rename)
     print_json(body)
 
 
@@ -345,10 +347,8 @@ def delete_app(
     """Delete an app with its flights and submissions; its packages and uploads are deleted in the background."""
     if not yes:
         raise typer.BadParameter("deleting an app removes its flights, submissions and packages; pass --yes")
-    store = open_store(data_dir, database_url)
-    try:
-        with store.transaction(write=True) as tx:
-            count = service.delete_app(tx, tenant_id=tenant_id, app_id=app_id, now=dates.utcnow())
-    except StoreflightError as error:
-        _fail(error)
+    now = dates.utcnow()
+    count = _in_write(
+        data_dir, database_url, lambda tx: service.delete_app(tx, tenant_id=tenant_id, app_id=app_id, now=now)
+    )
     print_json({"appId": app_id.upper(), "deleted": True, "submissions": count})
