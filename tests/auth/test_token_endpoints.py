@@ -13,6 +13,7 @@ import msal
 import pytest
 import requests
 
+from storeflight.auth import tokens
 from storeflight.cli.devcert import build_certificate
 from storeflight.domain import dates
 from storeflight.services import admin
@@ -258,3 +259,26 @@ def test_msal_with_oidc_authority_gets_a_working_token(https_server: tuple[LiveS
     )
     session.close()
     assert response.status_code == 200
+
+
+def test_a_key_rotation_logs_nobody_out_and_the_next_one_retires_the_old_key(store: SqlStore, tmp_path: Path) -> None:
+    def call(server: LiveServer, token: str, app_id: str) -> int:
+        url = f"{server.url}/v1.0/my/applications/{app_id}"
+        return httpx.get(url, headers={"Authorization": f"Bearer {token}"}).status_code
+
+    with LiveServer(store, make_settings(tmp_path)) as before:
+        tenant = new_tenant(before)
+        app_id = tenant.create_app()
+        old_token = tenant.token
+    with store.transaction(write=True) as tx:
+        tokens.rotate(tx)
+    with LiveServer(store, make_settings(tmp_path)) as after:  # a restarted server
+        assert call(after, old_token, app_id) == 200  # issued before the rotation: still valid
+        tenant.server = after
+        new_token = tenant.fetch_token()
+        assert new_token != old_token and call(after, new_token, app_id) == 200
+    with store.transaction(write=True) as tx:
+        tokens.rotate(tx)
+    with LiveServer(store, make_settings(tmp_path)) as later:
+        assert call(later, old_token, app_id) == 401  # two rotations ago: retired
+        assert call(later, new_token, app_id) == 200

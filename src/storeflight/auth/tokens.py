@@ -16,6 +16,7 @@ from storeflight.storage.protocol import Tx
 RESOURCE = "https://manage.devcenter.microsoft.com"
 SCOPE = RESOURCE + "/.default"
 _KEY_SETTING = "jwt_signing_key"
+_PREVIOUS_SETTING = "jwt_previous_key"
 _ALGORITHM = "HS256"
 
 
@@ -28,6 +29,18 @@ def is_store_resource(resource: str, public_url: str) -> bool:
 def signing_key(tx: Tx) -> str:
     """The shared signing key; the first process to ask creates it, every process then uses the same one."""
     return tx.put_setting_if_absent(_KEY_SETTING, secrets.token_urlsafe(48))
+
+
+def previous_key(tx: Tx) -> str | None:
+    """The key the last rotation replaced: tokens it signed are still accepted until they expire."""
+    return tx.get_setting(_PREVIOUS_SETTING)
+
+
+def rotate(tx: Tx) -> None:
+    """A new signing key; the current one becomes the previous one (and the one before it is dropped), so
+    tokens already issued keep working until they expire while new ones are signed with the new key."""
+    tx.set_setting(_PREVIOUS_SETTING, signing_key(tx))
+    tx.set_setting(_KEY_SETTING, secrets.token_urlsafe(48))
 
 
 @dataclass(frozen=True)
@@ -88,18 +101,28 @@ class VerifiedTokens:
     Bounded: when full it starts over, which costs one signature check per token again.
     """
 
-    def __init__(self, key: str, max_entries: int = 10_000) -> None:
+    def __init__(self, key: str, max_entries: int = 10_000, previous: str | None = None) -> None:
         self._key = key
+        self._previous = previous
         self._max = max_entries
         self._seen: dict[str, Claims] = {}
 
     def verify(self, token: str) -> Claims:
         claims = self._seen.get(token)
         if claims is None:
-            claims = verify(self._key, token)
+            claims = self._verify(token)
             if len(self._seen) >= self._max:
                 self._seen.clear()
             self._seen[token] = claims
         elif claims.expires_at <= time.time():
             raise Unauthorized("The access token has expired. Request a new token.")
         return claims
+
+    def _verify(self, token: str) -> Claims:
+        """Checked with the current key, else with the previous one (a rotation does not log anyone out)."""
+        try:
+            return verify(self._key, token)
+        except Unauthorized:
+            if self._previous is None:
+                raise
+            return verify(self._previous, token)

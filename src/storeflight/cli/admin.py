@@ -352,3 +352,13 @@ def delete_app(
         data_dir, database_url, lambda tx: service.delete_app(tx, tenant_id=tenant_id, app_id=app_id, now=now)
     )
     print_json({"appId": app_id.upper(), "deleted": True, "submissions": count})
+
+
+@app.command("rotate-token-key")
+def rotate_token_key(data_dir: DataDir = Path("./data"), database_url: DatabaseUrl = None) -> None:
+    """Sign new access tokens with a new key; tokens signed with the current one keep working until they
+    expire. Servers pick the new key up when restarted (one at a time is fine)."""
+    from storeflight.auth import tokens  # noqa: PLC0415
+
+    _in_write(data_dir, database_url, tokens.rotate)
+    print_json({"rotated": True, "restart": "restart every server process to sign with the new key"})

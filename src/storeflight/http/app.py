@@ -45,10 +45,13 @@ def build_state(store: Store, settings: Settings, blobs: BlobStore | None = None
     """
     with store.transaction(write=True) as tx:
         jwt_key = tokens.signing_key(tx)
+        jwt_previous = tokens.previous_key(tx)
         sas_key = tx.put_setting_if_absent(_SAS_KEY_SETTING, secrets.token_urlsafe(48))
     if blobs is None:
         blobs = open_blob_store(settings, sas_key=sas_key)
-    return ServerState(store=store, settings=settings, jwt_key=jwt_key, sas_key=sas_key, blobs=blobs)
+    return ServerState(
+        store=store, settings=settings, jwt_key=jwt_key, sas_key=sas_key, blobs=blobs, jwt_previous_key=jwt_previous
+    )
 
 
 def create_app(state: ServerState) -> FastAPI:

@@ -62,6 +62,7 @@ class ServerState:
     jwt_key: str
     sas_key: str
     blobs: BlobStore
+    jwt_previous_key: str | None = None  # the key before the last rotation: its tokens still verify
     clients: ActiveClients = field(default_factory=ActiveClients)
     # Called after a commit or a manual publish, so an embedded pipeline worker starts at once.
     wake_pipeline: Callable[[], None] = field(default=lambda: None)
@@ -72,7 +73,7 @@ class ServerState:
     upload_slots: UploadSlots = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.jwt_key))
+        object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.jwt_key, previous=self.jwt_previous_key))
         limits = (self.settings.token_attempts_per_client, self.settings.token_attempts_per_address)
         object.__setattr__(self, "token_throttle", TokenThrottle(*limits))
         object.__setattr__(self, "delivery", SnapshotCache(self.store))

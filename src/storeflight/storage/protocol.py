@@ -131,6 +131,9 @@ class Tx(PipelineTx, DeliveryTx, GarbageTx, UsageTx, Protocol):
     def get_setting(self, key: str) -> str | None:
         """The stored value, or None."""
 
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Store (or, with None, remove) a setting, whatever it was."""
+
     def put_setting_if_absent(self, key: str, value: str) -> str:
         """Store `value` unless a value exists; return whichever value is stored."""
 

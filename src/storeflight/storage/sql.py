@@ -194,6 +194,11 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql):
     def get_setting(self, key: str) -> str | None:
         return self.conn.scalar(select(t.settings.c.value).where(t.settings.c.key == key))
 
+    def set_setting(self, key: str, value: str | None) -> None:
+        self.conn.execute(delete(t.settings).where(t.settings.c.key == key))
+        if value is not None:
+            self.conn.execute(insert(t.settings).values(key=key, value=value))
+
     def put_setting_if_absent(self, key: str, value: str) -> str:
         existing = self.get_setting(key)
         if existing is not None:
