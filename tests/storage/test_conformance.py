@@ -101,6 +101,17 @@ def test_migrating_twice_is_harmless(store: SqlStore) -> None:
     migrate(store.engine)
 
 
+def test_set_setting_replaces_and_removes(store: SqlStore) -> None:
+    key = f"test-{uuid.uuid4()}"
+    with store.transaction(write=True) as tx:
+        tx.set_setting(key, "one")
+        tx.set_setting(key, "two")
+    with store.transaction(write=True) as tx:
+        assert tx.get_setting(key) == "two"
+        tx.set_setting(key, None)
+        assert tx.get_setting(key) is None
+
+
 def test_put_setting_if_absent_keeps_the_first_value(store: SqlStore) -> None:
     key = f"k-{uuid.uuid4()}"
     with store.transaction(write=True) as tx:
