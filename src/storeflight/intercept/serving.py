@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -50,8 +53,8 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 class ProxyThread:
-    """The proxy on an event loop of its own, in a thread: a tunnel's bytes then move while the app's loop
-    is busy in a handler, instead of queueing behind it (measured: bench/intercept_bench.py)."""
+    """The proxy on an event loop of its own, in a thread of this process (the tests run it so; `serve` uses
+    ProxyProcess): a tunnel's bytes move while the app's loop is busy in a handler."""
 
     def __init__(self, proxy: InterceptProxy, sock: socket.socket) -> None:
         self.proxy, self.sock = proxy, sock
@@ -70,6 +73,33 @@ class ProxyThread:
         self.loop.close()
 
 
+class ProxyProcess:
+    """The proxy in a child process on the bound socket (intercept/child.py): its relaying then runs beside
+    the API, on another core, instead of taking turns with it (measured: bench/intercept_bench.py)."""
+
+    def __init__(self, upstream: tuple[str, int], sock: socket.socket, log_level: str = "info") -> None:
+        self.upstream, self.sock, self.log_level = upstream, sock, log_level
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> ProxyProcess:
+        fd = self.sock.fileno()
+        host, port = self.upstream
+        command = [sys.executable, "-m", "storeflight.intercept.child", "--fd", str(fd), "--upstream",
+                   f"[{host}]:{port}", "--parent", str(os.getpid()), "--log-level", self.log_level]
+        self.process = subprocess.Popen(command, pass_fds=(fd,))  # connections wait in the backlog meanwhile
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 class SecondaryServer(uvicorn.Server):
     """A uvicorn server that leaves the stop signals to the main server, which stops it."""
 
@@ -84,7 +114,7 @@ async def serve(main: uvicorn.Server, tls: uvicorn.Server, listeners: Listeners)
     with contextlib.ExitStack() as stack:
         if listeners.proxy is not None:
             upstream = upstream_of(_address(listeners.tls))
-            stack.enter_context(ProxyThread(InterceptProxy(upstream), listeners.proxy))
+            stack.enter_context(ProxyProcess(upstream, listeners.proxy, _level_name(main.config.log_level)))
             log.info("interception proxy on %s:%d (HTTPS_PROXY=http://%s:%d)", *_address(listeners.proxy),
                      *_address(listeners.proxy))
         log.info("TLS listener for the intercepted hosts on %s:%d", *_address(listeners.tls))
@@ -104,6 +134,12 @@ def run(app: Any, listeners: Listeners, leaf: tuple[Path, Path], main_options: d
     )
     with asyncio.Runner(loop_factory=main.config.get_loop_factory()) as runner:  # uvloop when installed
         runner.run(serve(main, tls, listeners))
+
+
+def _level_name(level: str | int | None) -> str:
+    if isinstance(level, str):
+        return level
+    return logging.getLevelName(level).lower() if level is not None else "info"
 
 
 def upstream_of(address: tuple[str, int]) -> tuple[str, int]:
