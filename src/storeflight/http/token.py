@@ -182,14 +182,14 @@ async def token_v2(tenant: str, request: Request) -> StoreJSONResponse:
     )
 
 
-@router.get("/{tenant}/v2.0/.well-known/openid-configuration", summary="OpenID discovery for MSAL")
-def openid_configuration(tenant: str, request: Request) -> StoreJSONResponse:
+def _openid(request: Request, tenant: str, issuer: str, endpoints: str) -> StoreJSONResponse:
+    """The OpenID discovery document; `endpoints` is "/oauth2" (v1) or "/oauth2/v2.0"."""
     base = f"{public_url(request, server_state(request))}/{tenant}"
     return StoreJSONResponse(
         {
-            "issuer": f"{base}/v2.0",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "issuer": f"{base}{issuer}",
+            "authorization_endpoint": f"{base}{endpoints}/authorize",
+            "token_endpoint": f"{base}{endpoints}/token",
             "token_endpoint_auth_methods_supported": ["client_secret_post"],
             "response_types_supported": ["token"],
             "subject_types_supported": ["pairwise"],
@@ -197,23 +197,16 @@ def openid_configuration(tenant: str, request: Request) -> StoreJSONResponse:
             "tenant_region_scope": "storeflight",
         }
     )
+
+
+@router.get("/{tenant}/v2.0/.well-known/openid-configuration", summary="OpenID discovery for MSAL")
+def openid_configuration(tenant: str, request: Request) -> StoreJSONResponse:
+    return _openid(request, tenant, "/v2.0", "/oauth2/v2.0")
 
 
 @router.get("/{tenant}/.well-known/openid-configuration", summary="OpenID discovery, v1 endpoints")
 def openid_configuration_v1(tenant: str, request: Request) -> StoreJSONResponse:
-    base = f"{public_url(request, server_state(request))}/{tenant}"
-    return StoreJSONResponse(
-        {
-            "issuer": f"{base}/",
-            "authorization_endpoint": f"{base}/oauth2/authorize",
-            "token_endpoint": f"{base}/oauth2/token",
-            "token_endpoint_auth_methods_supported": ["client_secret_post"],
-            "response_types_supported": ["token"],
-            "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "tenant_region_scope": "storeflight",
-        }
-    )
+    return _openid(request, tenant, "/", "/oauth2")
 
 
 _AUTHORIZE = re.compile(r"^/([^/]{1,256})/oauth2(/v2\.0)?/authorize/?$")
