@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 BLOCK = 64 * 1024
 
@@ -38,7 +38,7 @@ def manifest_xml(spec: PackageSpec) -> bytes:
         '<Package xmlns="http://schemas.microsoft.com/appx/manifest/foundation/windows10">'
         f"<Identity Name={quoteattr(spec.identity_name)} Publisher={quoteattr(spec.publisher)} "
         f'Version="{spec.version}" ProcessorArchitecture="{spec.architecture}"/>'
-        f"<Properties><DisplayName>{spec.display_name}</DisplayName>"
+        f"<Properties><DisplayName>{escape(spec.display_name)}</DisplayName>"
         "<PublisherDisplayName>storeflight</PublisherDisplayName><Logo>Assets\\Logo.png</Logo></Properties>"
         f'<Dependencies><TargetDeviceFamily Name="{spec.device_family}" MinVersion="{spec.min_version}" '
         'MaxVersionTested="10.0.22621.0"/></Dependencies>'

@@ -57,3 +57,12 @@ def test_backup_refuses_a_folder_that_is_not_empty_and_postgresql(tmp_path: Path
     assert result.exit_code == 2 and "pg_dump" in json.loads(result.stdout)["error"]["message"]
     code, error = _admin(tmp_path / "nothing", "backup", "--to", str(tmp_path / "out"))
     assert code == 2 and "no storeflight database" in error["error"]["message"]
+
+
+def test_backup_onto_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert _admin(data, "create-client")[0] == 0
+    target = tmp_path / "a-file"
+    target.write_text("keep me")
+    code, error = _admin(data, "backup", "--to", str(target))
+    assert code == 2 and "not a folder" in error["error"]["message"] and target.read_text() == "keep me"

@@ -61,3 +61,12 @@ def test_a_package_of_your_own_identity_publishes_end_to_end(account: Account, t
              "-o", str(target))
     published = run_json("publish", account.app_id, "--add", str(target), *POLL)
     assert published["status"] == "Published" and published["packages"] == ["own.msix"]
+
+
+def test_new_refuses_an_identity_no_package_could_have_and_an_unwritable_file(tmp_path: Path) -> None:
+    bad = run("package", "new", "--identity", "Bad<Name", "--publisher", "CN=Contoso", "-o", str(tmp_path / "b.msix"))
+    assert bad.exit_code == ExitCode.USAGE and "identity Name" in bad.output
+    unwritable = run("package", "new", "--identity", "Contoso.Notes", "--publisher", "CN=Contoso",
+                     "-o", str(tmp_path / "missing" / "x.msix"))
+    assert unwritable.exit_code == ExitCode.ERROR and "cannot write" in unwritable.stderr
+    assert unwritable.exception is None or isinstance(unwritable.exception, SystemExit)

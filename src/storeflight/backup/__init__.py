@@ -34,8 +34,8 @@ def backup(data_dir: Path, target: Path) -> BackupReport:
     source = data_dir / "storeflight.db"
     if not source.is_file():
         raise BackupError(f"there is no storeflight database in {data_dir}")
-    if target.exists() and any(target.iterdir()):
-        raise BackupError(f"{target} is not empty; back up into a new folder")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise BackupError(f"{target} is not empty (or not a folder); back up into a new folder")
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
     copied = target / "storeflight.db"
     _copy_database(source, copied)

@@ -292,8 +292,9 @@ def backup_command(
     typer.echo(f"database: {describe(data_dir, None)}", err=True)
     try:
         report = backup(data_dir, to)
-    except BackupError as error:
-        print_json({"error": {"code": "BackupFailed", "message": str(error)}})
+    except (BackupError, OSError) as error:
+        message = str(error) if isinstance(error, BackupError) else f"cannot write the backup: {error}"
+        print_json({"error": {"code": "BackupFailed", "message": message}})
         raise typer.Exit(2) from None
     print_json(
         {

@@ -8,7 +8,6 @@ The validator is imported only when a file is checked, which keeps every other c
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -25,8 +24,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-ARCHITECTURES = ("x64", "x86", "arm64", "arm", "neutral")
-_VERSION = re.compile(r"^\d{1,5}\.\d{1,5}\.\d{1,5}\.\d{1,5}$")
 _HINT = "fix the package, or check it with `storeflight package check FILE`"
 
 
@@ -79,7 +76,7 @@ def new(
     identity: Annotated[str, typer.Option("--identity", help="Identity name, e.g. Contoso.Notes.")],
     publisher: Annotated[str, typer.Option("--publisher", help='Publisher, e.g. "CN=Contoso".')],
     version: Annotated[str, typer.Option("--version", help="Four-part version.")] = "1.0.0.0",
-    architecture: Annotated[str, typer.Option("--architecture", help=f"One of {', '.join(ARCHITECTURES)}.")] = "x64",
+    architecture: Annotated[str, typer.Option("--architecture", help="x64, x86, arm64, arm or neutral.")] = "x64",
     device_family: Annotated[str, typer.Option("--device-family", help="Target device family.")] = "Windows.Desktop",
     min_os: Annotated[str, typer.Option("--min-os", help="Minimum OS version.")] = "10.0.17763.0",
     output: Annotated[
@@ -95,15 +92,15 @@ def new(
     """Write a small valid (unsigned) MSIX of this identity, e.g. to publish the README's app end to end."""
     from storeflight.msixbuild import PackageSpec, write_msix  # noqa: PLC0415
 
-    if not _VERSION.match(version):
-        raise typer.BadParameter(f"{version!r} is not a four-part version such as 1.0.0.0", param_hint="--version")
-    if architecture not in ARCHITECTURES:
-        raise typer.BadParameter(f"expected one of {', '.join(ARCHITECTURES)}", param_hint="--architecture")
+    architecture = _checked(identity, version, architecture)
     target = output or Path(f"{identity}_{version}_{architecture}.msix")
     spec = PackageSpec(identity, publisher, version, architecture, identity, device_family, min_os)
     out = Output(json_output)
     with guard(out):
-        write_msix(target, spec)
+        try:
+            write_msix(target, spec)
+        except OSError as error:
+            raise CliError(ExitCode.ERROR, f"cannot write {target}: {error.strerror or error}") from None
         try:
             summary = _summary(check_files([target])[0])  # what the server will read from it
         except CliError:
@@ -111,3 +108,19 @@ def new(
             raise
     summary["path"] = str(target)
     out.result(summary, lambda: out.say(f"wrote {target} ({identity} {version} {architecture})"))
+
+
+def _checked(identity: str, version: str, architecture: str) -> str:
+    """The options the package's manifest will carry, checked by the validator's own rules (usage errors)."""
+    from storeflight.ingest.errors import Defect  # noqa: PLC0415
+    from storeflight.ingest.manifest import check_architecture, check_identity_name, check_version  # noqa: PLC0415
+
+    for check, value, option in ((check_identity_name, identity, "--identity"), (check_version, version, "--version")):
+        try:
+            check(value, option)
+        except Defect as defect:
+            raise typer.BadParameter(defect.message, param_hint=option) from None
+    try:
+        return check_architecture(architecture, "--architecture")
+    except Defect as defect:
+        raise typer.BadParameter(defect.message, param_hint="--architecture") from None

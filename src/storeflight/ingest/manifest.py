@@ -66,10 +66,8 @@ def parse_manifest(data: bytes) -> Manifest:
 
 def read_identity(element: Element, where: str, *, architecture: str | None) -> Identity:
     """The identity described by the attributes of `element` (an Identity or bundle Package element)."""
-    name = element.get("Name", "")
+    name = check_identity_name(element.get("Name", ""), where)
     publisher = element.get("Publisher", "")
-    if not _NAME.match(name):
-        raise Defect(f"{where}: the identity Name '{name}' is invalid (3 to 50 letters, digits, '.' or '-')")
     if not publisher or "=" not in publisher or len(publisher) > _MAX_PUBLISHER:
         raise Defect(f"{where}: the identity Publisher '{publisher}' is not a distinguished name")
     return Identity(
@@ -78,6 +76,13 @@ def read_identity(element: Element, where: str, *, architecture: str | None) -> 
         version=check_version(element.get("Version", ""), f"{where}: the identity Version"),
         architecture=check_architecture(element.get(architecture) if architecture else None, where),
     )
+
+
+def check_identity_name(name: str, where: str) -> str:
+    """`name` if it can be a package identity name; Defect naming `where` otherwise."""
+    if not _NAME.match(name):
+        raise Defect(f"{where}: the identity Name '{name}' is invalid (3 to 50 letters, digits, '.' or '-')")
+    return name
 
 
 def check_version(text: str, what: str) -> str:
