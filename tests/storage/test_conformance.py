@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -34,7 +32,7 @@ from storeflight.storage.migrate import HEAD_REVISION, MIGRATIONS, current_revis
 from storeflight.storage.protocol import StorageConflict
 from storeflight.storage.sql import SqlStore, _submission_values
 from storeflight.storage.tables import metadata
-from tests.support import postgres_database
+from tests.storage.conftest import upgrade_to
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -369,11 +367,7 @@ def test_an_upload_blob_names_its_tenant(store: SqlStore, tenant_id: str) -> Non
 
 def test_the_upload_blob_migration_fills_the_column_for_existing_submissions(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0003")
+    upgrade_to(engine, "0003")
     app = _app("t-old")
     submission = _submission("t-old", app.id).model_copy(update={"upload_blob_id": "blob-of-old"})
     with engine.begin() as conn:
@@ -387,23 +381,9 @@ def test_the_upload_blob_migration_fills_the_column_for_existing_submissions(tmp
     engine.dispose()
 
 
-@pytest.fixture
-def empty_database(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of the same backend as `database_url`."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    with postgres_database() as url:
-        yield url
-
-
 def test_the_published_versions_migration_counts_what_was_published_before_it(empty_database: str) -> None:
     engine = make_engine(empty_database)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0004")  # the schema before published_versions
+    upgrade_to(engine, "0004")  # the schema before published_versions
     tenant = str(uuid.uuid4())
     app = _app(tenant)
     old = _with_packages(

@@ -4,22 +4,19 @@ upgrading a database with data to per-app delivery versions and the blob ledger 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import insert, select
 
 from storeflight.domain import ids
 from storeflight.domain.models import FileStatus, Package
 from storeflight.storage import tables as t
 from storeflight.storage.engine import make_engine, sqlite_url
-from storeflight.storage.migrate import HEAD_REVISION, MIGRATIONS, current_revision, migrate
+from storeflight.storage.migrate import HEAD_REVISION, current_revision, migrate
 from storeflight.storage.sql import _submission_values
+from tests.storage.conftest import upgrade_to
 from tests.storage.test_conformance import _app, _submission
-from tests.support import REQUIRE_PG, postgres_available, postgres_database
 
 
 def test_a_new_database_is_created_with_one_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -35,26 +32,9 @@ def test_a_new_database_is_created_with_one_log_line(tmp_path: Path, caplog: pyt
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    if not postgres_available():
-        if REQUIRE_PG:
-            pytest.fail("PostgreSQL is required here (CI) but not reachable on 127.0.0.1:5432")
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432; the PostgreSQL variant is skipped")
-    with postgres_database() as url:
-        yield url
-
-
-def test_upgrading_gives_apps_versions_blobs_ledger_rows_and_tenants_their_member_counts(empty_url: str) -> None:
-    engine = make_engine(empty_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0005")
+def test_upgrading_gives_apps_versions_blobs_ledger_rows_and_tenants_their_member_counts(empty_database: str) -> None:
+    engine = make_engine(empty_database)
+    upgrade_to(engine, "0005")
     app = _app("tenant-old")
     package = Package(file_name="a.msix", file_status=FileStatus.UPLOADED, id=ids.new_decimal_id(), size=1234)
     sub = _submission("tenant-old", app.id).model_copy(update={"upload_blob_id": "up-1", "packages": [package]})
