@@ -8,6 +8,7 @@ StoreflightError
 ├── InvalidState              the resource is in the wrong state for the operation
 ├── QuotaExceeded             the tenant would keep more than one of its quotas allows
 ├── Unauthorized              missing, invalid, expired or revoked credentials
+├── Forbidden                 valid credentials, but not for this resource
 ├── Throttled                 too many requests for now; retry after `retry_after` seconds
 ├── Unavailable               the service cannot take the request at this time; retry later
 ├── ServiceError              an internal failure; clients may retry
@@ -88,6 +89,13 @@ class Unauthorized(StoreflightError):
     """Credentials are missing, invalid, expired or revoked."""
 
     code = "Unauthorized"
+    target = "authorization"
+
+
+class Forbidden(StoreflightError):
+    """The credentials are valid, but not for this resource (a delivery key of another app)."""
+
+    code = "Forbidden"
     target = "authorization"
 
 

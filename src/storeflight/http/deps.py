@@ -15,6 +15,7 @@ from storeflight.auth.throttle import TokenThrottle
 from storeflight.blobs.protocol import BlobStore
 from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
+from storeflight.devices.gate import DeviceGate
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
 from storeflight.http import json_input
 from storeflight.http.upload_slots import UploadSlots
@@ -71,6 +72,7 @@ class ServerState:
     rough: RoughEdges | None = field(init=False)  # from settings.rough: throttling, 503s, stage timing
     token_throttle: TokenThrottle = field(init=False)
     upload_slots: UploadSlots = field(init=False)
+    devices: DeviceGate = field(init=False)  # device credentials, remembered briefly, and their rate limits
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.jwt_key, previous=self.jwt_previous_key))
@@ -80,6 +82,7 @@ class ServerState:
         profile = self.settings.rough
         object.__setattr__(self, "rough", RoughEdges(profile) if profile is not None else None)
         object.__setattr__(self, "upload_slots", UploadSlots(self.store, self.settings.max_tenant_uploads))
+        object.__setattr__(self, "devices", DeviceGate(self.store))
 
     def bearer_tenant(self, authorization: str) -> str | None:
         """The tenant a valid `Authorization: Bearer` header speaks for, None for any other header."""

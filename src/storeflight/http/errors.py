@@ -23,6 +23,7 @@ STATUS: dict[type[e.StoreflightError], int] = {
     e.InvalidState: 409,
     e.QuotaExceeded: 409,
     e.Unauthorized: 401,
+    e.Forbidden: 403,
     e.Throttled: 429,
     e.Unavailable: 503,
     e.ServiceError: 500,

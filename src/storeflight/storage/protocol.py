@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from storeflight.devices.model import DeliveryKey, DeviceSettings, DeviceUrl
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 
 
@@ -125,7 +126,53 @@ class UsageTx(Protocol):
         with size 0 by `add_submission`, and `discard_blob` drops the record."""
 
 
-class Tx(PipelineTx, DeliveryTx, GarbageTx, UsageTx, Protocol):
+class DevicesTx(Protocol):
+    """Device credentials (delivery keys, per-device URLs), found by the hash of their secret, and settings."""
+
+    def add_delivery_key(self, key: DeliveryKey) -> None:
+        """Insert a new delivery key."""
+
+    def delivery_key_by_hash(self, secret_hash: str) -> DeliveryKey | None:
+        """The key whose secret hashes to this, or None (revoked and expired ones included)."""
+
+    def get_delivery_key(self, tenant_id: str, key_id: str) -> DeliveryKey | None:
+        """The tenant's key, or None."""
+
+    def list_delivery_keys(self, tenant_id: str, app_id: str | None) -> list[DeliveryKey]:
+        """The tenant's keys (of one app, if given; tenant-wide ones have app id None), oldest first."""
+
+    def revoke_delivery_key(self, key_id: str, at: datetime) -> None:
+        """Mark the key revoked (a revoked key stays revoked)."""
+
+    def add_device_url(self, url: DeviceUrl) -> None:
+        """Insert a new per-device URL."""
+
+    def device_url_by_hash(self, token_hash: str) -> DeviceUrl | None:
+        """The device URL whose token hashes to this, or None."""
+
+    def get_device_url(self, tenant_id: str, url_id: str) -> DeviceUrl | None:
+        """The tenant's device URL, or None."""
+
+    def list_device_urls(self, tenant_id: str, app_id: str, customer_id: str | None) -> list[DeviceUrl]:
+        """The app's device URLs (of one customer, if given), oldest first."""
+
+    def revoke_device_url(self, url_id: str, at: datetime) -> None:
+        """Mark the device URL revoked."""
+
+    def get_device_settings(self, app_id: str) -> DeviceSettings | None:
+        """The app's device settings, or None (the defaults apply)."""
+
+    def put_device_settings(self, settings: DeviceSettings) -> None:
+        """Store the app's device settings, whatever they were."""
+
+    def app_tenant(self, app_id: str) -> str | None:
+        """The tenant of the app with this id, or None: what a device endpoint checks its credential against."""
+
+    def forget_app_devices(self, app_id: str) -> None:
+        """Remove the app's keys, device URLs and settings (the app is being deleted)."""
+
+
+class Tx(PipelineTx, DeliveryTx, GarbageTx, UsageTx, DevicesTx, Protocol):
     """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
 
     def get_setting(self, key: str) -> str | None:

@@ -18,6 +18,7 @@ from storeflight.domain.lifecycle import Status, is_pending
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 from storeflight.storage import tables as t
 from storeflight.storage.delivery_sql import DeliverySql
+from storeflight.storage.devices_sql import DevicesSql
 from storeflight.storage.engine import WRITE_OPTION
 from storeflight.storage.garbage_sql import GarbageSql
 from storeflight.storage.groups_sql import GroupsSql
@@ -176,7 +177,7 @@ class PipelineSql:
         return dict(body) if body is not None else None
 
 
-class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql):
+class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSql):
     """One transaction on one connection."""
 
     def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
@@ -245,6 +246,7 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql):
             self.conn.execute(delete(t.flight_group_links).where(t.flight_group_links.c.flight_id.in_(flight_ids)))
         self.conn.execute(delete(t.flights).where(t.flights.c.app_id == app_id))
         self.conn.execute(delete(t.fault_injections).where(t.fault_injections.c.app_id == app_id))
+        self.forget_app_devices(app_id)
         self.conn.execute(delete(t.applications).where(t.applications.c.id == app_id))
 
     def save_app(self, app: Application) -> None:

@@ -196,3 +196,44 @@ tenant_usage = Table(
     Column("tenant_id", String(64), primary_key=True),
     Column("members", BigInteger, nullable=False, comment="memberships across the tenant's flight groups"),
 )
+
+delivery_keys = Table(
+    "delivery_keys",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("app_id", String(16), nullable=True, comment="None: every app of the tenant"),
+    Column("name", String(256), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True, comment="sha256 of the key; never the key"),
+    Column("rate_per_minute", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Index("ix_delivery_keys_tenant_app", "tenant_id", "app_id"),
+)
+
+device_urls = Table(
+    "device_urls",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("app_id", String(16), nullable=False),
+    Column("customer_id", String(320), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True, comment="sha256 of the URL token"),
+    Column("rate_per_minute", Integer, nullable=False),
+    Column("key_id", String(24), nullable=True, comment="the delivery key it was enrolled with"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Index("ix_device_urls_app_customer", "app_id", "customer_id"),
+)
+
+device_settings = Table(
+    "device_settings",
+    metadata,
+    Column("app_id", String(16), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("public", Boolean, nullable=False, comment="anonymous delivery on the device endpoints"),
+    Column("hours_between_update_checks", Integer, nullable=False),
+    Column("automatic_background_task", Boolean, nullable=False),
+    Column("force_update_from_any_version", Boolean, nullable=False),
+)
