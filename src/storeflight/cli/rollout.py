@@ -1,4 +1,4 @@
-"""`storeflight rollout show|set|halt|finalize`: the gradual rollout of a published submission."""
+"""`storeflight rollout show|set|halt|finalize|health`: the gradual rollout of a published submission."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import typer
 from storeflight.cli.output import JsonOption, Output
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, FlightOption, Session, SubmissionOption, session
-from storeflight.client import Flight, PackageRollout
+from storeflight.client import Flight, PackageRollout, RolloutHealth
 
 app = typer.Typer(
     rich_markup_mode=None,
-    help="Gradual rollout of the last published submission (of the app or a --flight).", no_args_is_help=True
+    help="Gradual rollout of the last published submission (of the app or a --flight).",
+    no_args_is_help=True,
 )
 
 Action = Callable[[Session, str, str, str | None], PackageRollout]
@@ -110,3 +111,70 @@ def finalize(
 ) -> None:
     """Finalize the rollout: everyone in the audience gets these packages."""
     _run(lambda s, a, i, f: s.client.finalize_rollout(a, i, f), app_id, flight, submission, profile, json_output)
+
+
+def _rate(value: float | None) -> str:
+    return "" if value is None else f"{value:.2%}"
+
+
+def show_health(out: Output, health: RolloutHealth) -> None:
+    pairs = [
+        ("submission", health.submission_id or "none"),
+        ("fallback submission", health.fallback_submission_id or ""),
+        ("percentage", f"{health.package_rollout_percentage:g}%" if health.is_package_rollout else "no rollout"),
+        ("status", health.package_rollout_status or ""),
+        ("devices", health.devices),
+        ("window", f"last {health.hours} hours"),
+    ]
+    columns = [
+        "cohort",
+        "version",
+        "devices",
+        "installs",
+        "update failures",
+        "launches",
+        "crashes",
+        "crash rate",
+        "update failure rate",
+    ]
+    rows: list[list[object]] = []
+    for cohort in health.cohorts:
+        for c in (cohort, *cohort.versions):
+            version = getattr(c, "version", "all versions")
+            rows.append(
+                [
+                    cohort.cohort,
+                    version,
+                    c.devices,
+                    c.installs,
+                    c.update_failures,
+                    c.launches,
+                    c.crashes,
+                    _rate(c.crash_rate),
+                    _rate(c.update_failure_rate),
+                ]
+            )
+    adoption = [(a.version, a.submission_id or "", a.devices, _rate(a.share)) for a in health.adoption]
+
+    def human() -> None:
+        out.fields("rollout health", pairs)
+        out.table("per cohort", columns, rows)
+        out.table("adoption", ["version", "submission", "devices", "share"], adoption)
+
+    out.result(health, human)
+
+
+@app.command("health")
+def health(
+    app_id: AppArgument,
+    flight: FlightOption = None,
+    submission: SubmissionOption = None,
+    hours: Annotated[int, typer.Option(min=1, max=24 * 90, help="Hours of reports to count.")] = 168,
+    profile: ProfileOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Device-report health of the rollout: devices, installs, failures, launches, crashes per cohort."""
+    with session(profile, json_output) as s:
+        flight_id = s.flight_id(app_id, flight)
+        found = s.client.rollout_health(app_id, flight_id, submission_id=submission, hours=hours)
+        show_health(s.out, found)

@@ -19,6 +19,7 @@ from storeflight.client.models import (
     MemberChange,
     PackageRollout,
     Page,
+    RolloutHealth,
     Submission,
     SubmissionStatus,
     SubmissionSummary,
@@ -307,3 +308,13 @@ def check_delivery(
     if explain:
         params["explain"] = "true"
     return get(f"applications/{_seg(app_id)}/delivery", DeliveryAnswer.from_json, "check delivery", **params)
+
+
+def rollout_health(
+    app_id: str, flight_id: str | None = None, *, submission_id: str | None = None, hours: int = 168
+) -> Call[RolloutHealth]:
+    where = f"applications/{_seg(app_id)}" + (f"/flights/{_seg(flight_id)}" if flight_id else "")
+    params = {"hours": str(hours)}
+    if submission_id:
+        params["submissionId"] = submission_id
+    return get(f"{where}/rollouthealth", RolloutHealth.from_json, "get rollout health", **params)

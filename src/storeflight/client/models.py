@@ -350,3 +350,59 @@ class DeliveryAnswer(StoreModel):
     is_mandatory_update: bool = False
     mandatory_update_effective_date: StoreDate = None
     explanation: DeliveryExplanation | None = None
+
+
+class HealthCounts(StoreModel):
+    """Exact device-report counts; `devices` are distinct devices (now, or in the hour for a series entry)."""
+
+    devices: int = 0
+    device_hours: int = 0
+    installs: int = 0
+    update_failures: int = 0
+    launches: int = 0
+    crashes: int = 0
+    heartbeats: int = 0
+    crash_rate: float | None = None
+    update_failure_rate: float | None = None
+
+
+class HealthVersion(HealthCounts):
+    version: Text = ""
+    submission_id: str | None = None
+
+
+class HealthCohort(HealthCounts):
+    cohort: Text = ""  # rollout, fallback, or all (no rollout in progress)
+    versions: Annotated[list[HealthVersion], BeforeValidator(_list)] = Field(default_factory=list)
+
+
+class HealthAdoption(StoreModel):
+    version: Text = ""
+    submission_id: str | None = None
+    devices: int = 0
+    share: float | None = None
+
+
+class HealthHour(HealthCounts):
+    hour: StoreDate = None
+    cohort: Text = ""
+
+
+class RolloutHealth(StoreModel):
+    """What `GET .../rollouthealth` (storeflight extension) counts from device reports for a line's rollout."""
+
+    application_id: Text = ""
+    flight_id: str | None = None
+    submission_id: str | None = None
+    fallback_submission_id: str | None = None
+    is_package_rollout: bool = False
+    package_rollout_percentage: float = 0.0
+    package_rollout_status: str | None = None
+    hours: int = 0
+    devices: int = 0
+    cohorts: Annotated[list[HealthCohort], BeforeValidator(_list)] = Field(default_factory=list)
+    adoption: Annotated[list[HealthAdoption], BeforeValidator(_list)] = Field(default_factory=list)
+    series: Annotated[list[HealthHour], BeforeValidator(_list)] = Field(default_factory=list)
+
+    def cohort(self, name: str) -> HealthCohort | None:
+        return next((c for c in self.cohorts if c.cohort == name), None)

@@ -25,6 +25,7 @@ from storeflight.client.models import (
     MemberChange,
     PackageRollout,
     Page,
+    RolloutHealth,
     Submission,
     SubmissionStatus,
     SubmissionSummary,
@@ -341,6 +342,12 @@ class StoreClient:
                 explain=explain,
             )
         )
+
+    def rollout_health(
+        self, app_id: str, flight_id: str | None = None, *, submission_id: str | None = None, hours: int = 168
+    ) -> RolloutHealth:
+        """Device-report health of the line's rollout (storeflight extension): per cohort, version and hour."""
+        return self._send(ep.rollout_health(app_id, flight_id, submission_id=submission_id, hours=hours))
 
     # upload
 

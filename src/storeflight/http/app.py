@@ -22,6 +22,7 @@ from storeflight.http import (
     groups,
     health,
     reports,
+    rollout_health,
     schemas,
     submissions,
     token,
@@ -74,6 +75,7 @@ def create_app(state: ServerState) -> FastAPI:
         groups.router,
         token.router,
         reports.router,
+        rollout_health.router,
     )
     # What devices call, so most of a device-facing server's traffic: matched first, as a plain route.
     app.router.routes.insert(0, delivery.ROUTE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +10,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from storeflight.devices.model import DeliveryKey, DeviceSettings, DeviceUrl
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
+from storeflight.telemetry.cohort import Cohort
+from storeflight.telemetry.tally import Counts, DeviceState, RowKey
 
 
 class StorageConflict(Exception):
@@ -172,7 +174,32 @@ class DevicesTx(Protocol):
         """Remove the app's keys, device URLs and settings (the app is being deleted)."""
 
 
-class Tx(PipelineTx, DeliveryTx, GarbageTx, UsageTx, DevicesTx, Protocol):
+class ReportsTx(Protocol):
+    """Device reports: event ids seen, one state per (app, device), and counters per hour and row."""
+
+    def add_report_ids(self, keys: Sequence[bytes], hour: int) -> set[bytes]:
+        """Record event keys; those not recorded before (by any transaction)."""
+
+    def lock_device(self, tenant_id: str, app_id: str, device: bytes) -> DeviceState | None:
+        """The device's state, locked until the transaction ends (None: it never reported)."""
+
+    def save_device(self, app_id: str, device: bytes, state: DeviceState) -> None:
+        """Store the state of a device `lock_device` locked in this transaction."""
+
+    def add_report_counts(self, tenant_id: str, app_id: str, hour: int, rows: Mapping[RowKey, Counts]) -> None:
+        """Add these increments to the hour's counters of each row."""
+
+    def report_hours(self, app_id: str, line: str, since_hour: int) -> list[tuple[RowKey, int, Counts]]:
+        """The counters of the app's line (a flight id, or '' non-flighted) from `since_hour` on, oldest first."""
+
+    def device_counts(self, app_id: str, line: str) -> list[tuple[str, Cohort, str, str, int]]:
+        """(rollout submission, cohort, submission, version, devices) for the devices whose state is on the line."""
+
+    def delete_app_reports(self, app_id: str) -> None:
+        """Remove the app's device states and counters."""
+
+
+class Tx(PipelineTx, DeliveryTx, GarbageTx, UsageTx, DevicesTx, ReportsTx, Protocol):
     """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
 
     def get_setting(self, key: str) -> str | None:

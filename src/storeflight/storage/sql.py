@@ -23,6 +23,7 @@ from storeflight.storage.engine import WRITE_OPTION
 from storeflight.storage.garbage_sql import GarbageSql
 from storeflight.storage.groups_sql import GroupsSql
 from storeflight.storage.protocol import Page, StorageConflict
+from storeflight.storage.reports_sql import ReportsSql
 from storeflight.storage.usage_sql import UsageSql
 
 
@@ -177,7 +178,7 @@ class PipelineSql:
         return dict(body) if body is not None else None
 
 
-class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSql):
+class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSql, ReportsSql):
     """One transaction on one connection."""
 
     def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
@@ -247,6 +248,7 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSq
         self.conn.execute(delete(t.flights).where(t.flights.c.app_id == app_id))
         self.conn.execute(delete(t.fault_injections).where(t.fault_injections.c.app_id == app_id))
         self.forget_app_devices(app_id)
+        self.delete_app_reports(app_id)
         self.conn.execute(delete(t.applications).where(t.applications.c.id == app_id))
 
     def save_app(self, app: Application) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -236,4 +237,51 @@ device_settings = Table(
     Column("hours_between_update_checks", Integer, nullable=False),
     Column("automatic_background_task", Boolean, nullable=False),
     Column("force_update_from_any_version", Boolean, nullable=False),
+)
+
+# Device reports (telemetry/): event ids for idempotency, one state row per device, counters per hour and row.
+device_report_ids = Table(
+    "device_report_ids",
+    metadata,
+    Column("key", LargeBinary(16), primary_key=True, comment="BLAKE2b of app, device and event id"),
+    Column("hour", Integer, nullable=False, comment="hours since the epoch when it was received"),
+)
+
+device_states = Table(
+    "device_states",
+    metadata,
+    Column("app_id", String(16), primary_key=True),
+    Column("device", LargeBinary(16), primary_key=True, comment="BLAKE2b of the customer id: the id is not kept"),
+    Column("tenant_id", String(64), nullable=False),
+    Column("line", String(36), nullable=False, comment="the flight id, or '' for the non-flighted line"),
+    Column("rollout_submission_id", String(24), nullable=False),
+    Column("cohort", String(8), nullable=False),
+    Column("submission_id", String(24), nullable=False, comment="of the version last reported ('' unknown)"),
+    Column("version", String(64), nullable=False),
+    Column("hour", Integer, nullable=False, comment="when it last reported"),
+    Column("counted", Text, nullable=False, comment="the rows its device was counted in during that hour"),
+    Index("ix_device_states_line", "app_id", "line", "rollout_submission_id", "cohort", "version"),
+)
+
+device_report_hours = Table(
+    "device_report_hours",
+    metadata,
+    Column("app_id", String(16), nullable=False),
+    Column("line", String(36), nullable=False),
+    Column("rollout_submission_id", String(24), nullable=False),
+    Column("cohort", String(8), nullable=False),
+    Column("submission_id", String(24), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("tenant_id", String(64), nullable=False),
+    Column("devices", BigInteger, nullable=False),
+    Column("installs", BigInteger, nullable=False),
+    Column("update_failures", BigInteger, nullable=False),
+    Column("launches", BigInteger, nullable=False),
+    Column("crashes", BigInteger, nullable=False),
+    Column("heartbeats", BigInteger, nullable=False),
+    PrimaryKeyConstraint(
+        "app_id", "line", "rollout_submission_id", "cohort", "submission_id", "version", "hour",
+        name="pk_device_report_hours",
+    ),
 )
