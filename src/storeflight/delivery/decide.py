@@ -1,46 +1,25 @@
-"""Which submission's packages a customer's device gets, and why (issue 4, store-api.md section 4).
+"""Which submission's packages a customer's device gets, and why (store-api.md section 4).
 
 Pure: a frozen `AppView` snapshot and one `Device` in, a `Decision` out. No I/O, never raises for bad input.
+What depends only on the snapshot (the line a customer's groups lead to, its rollout plan, the packages for a
+device kind) is memoised on the snapshot by `delivery.lines`; a decision adds the customer's bucket.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from enum import StrEnum
 from typing import NamedTuple
 
-from storeflight.delivery.bucket import bucket, threshold
-from storeflight.delivery.model import (
-    NO_EXPLANATION,
-    NO_FALLBACK,
-    AppView,
-    Decision,
-    Device,
-    Explanation,
-    FlightView,
-    Rollout,
-    Source,
-    SubmissionView,
-)
-from storeflight.delivery.versions import parse_version
+from storeflight.delivery.bucket import bucket, bucket_in, threshold
+from storeflight.delivery.lines import DEVICE_KIND, answer, fallback_of, line_of, remember
+from storeflight.delivery.model import AppView, Decision, Device, Explanation, Rollout, SubmissionView
+from storeflight.delivery.reasons import Reason
 
-_MAX_FALLBACK_HOPS = 32
+__all__ = ["Pick", "Reason", "decide", "pick_submission"]
 
-
-class Reason(StrEnum):
-    LATEST = "the line's latest published submission (no rollout in progress)"
-    FINALIZED = "the rollout of the latest submission is finalized"
-    IN_ROLLOUT = "inside the rollout percentage of the latest submission"
-    OUTSIDE_ROLLOUT = "outside the rollout percentage: the fallback submission"
-    HALTED = "the rollout of the latest submission is halted: the fallback submission"
-    MANUAL_SEEK = "manual check with 'always provide the newest packages' on: the latest submission"
-    NO_FALLBACK = "not offered the latest submission and there is no fallback submission: nothing newer to offer"
-    NO_PACKAGE = "no package of the submission applies to this device (architecture, device family, minimum OS)"
-    NO_FLIGHT_PACKAGE = (
-        "no package of the flight's submission applies to this device; flight members never get non-flighted packages"
-    )
-    NEWER_INSTALLED = "already on a newer version than the submission offered: no downgrade"
-    NOTHING_PUBLISHED = "the app has no published submission"
+# An enum member costs a class attribute lookup through the enum machinery: the hot path reads plain names.
+_HALTED, _IN_ROLLOUT, _MANUAL_SEEK = Reason.HALTED, Reason.IN_ROLLOUT, Reason.MANUAL_SEEK
+_OUTSIDE_ROLLOUT, _NO_FALLBACK = Reason.OUTSIDE_ROLLOUT, Reason.NO_FALLBACK
 
 
 class Pick(NamedTuple):
@@ -55,54 +34,38 @@ class Pick(NamedTuple):
 
 def decide(app: AppView, device: Device, groups: Collection[str]) -> Decision:
     """The decision for `device` of a customer whose flight group ids are `groups`."""
-    flights = app.flights_of(groups) if groups else ()
-    chosen = _highest_published(flights)
-    if chosen is not None and chosen.latest is not None:
-        return _decide_line(app, device, chosen.latest, chosen.id, flights)
-    if app.non_flighted is not None:
-        return _decide_line(app, device, app.non_flighted, None, flights)
-    explanation = Explanation(_ids(flights), None, None, None, None, _notes(flights, None))
-    return Decision(None, Source.NONE, None, (), False, None, Reason.NOTHING_PUBLISHED, explanation)
-
-
-def _highest_published(flights: tuple[FlightView, ...]) -> FlightView | None:
-    """The highest-ranked flight with a published submission, regardless of package versions."""
-    for flight in flights:
-        if flight.latest is not None:
-            return flight
-    return None
-
-
-def _ids(flights: tuple[FlightView, ...]) -> tuple[str, ...]:
-    return tuple(f.id for f in flights) if flights else ()
-
-
-def _notes(flights: tuple[FlightView, ...], chosen: str | None) -> tuple[str, ...]:
-    if not flights:
-        return ()
-    skipped = tuple(f"flight {f.id} has no published submission" for f in flights if f.latest is None)
-    if chosen is None:
-        return (*skipped, "none of the customer's flights has a published submission: non-flighted line")
-    return skipped
-
-
-def _decide_line(
-    app: AppView, device: Device, latest: SubmissionView, flight_id: str | None, flights: tuple[FlightView, ...]
-) -> Decision:
-    sub, reason, position, limit, in_rollout = pick_submission(app, latest, device)
-    if flights or position is not None:
-        explanation = Explanation(_ids(flights), flight_id, position, limit, in_rollout, _notes(flights, flight_id))
+    line = line_of(app, groups)
+    plan = line.plan
+    if plan is None:
+        return line.nothing  # type: ignore[return-value]  # set whenever there is no plan
+    if plan.constant:  # the same for every device of a kind: memoised
+        kind = device[DEVICE_KIND]
+        decision = line.decisions.get(kind)
+        if decision is None:
+            latest = plan.latest
+            decision = answer(line, latest, plan.reason, latest.applicable(device), line.explanation, device)
+            remember(line, kind, decision)
+        return decision
+    position = bucket_in(plan.hasher, device.customer_id)
+    limit = plan.limit
+    if plan.halted:
+        sub, reason, inside = plan.fallback, _HALTED, False
+    elif position < limit:
+        sub, reason, inside = plan.latest, _IN_ROLLOUT, True
+    elif app.is_seek_enabled and device.manual_check:
+        sub, reason, inside = plan.latest, _MANUAL_SEEK, False
     else:
-        explanation = NO_EXPLANATION
-    source = Source.NON_FLIGHTED if flight_id is None else Source.FLIGHT
-    if sub is None:
-        return Decision(None, source, flight_id, (), False, None, reason, explanation)
-    packages = sub.applicable(device)
-    if not packages:
-        reason = Reason.NO_PACKAGE if flight_id is None else Reason.NO_FLIGHT_PACKAGE
-    elif device.installed_version and packages[0].version_key < parse_version(device.installed_version):
-        packages, reason = (), Reason.NEWER_INSTALLED
-    return Decision(sub.id, source, flight_id, packages, sub.is_mandatory, sub.mandatory_date, reason, explanation)
+        sub, reason, inside = plan.fallback, _OUTSIDE_ROLLOUT, False
+    explanation = Explanation(line.ids, line.flight_id, position, limit, inside, line.notes)
+    key = (device[DEVICE_KIND], reason)
+    head = line.decisions.get(key)  # all but the explanation, the same for every such device
+    if head is None:
+        if sub is None:
+            head = answer(line, None, _NO_FALLBACK, (), explanation, device)[:-1]
+        else:
+            head = answer(line, sub, reason, sub.applicable(device), explanation, device)[:-1]
+        remember(line, key, head)
+    return Decision._make((*head, explanation))
 
 
 def pick_submission(app: AppView, latest: SubmissionView, device: Device) -> Pick:
@@ -128,16 +91,7 @@ def pick_submission(app: AppView, latest: SubmissionView, device: Device) -> Pic
 
 
 def _fallback(app: AppView, latest: SubmissionView, reason: Reason, position: int, limit: int) -> Pick:
-    """The submission customers outside `latest` receive: its fallback, skipping halted ones (whose packages
-    nobody new gets), so a rollout after a halt runs between the last finalized submission and the newest."""
-    fallback_id = latest.fallback_id
-    for _ in range(_MAX_FALLBACK_HOPS):
-        if fallback_id == NO_FALLBACK:
-            break
-        candidate = app.submissions.get(fallback_id)
-        if candidate is None:
-            break
-        if not (candidate.is_rollout and candidate.rollout_status == Rollout.STOPPED):
-            return Pick(candidate, reason, position, limit, False)
-        fallback_id = candidate.fallback_id
-    return Pick(None, Reason.NO_FALLBACK, position, limit, False)
+    candidate = fallback_of(app, latest)
+    if candidate is None:
+        return Pick(None, Reason.NO_FALLBACK, position, limit, False)
+    return Pick(candidate, reason, position, limit, False)

@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from storeflight.delivery.versions import UNIVERSAL, Version, parse_version, runnable_architectures
 from storeflight.domain.models import RolloutStatus as Rollout
@@ -160,14 +160,18 @@ class AppView:
     flights: tuple[FlightView, ...] = ()
     submissions: Mapping[str, SubmissionView] = field(default_factory=dict)  # every published one, by id
     is_seek_enabled: bool = False
-    _by_group: Mapping[str, tuple[FlightView, ...]] = field(init=False, repr=False, compare=False)
+    group_index: Mapping[str, tuple[FlightView, ...]] = field(init=False, repr=False, compare=False)
+    memo: dict[object, Any] = field(init=False, repr=False, compare=False)  # delivery.lines: by groups given
+    group_memo: dict[str, Any] = field(init=False, repr=False, compare=False)  # delivery.lines: by one group
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_group", _index(self.flights))
+        object.__setattr__(self, "group_index", _index(self.flights))
+        object.__setattr__(self, "memo", {})
+        object.__setattr__(self, "group_memo", {})
 
     def flights_of(self, groups: Collection[str]) -> tuple[FlightView, ...]:
         """The flights sharing a group with the customer, highest rank first."""
-        by_group = self._by_group
+        by_group = self.group_index
         if len(groups) == 1:
             for group in groups:
                 return by_group.get(group, ())
