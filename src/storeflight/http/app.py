@@ -17,6 +17,7 @@ from storeflight.http import (
     apidocs,
     applications,
     delivery,
+    device_reports,
     errors,
     flights,
     groups,
@@ -78,15 +79,17 @@ def create_app(state: ServerState) -> FastAPI:
         rollout_health.router,
     )
     # What devices call, so most of a device-facing server's traffic: matched first, as a plain route.
-    app.router.routes.insert(0, delivery.ROUTE)
+    app.router.routes[0:0] = [delivery.ROUTE, *device_reports.ROUTES]
+    app.state.device_reports = device_reports.ReportLimits()
     for router in routers:
         app.include_router(router)
     if isinstance(state.blobs, LocalBlobStore):  # other backends hand out URLs of their own service
         app.include_router(blob_endpoint.router)
     apidocs.install(app)
-    endpoints = [delivery.ROUTE, *(route for router in (*routers, apidocs.router) for route in router.routes)]
+    plain = [delivery.ROUTE, *device_reports.ROUTES]
+    endpoints = [*plain, *(route for router in (*routers, apidocs.router) for route in router.routes)]
     errors.install(app, endpoints)
-    schemas.install_openapi(app, extra_paths=delivery.OPENAPI, routes=endpoints)
+    schemas.install_openapi(app, extra_paths=delivery.OPENAPI | device_reports.OPENAPI, routes=endpoints)
     paths = [str(getattr(r, "path", "")) for r in endpoints]
     words = literal_segments(paths)
     # Outermost last: correlation id -> trusted hosts -> body bounds -> catch-all 500 -> free-space floor
