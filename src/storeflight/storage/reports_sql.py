@@ -25,6 +25,21 @@ def _insert(conn: Connection, table: Table) -> Any:
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
+class _Statements:
+    """Built once per dialect and executed with many parameter sets: SQLAlchemy compiles each only once."""
+
+    def __init__(self, dialect: Any) -> None:
+        r, h = t.device_report_ids, t.device_report_hours
+        self.new_ids = dialect.insert(r).on_conflict_do_nothing().returning(r.c.key)
+        upsert = dialect.insert(h)
+        keys = ["app_id", "line", "rollout_submission_id", "cohort", "submission_id", "version", "hour"]
+        added = {name: h.c[name] + upsert.excluded[name] for name in COUNTERS}
+        self.add_counts = upsert.on_conflict_do_update(index_elements=keys, set_=added)
+
+
+_STATEMENTS = {"postgresql": _Statements(postgresql), "sqlite": _Statements(sqlite)}
+
+
 class ReportsSql:
     conn: Connection
     lock_rows: bool
@@ -32,9 +47,8 @@ class ReportsSql:
     def add_report_ids(self, keys: Sequence[bytes], hour: int) -> set[bytes]:
         if not keys:
             return set()
-        r = t.device_report_ids
-        statement = _insert(self.conn, r).values([{"key": k, "hour": hour} for k in keys])
-        return set(self.conn.scalars(statement.on_conflict_do_nothing().returning(r.c.key)))
+        statement = _STATEMENTS[self.conn.dialect.name].new_ids
+        return set(self.conn.scalars(statement, [{"key": k, "hour": hour} for k in keys]))
 
     def lock_device(self, tenant_id: str, app_id: str, device: bytes) -> DeviceState | None:
         s = t.device_states
@@ -74,7 +88,6 @@ class ReportsSql:
     def add_report_counts(self, tenant_id: str, app_id: str, hour: int, rows: Mapping[RowKey, Counts]) -> None:
         if not rows:
             return
-        h = t.device_report_hours
         values = [
             {
                 "app_id": app_id,
@@ -89,10 +102,7 @@ class ReportsSql:
             }
             for key, counts in rows.items()
         ]
-        statement = _insert(self.conn, h).values(values)
-        keys = ["app_id", "line", "rollout_submission_id", "cohort", "submission_id", "version", "hour"]
-        added = {name: h.c[name] + statement.excluded[name] for name in COUNTERS}
-        self.conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=added))
+        self.conn.execute(_STATEMENTS[self.conn.dialect.name].add_counts, values)
 
     def report_hours(self, app_id: str, line: str, since_hour: int) -> list[tuple[RowKey, int, Counts]]:
         h = t.device_report_hours
