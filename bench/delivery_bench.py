@@ -44,6 +44,8 @@ from http_bench import (
     wrk_version,
 )
 
+from storeflight.delivery import Reason
+
 QUERY = "deviceFamily=Windows.Desktop&osVersion=10.0.19045.0&architecture=x64"
 
 WRK_DELIVERY = """
@@ -133,6 +135,27 @@ def run_wrk(script: str, path: str, port: int, args: argparse.Namespace, workdir
     }
 
 
+def customer_list(seeded: Seeded, args: argparse.Namespace, rng: random.Random) -> list[str]:
+    """The Lua list: members and customers in no group, a share of them checking by hand (URL-encoded)."""
+    members = int(args.ids * (1 - args.nobody_share))
+    picks = [rng.choice(seeded.members) for _ in range(members)]
+    picks += [f"nobody{i:07d}@bench.example" for i in range(args.ids - members)]
+    rng.shuffle(picks)
+    return [quote(c) + ("&manualCheck=true" if rng.random() < args.manual_share else "") for c in picks]
+
+
+def sample_reasons(port: int, token: str, app_id: str, picks: list[str]) -> Counter[str]:
+    """The decisions the server gives a regular sample of the list, by source and reason."""
+    short = {reason.value: reason.name for reason in Reason}
+    found: Counter[str] = Counter()
+    for customer in picks[:: max(1, len(picks) // 1000)]:
+        status, body = request(
+            port, "GET", f"/v1.0/my/applications/{app_id}/delivery?{QUERY}&customerId={customer}", token
+        )
+        found[f"{body.get('source')}/{short.get(body.get('reason', ''), status)}"] += 1
+    return found
+
+
 def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir: Path) -> list[str]:
     rng = random.Random(args.seed)
     data_dir = workdir / f"data-{backend}"
@@ -146,14 +169,18 @@ def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir
         members_per_group=args.members_per_group,
         customers=args.customers,
         groups_per_flight=args.groups // args.flights,
-        rollout_share=0.35,
+        rollout_share=args.rollout_share,
+        halted_share=args.halted_share,
+        seek=True,
         rng=rng,
     )
     seed_s = time.perf_counter() - started
     memberships = args.groups * args.members_per_group
     print(
         f"[{backend}] seeded {args.flights} flights, {args.groups} groups, {memberships:,} memberships "
-        f"({len(seeded.members):,} distinct members) in {seed_s:.1f} s",
+        f"({len(seeded.members):,} distinct members) in {seed_s:.1f} s; flights rolling out "
+        f"{len(seeded.rollout_flights)}, halted {len(seeded.halted_flights)}, every rollout falling back to the "
+        f"flight's finalized submission; isSeekEnabled on",
         flush=True,
     )
     store = store_options(data_dir, url) if url else store_options(data_dir, None)
@@ -173,17 +200,16 @@ def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir
             raise RuntimeError(f"delivery: HTTP {status}: {body}")
         time.sleep(0.5)
         after = rss_kib(process.pid)
-        # The Lua list: 80% members, 20% customers in no group.
-        picks = [rng.choice(seeded.members) for _ in range(int(args.ids * 0.8))]
-        picks += [f"nobody{i:07d}@bench.example" for i in range(args.ids - len(picks))]
-        sources: Counter[str] = Counter()
-        for customer in picks[:: max(1, len(picks) // 200)]:
-            path = f"/v1.0/my/applications/{seeded.app_id}/delivery?{QUERY}&customerId={quote(customer)}"
-            status, body = request(port, "GET", path, token)
-            sources[f"{status} {body.get('source')} {body.get('reason')[:40]}"] += 1
-        print(f"[{backend}] sample of decisions: {dict(sources)}", flush=True)
+        picks = customer_list(seeded, args, rng)
+        reasons = sample_reasons(port, token, seeded.app_id, picks)
+        print(
+            f"[{backend}] requests: {1 - args.nobody_share:.0%} members, {args.nobody_share:.0%} in no group, "
+            f"{args.manual_share:.0%} manual checks; decisions of a sample of {sum(reasons.values())}: "
+            + ", ".join(f"{reason} {count / sum(reasons.values()):.1%}" for reason, count in reasons.most_common()),
+            flush=True,
+        )
         delivery_lua = WRK_DELIVERY.format(
-            ids=", ".join(f'"{quote(c)}"' for c in picks), app_id=seeded.app_id, query=QUERY, token=token
+            ids=", ".join(f'"{c}"' for c in picks), app_id=seeded.app_id, query=QUERY, token=token
         )
         health_lua = WRK_PLAIN.format(path="/healthz")
         run_wrk(delivery_lua, path0, port, argparse.Namespace(**{**vars(args), "duration": 2}), workdir)  # warm-up
@@ -225,6 +251,10 @@ def main() -> None:
     parser.add_argument("--members-per-group", type=int, default=100)
     parser.add_argument("--customers", type=int, default=400_000)
     parser.add_argument("--ids", type=int, default=20_000, help="Customer ids in the Lua list.")
+    parser.add_argument("--rollout-share", type=float, default=0.35, help="Flights whose latest is rolling out.")
+    parser.add_argument("--halted-share", type=float, default=0.10, help="Flights whose latest rollout is halted.")
+    parser.add_argument("--nobody-share", type=float, default=0.20, help="Requests of customers in no group.")
+    parser.add_argument("--manual-share", type=float, default=0.10, help="Requests that are manual checks.")
     parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args()
     print(

@@ -42,6 +42,7 @@ class Seeded:
     flight_ids: list[str]
     flight_submissions: dict[str, str]  # flight id -> its published submission
     rollout_flights: list[str]  # flights whose published submission is rolling out
+    halted_flights: list[str]  # flights whose latest rollout is halted (their customers get the fallback)
     members: list[str]  # every customer that is in at least one group
     groups_of_flight: dict[str, list[str]]
     members_of_group: dict[str, list[str]]
@@ -70,9 +71,19 @@ def package(version: str, arch: str = "x64") -> Package:
     )
 
 
-def published(
-    tenant: str, app_id: str, flight_id: str | None, packages: list[Package], rollout: PackageRollout | None, when
-) -> Submission:  # type: ignore[no-untyped-def]
+def _arches(version: str) -> list[Package]:
+    return [package(version, arch) for arch in ("x64", "x86", "arm64")]
+
+
+def published(  # type: ignore[no-untyped-def]
+    tenant: str,
+    app_id: str,
+    flight_id: str | None,
+    packages: list[Package],
+    rollout: PackageRollout | None,
+    when,
+    extra: dict[str, object] | None = None,
+) -> Submission:
     identity = subs.Identity(
         id=ids.new_decimal_id(),
         tenant_id=tenant,
@@ -86,7 +97,13 @@ def published(
     sub = subs.fresh(identity)
     delivery = sub.delivery.model_copy(update={"rollout": rollout or PackageRollout()})
     return sub.model_copy(
-        update={"status": Status.PUBLISHED, "published_at": when, "packages": packages, "delivery": delivery}
+        update={
+            "status": Status.PUBLISHED,
+            "published_at": when,
+            "packages": packages,
+            "delivery": delivery,
+            "extra": {**sub.extra, **(extra or {})},
+        }
     )
 
 
@@ -100,7 +117,13 @@ def seed(  # noqa: PLR0915 - one linear seeding script
     groups_per_flight: int,
     rollout_share: float,
     rng: random.Random,
+    halted_share: float = 0.0,
+    seek: bool = False,
+    percentage: float | None = None,
 ) -> Seeded:
+    """Every flight publishes a finalized submission, then a newer one: rolling out (`rollout_share` of the
+    flights, at `percentage` or else 5-50%) or halted (`halted_share`), both falling back to the finalized
+    one, or plain. `seek` turns "always provide the newest packages" on: a manual check gets the newest."""
     store = open_store(url)
     now = dates.utcnow()
     tenant = str(uuid.uuid4())
@@ -115,7 +138,8 @@ def seed(  # noqa: PLR0915 - one linear seeding script
             now=now - timedelta(days=2),
         )
         # The app's baseline (published, no packages) is replaced by a newer non-flighted one with a package.
-        tx.add_submission(published(tenant, app.id, None, [package("1.0.0.0")], None, now - timedelta(days=1)))
+        extra = {"isSeekEnabled": True} if seek else None
+        tx.add_submission(published(tenant, app.id, None, [package("1.0.0.0")], None, now - timedelta(days=1), extra))
     customer_ids = [f"customer{i:07d}@bench.example" for i in range(customers)]
     group_ids = [ids.new_decimal_id() for _ in range(groups)]
     members_of_group: dict[str, list[str]] = {}
@@ -140,6 +164,7 @@ def seed(  # noqa: PLR0915 - one linear seeding script
     flight_ids: list[str] = []
     flight_submissions: dict[str, str] = {}
     rollout_flights: list[str] = []
+    halted_flights: list[str] = []
     groups_of_flight: dict[str, list[str]] = {}
     with store.transaction(write=True) as tx:
         for index in range(flights):
@@ -154,24 +179,32 @@ def seed(  # noqa: PLR0915 - one linear seeding script
                 created_at=now,
             )
             tx.add_flight(flight)
-            rolling = rng.random() < rollout_share
+            when = now - timedelta(minutes=2 * (flights - index))
+            finalized = PackageRollout(is_package_rollout=True, percentage=100.0, status=RolloutStatus.COMPLETE)
+            previous = published(tenant, app.id, flight.id, _arches(f"1.{index + 1}.0.0"), finalized, when)
+            tx.add_submission(previous)
+            draw = rng.random()
+            rolling, halted = draw < rollout_share, rollout_share <= draw < rollout_share + halted_share
             rollout = (
                 PackageRollout(
                     is_package_rollout=True,
-                    percentage=rng.choice([5.0, 10.0, 25.0, 50.0]),
-                    status=RolloutStatus.IN_PROGRESS,
+                    percentage=percentage or rng.choice([5.0, 10.0, 25.0, 50.0]),
+                    status=RolloutStatus.STOPPED if halted else RolloutStatus.IN_PROGRESS,
+                    fallback_submission_id=previous.id,
                 )
-                if rolling
+                if rolling or halted
                 else None
             )
-            packages = [package(f"1.{index + 1}.0.0", arch) for arch in ("x64", "x86", "arm64")]
-            sub = published(tenant, app.id, flight.id, packages, rollout, now - timedelta(minutes=flights - index))
+            latest = _arches(f"1.{index + 1}.1.0")
+            sub = published(tenant, app.id, flight.id, latest, rollout, when + timedelta(minutes=1))
             tx.add_submission(sub)
             flight_ids.append(flight.id)
             flight_submissions[flight.id] = sub.id
             groups_of_flight[flight.id] = chosen
             if rolling:
                 rollout_flights.append(flight.id)
+            if halted:
+                halted_flights.append(flight.id)
         tx.bump_delivery_version(tenant, app.id, members=True)
     everyone = sorted({m for ms in members_of_group.values() for m in ms})
     return Seeded(
@@ -182,6 +215,7 @@ def seed(  # noqa: PLR0915 - one linear seeding script
         flight_ids,
         flight_submissions,
         rollout_flights,
+        halted_flights,
         everyone,
         groups_of_flight,
         members_of_group,

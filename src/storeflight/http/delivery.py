@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from storeflight.blobs.protocol import BlobStore
@@ -20,6 +21,7 @@ from storeflight.delivery.decide import decide
 from storeflight.delivery.model import Decision, Device, PackageView
 from storeflight.delivery.snapshot import Snapshot
 from storeflight.domain import dates, ids
+from storeflight.http.delivery_body import answer_bytes
 from storeflight.http.delivery_query import OPENAPI_PARAMETERS, read_device, read_query
 from storeflight.http.deps import Api, authenticate
 from storeflight.http.responses import StoreJSONResponse, ok
@@ -49,8 +51,9 @@ def _package(blobs: Hashable, p: PackageView, public_url: str, expires: datetime
     }
 
 
-def _render(api: Api, app_id: str, device: Device, decision: Decision, explain: bool) -> dict[str, Any]:
-    expires = _expiry(dates.utcnow())
+def _render(
+    api: Api, app_id: str, device: Device, decision: Decision, explain: bool, expires: datetime
+) -> dict[str, Any]:
     blobs, public_url = api.state.blobs, api.public_url
     body: dict[str, Any] = {
         "applicationId": app_id,
@@ -84,7 +87,7 @@ def _acquire(api: Api, application_id: str) -> Snapshot:
         )
 
 
-async def delivery(request: Request) -> StoreJSONResponse:
+async def delivery(request: Request) -> Response:
     """GET .../applications/{application_id}/delivery: a plain Starlette endpoint (FastAPI's dependency and
     parameter machinery cost more than the decision itself; see docs/benchmarks.md)."""
     api = await authenticate(request)
@@ -96,7 +99,15 @@ async def delivery(request: Request) -> StoreJSONResponse:
     if snapshot is None:  # (re)building can take seconds for a large app: never on the event loop
         snapshot = await run_in_threadpool(_acquire, api, application_id)
     decision = decide(snapshot.app, device, snapshot.groups(device.customer_id))
-    return ok(_render(api, snapshot.app.app_id, device, decision, explain))
+    app_id, expires = snapshot.app.app_id, _expiry(dates.utcnow())
+    if not explain:  # the usual answer: mostly encoded once per decision and hour
+        key = (expires, api.public_url, api.state.blobs)
+        body = answer_bytes(
+            app_id, device.customer_id, decision, key, lambda d: _render(api, app_id, device, d, False, expires)
+        )
+        if body is not None:
+            return Response(body, media_type=StoreJSONResponse.media_type)
+    return ok(_render(api, app_id, device, decision, explain, expires))
 
 
 PATH = "/v1.0/my/applications/{application_id}/delivery"

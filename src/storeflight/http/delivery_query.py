@@ -38,8 +38,10 @@ def read_query(raw: bytes) -> dict[str, str]:
         if not part:
             continue
         name, _, value = part.partition("=")
-        if "%" in part or "+" in part:
-            name, value = unquote_plus(name), unquote_plus(value)
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
+        if "%" in value or "+" in value:
+            value = unquote_plus(value)
         query[name] = value
     return query
 
