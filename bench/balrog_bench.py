@@ -6,8 +6,9 @@ pins of its uv.lock (`uv export --frozen`, without mysqlclient: the database is 
 with its own tooling (scripts/manage-db.py create), stores two of its test release blobs (tests/data) through
 its own database layer, and adds a rule at backgroundRate 25 whose fallbackMapping is the older release, plus
 99 or 999 rules that never match for the scaling rows. Balrog runs under uwsgi as its uwsgi/public.ini runs it
-(one process, threads enabled), with HTTP/1.1 keep-alive sockets so that wrk reuses connections as it does
-with storeflight. storeflight serves one flight at 25% whose fallback is the flight's previous submission.
+(one process, threads enabled, `--http-socket`, which closes each connection after its answer: wrk counts
+those as read errors and reconnects, so Balrog's error column counts reconnections, not failures).
+storeflight serves one flight at 25% whose fallback is the flight's previous submission.
 wrk alternates between the two, round by round.
 
     .venv/bin/python bench/balrog_bench.py /path/to/balrog --duration 10 --connections 16
@@ -137,7 +138,7 @@ def _get(port: int, path: str) -> tuple[int, str]:
 def balrog(checkout: Path, venv: Path, uri: str, log: Path) -> Iterator[int]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(checkout / "src"), "DBURI": uri, "LOG_LEVEL": "WARNING"}
-    command = [str(venv / "bin" / "uwsgi"), "--http11-socket", f"{HOST}:{port}", "--die-on-term"]
+    command = [str(venv / "bin" / "uwsgi"), "--http-socket", f"{HOST}:{port}", "--die-on-term"]
     command += ["--wsgi-file", "uwsgi/public.wsgi", "--enable-threads", "--disable-logging"]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=checkout, env=env, stdout=out, stderr=subprocess.STDOUT)
