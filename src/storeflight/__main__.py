@@ -1,3 +1,4 @@
 from storeflight.cli.main import app
 
-app(prog_name="storeflight")
+if __name__ == "__main__":  # not when a spawned worker process imports it
+    app(prog_name="storeflight")

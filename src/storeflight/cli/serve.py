@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import os
 import signal
 import socket
-import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -37,12 +37,14 @@ from storeflight.cli.worker import (
     worker_settings,
 )
 from storeflight.config import Settings
-from storeflight.delivery.cache import SnapshotCache
 from storeflight.http.app import build_state, create_app
 from storeflight.http.connection import uvicorn_options
+from storeflight.http.deps import ServerState
 from storeflight.intercept import INTERCEPTED_HOSTS
 from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import Worker
+from storeflight.workers.child import warm_in_background
+from storeflight.workers.spec import WorkerSpec
 
 if TYPE_CHECKING:
     from storeflight.intercept.serving import Listeners
@@ -203,6 +205,15 @@ def serve(
             "at it by the hosts file (default with --intercept-port: a free loopback port only the proxy uses).",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="STOREFLIGHT_WORKERS",
+            help="HTTP worker processes on the one listening socket (each with its own delivery snapshots); "
+            "the pipeline and the interception proxy still run once, beside them.",
+        ),
+    ] = 1,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
     rough_edges: RoughEdgesFile = None,
     rough_seed: RoughSeed = None,
@@ -257,7 +268,8 @@ def serve(
             err=True,
         )
     intercept = prepare_intercept(host, data_dir, intercept_port, tls_port) if intercepting else None
-    store = open_store(data_dir, database_url)
+    main_socket = _bind(host, port) if workers > 1 else None  # before migrating: a port in use stops us first
+    store = open_store(data_dir, database_url)  # migrated here, once, before any worker starts
     try:
         state = build_state(store, settings)
     except ValueError as error:  # a blob backend that cannot work with these settings
@@ -269,12 +281,7 @@ def serve(
         worker = Worker(store, state.blobs, pipeline_settings)
         pipeline = BackgroundWorker(worker, worker_slots).start()
         state = dataclasses.replace(state, wake_pipeline=pipeline.wake)
-    app = create_app(state)
-    if warm_delivery:
-        threading.Thread(target=_warm, args=(state.delivery,), name="storeflight-delivery-warm", daemon=True).start()
-    # uvicorn re-raises the stop signal after its graceful shutdown; a no-op handler turns that into exit 0.
-    for stop in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop, lambda *_: None)
+        log.info("ingestion pipeline runs in process %d with %d slots", os.getpid(), worker_slots)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -282,17 +289,71 @@ def serve(
         "timeout_graceful_shutdown": 10,
         "ssl_certfile": str(tls_cert) if tls_cert else None,
         "ssl_keyfile": str(tls_key) if tls_key else None,
-        **uvicorn_options(settings),
     }
+    code = 0
+    if main_socket is not None:
+        spec = WorkerSpec(settings, options, os.getpid(), pipeline is not None, warm_delivery,
+                          intercept[1] if intercept else None)
+        code = _run_workers(spec, workers, main_socket, intercept, pipeline)
+    else:
+        _run_single(create_app(state), {**options, **uvicorn_options(settings)}, intercept, warm_delivery, state)
+    if pipeline is not None:
+        pipeline.stop()
+    store.close()
+    if code:
+        raise typer.Exit(code)
+
+
+def _run_single(
+    app: Any,
+    options: dict[str, Any],
+    intercept: tuple[Listeners, tuple[Path, Path]] | None,
+    warm_delivery: bool,
+    state: ServerState,
+) -> None:
+    """One process serves everything (the default): the API, the TLS listener and the proxy child."""
+    if warm_delivery:
+        warm_in_background(state.delivery)
+    # uvicorn re-raises the stop signal after its graceful shutdown; a no-op handler turns that into exit 0.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda *_: None)
     if intercept is not None:
         from storeflight.intercept import serving  # noqa: PLC0415
 
         serving.run(app, *intercept, options)
     else:
         uvicorn.run(app, **options)
-    if pipeline is not None:
-        pipeline.stop()
-    store.close()
+
+
+def _run_workers(
+    spec: WorkerSpec,
+    count: int,
+    main_socket: socket.socket,
+    intercept: tuple[Listeners, tuple[Path, Path]] | None,
+    pipeline: BackgroundWorker | None,
+) -> int:
+    """`count` worker processes on the bound sockets; the pipeline and the proxy child stay here, once."""
+    from storeflight.intercept import serving  # noqa: PLC0415
+    from storeflight.workers.supervisor import Supervisor  # noqa: PLC0415
+
+    sockets = [main_socket] if intercept is None else [main_socket, intercept[0].tls]
+    with contextlib.ExitStack() as stack:
+        proxy = intercept[0].proxy if intercept is not None else None
+        if intercept is not None and proxy is not None:
+            upstream = serving.upstream_of(intercept[0].tls.getsockname()[:2])
+            stack.enter_context(serving.ProxyProcess(upstream, proxy, str(spec.options["log_level"])))
+            log.info("interception proxy on %s:%d", *proxy.getsockname()[:2])
+        wake = pipeline.wake if pipeline is not None else (lambda: None)
+        return Supervisor(spec, sockets, count, on_wake=wake).run()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    from storeflight.intercept import serving  # noqa: PLC0415
+
+    try:
+        return serving.bind(host, port)
+    except OSError as error:
+        raise typer.BadParameter(f"cannot listen on {host}:{port}: {error}") from None
 
 
 def prepare_intercept(
@@ -320,13 +381,3 @@ def prepare_intercept(
         raise typer.BadParameter(f"cannot listen for interception on {host}: {error}") from None
     listeners = serving.Listeners(tls=bound[0], proxy=bound[1] if len(bound) > 1 else None)
     return listeners, authority.write_leaf()
-
-
-def _warm(cache: SnapshotCache) -> None:
-    started = time.monotonic()
-    try:
-        built = cache.warm()
-    except Exception:  # requests still build what they need
-        log.exception("warming delivery snapshots failed")
-        return
-    log.info("warmed delivery snapshots of %d apps in %.1f s", built, time.monotonic() - started)

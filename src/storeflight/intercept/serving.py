@@ -108,8 +108,10 @@ class SecondaryServer(uvicorn.Server):
         yield
 
 
-async def serve(main: uvicorn.Server, tls: uvicorn.Server, listeners: Listeners) -> None:
-    """Run the main server, the TLS server and the proxy until the main server stops."""
+async def serve(
+    main: uvicorn.Server, tls: uvicorn.Server, listeners: Listeners, sockets: list[socket.socket] | None = None
+) -> None:
+    """Run the main server (on `sockets` when given), the TLS server and the proxy until the main server stops."""
     tls_task = asyncio.create_task(tls.serve(sockets=[listeners.tls]))
     with contextlib.ExitStack() as stack:
         if listeners.proxy is not None:
@@ -119,21 +121,29 @@ async def serve(main: uvicorn.Server, tls: uvicorn.Server, listeners: Listeners)
                      *_address(listeners.proxy))
         log.info("TLS listener for the intercepted hosts on %s:%d", *_address(listeners.tls))
         try:
-            await main.serve()
+            await main.serve(sockets=sockets)
         finally:
             tls.should_exit = True
             await tls_task
 
 
-def run(app: Any, listeners: Listeners, leaf: tuple[Path, Path], main_options: dict[str, Any]) -> None:
-    """Serve `app` as `main_options` say (host, port, TLS of the API port...) and in interception mode."""
+def run(
+    app: Any,
+    listeners: Listeners,
+    leaf: tuple[Path, Path],
+    main_options: dict[str, Any],
+    sockets: list[socket.socket] | None = None,
+) -> bool:
+    """Serve `app` as `main_options` say (host, port, TLS of the API port...) and in interception mode, the
+    API on `sockets` when given (a worker of `serve --workers`); whether the API server started."""
     common = {k: v for k, v in main_options.items() if k in ("log_level", "timeout_graceful_shutdown")}
     main = uvicorn.Server(uvicorn.Config(app, **main_options))
     tls = SecondaryServer(
         uvicorn.Config(app, lifespan="off", ssl_certfile=str(leaf[0]), ssl_keyfile=str(leaf[1]), **common)
     )
     with asyncio.Runner(loop_factory=main.config.get_loop_factory()) as runner:  # uvloop when installed
-        runner.run(serve(main, tls, listeners))
+        runner.run(serve(main, tls, listeners, sockets))
+    return main.started
 
 
 def _level_name(level: str | int | None) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Row, bindparam, delete, func, insert, select, update
@@ -25,6 +25,7 @@ from storeflight.storage.groups_sql import GroupsSql
 from storeflight.storage.protocol import Page, StorageConflict
 from storeflight.storage.reports_sql import ReportsSql
 from storeflight.storage.usage_sql import UsageSql
+from storeflight.storage.write_lock import WriteLock
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -65,16 +66,16 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
-        # SQLite has one writer at a time. Writers of this process queue here, in order, instead of
-        # sleeping in SQLite's unfair busy handler (which gave multi-second tails under load).
-        self._write_lock = threading.Lock() if not self.is_postgres else None
+        # SQLite has one writer at a time. Writers queue here (this process's, then every process's on the
+        # database) instead of sleeping in SQLite's unfair busy handler (which gave multi-second tails).
+        self._write_lock = None if self.is_postgres else WriteLock(_database_file(engine))
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[SqlTx]:
         """A transaction; StorageFull (rolled back) when the database's disk is full."""
         try:
             if write and self._write_lock is not None:
-                with self._write_lock, self._open(write=True) as tx:
+                with self._write_lock.held(), self._open(write=True) as tx:
                     yield tx
             else:
                 with self._open(write=write) as tx:
@@ -100,6 +101,13 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()
+
+
+def _database_file(engine: Engine) -> Path | None:
+    database = engine.url.database
+    return Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
 
 
 class PipelineSql:
