@@ -1,0 +1,174 @@
+"""Scaling of `serve --workers`: one worker process against two, on GET submission and on delivery.
+
+Run: .venv/bin/python bench/workers_bench.py [--backend sqlite|postgres] [--rounds 3] [--duration 8]
+     [--connections 16] [--workers 1,2]
+
+Seeds one database (a tenant, an app with its published baseline, a flight with a pending submission, a
+group), then starts one `storeflight serve --no-worker --workers N` per N in --workers, all at once on that
+database (an idle server costs nothing). Each round runs wrk (--connections connections, one thread each)
+against every server in turn, on GET flight submission and on GET .../delivery (random customer ids of
+1,000, none of them in the flight's group: the non-flighted answer), the order of the servers alternating
+between rounds. Printed: every round's requests/s, p50 and p99; the median per server and endpoint; and the
+ratios against the first N (requests/s, and p99), which are what to compare across machines. Also the
+machine (cores, load average before and after: a loaded machine shows there), wrk and Python versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from http_bench import (
+    HOST,
+    WRK_GET,
+    WRK_REPORT,
+    fetch_token,
+    free_port,
+    postgres_database,
+    request,
+    seed_admin,
+    store_options,
+    storeflight_command,
+    wait_healthy,
+    wrk_version,
+)
+
+QUERY = "deviceFamily=Windows.Desktop&osVersion=10.0.19045.0&architecture=x64"
+WRK_DELIVERY = """
+local ids = {{{ids}}}
+local base = "/v1.0/my/applications/{app_id}/delivery?{query}&customerId="
+local headers = {{["Authorization"] = "Bearer {token}"}}
+function init(args)
+  math.randomseed(os.time() * 1000 + index)
+end
+function request()
+  return wrk.format("GET", base .. ids[math.random(#ids)], headers)
+end
+"""
+
+
+@contextlib.contextmanager
+def serving(store: list[str], workers: int, log_path: Path) -> Iterator[int]:
+    port = free_port()
+    command = [*storeflight_command(), "serve", "--host", HOST, "--port", str(port), *store,
+               "--log-level", "warning", "--no-worker", "--workers", str(workers)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(port, process, log_path)
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def scripts(port: int, seeded: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """endpoint name -> (Lua, path), the token fetched from `port` (every server shares the signing key)."""
+    token = fetch_token(port, seeded)
+    app_id = seeded["app_id"]
+    status, flight = request(port, "POST", f"/v1.0/my/applications/{app_id}/flights", token,
+                             body=f'{{"friendlyName": "bench-read", "groupIds": ["{seeded["group_id"]}"]}}')
+    if status != 201:
+        raise RuntimeError(f"create a flight: HTTP {status}: {flight}")
+    path = (f"/v1.0/my/applications/{app_id}/flights/{flight['flightId']}/submissions/"
+            f"{flight['pendingFlightSubmission']['id']}")
+    ids = ", ".join(f'"customer{n}@example.com"' for n in range(1000))
+    delivery = WRK_DELIVERY.format(ids=ids, app_id=app_id, query=QUERY, token=token)
+    return {
+        "GET submission": (WRK_GET.format(path=path, token=token), path),
+        "delivery": (delivery, f"/v1.0/my/applications/{app_id}/delivery"),
+    }
+
+
+def run_wrk(lua: str, path: str, port: int, args: argparse.Namespace, workdir: Path) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms); errors stop the benchmark."""
+    script = workdir / "bench.lua"
+    script.write_text(lua + WRK_REPORT)
+    command = ["wrk", "-t", str(args.connections), "-c", str(args.connections), "-d", f"{args.duration:g}s",
+               "--timeout", "30s", "-s", str(script), f"http://{HOST}:{port}{path}"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH "))
+    import json  # noqa: PLC0415
+
+    data = json.loads(line.removeprefix("BENCH "))
+    if data["errors"]:
+        raise RuntimeError(f"wrk saw {data['errors']} errors on {path}:\n{done.stdout}")
+    return data["requests"] / (data["duration_us"] / 1e6), data["p50_us"] / 1000, data["p99_us"] / 1000
+
+
+def measure(ports: dict[int, int], plan: dict[str, tuple[str, str]], args: argparse.Namespace,
+            workdir: Path) -> dict[tuple[str, int], list[tuple[float, float, float]]]:
+    results: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
+    counts = list(ports)
+    for number in range(args.rounds):
+        order = counts if number % 2 == 0 else counts[::-1]
+        for name, (lua, path) in plan.items():
+            for workers in order:
+                rps, p50, p99 = run_wrk(lua, path, ports[workers], args, workdir)
+                results.setdefault((name, workers), []).append((rps, p50, p99))
+                print(f"round {number + 1} {name:15} workers={workers}: {rps:8.0f} req/s  p50 {p50:6.2f} ms  "
+                      f"p99 {p99:7.2f} ms", flush=True)
+    return results
+
+
+def report(results: dict[tuple[str, int], list[tuple[float, float, float]]], counts: list[int]) -> None:
+    base = counts[0]
+    for name in dict.fromkeys(name for name, _ in results):
+        first = results[(name, base)]
+        base_rps = statistics.median(r for r, _, _ in first)
+        base_p99 = statistics.median(p for _, _, p in first)
+        for workers in counts:
+            rounds = results[(name, workers)]
+            rps = statistics.median(r for r, _, _ in rounds)
+            p99 = statistics.median(p for _, _, p in rounds)
+            print(f"{name:15} workers={workers}: median {rps:8.0f} req/s, p99 {p99:7.2f} ms; "
+                  f"vs workers={base}: {rps / base_rps:.2f}x req/s, p99 {p99 / base_p99:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", default="1,2")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
+    print(f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, {wrk_version()}; "
+          f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{args.backend}, wrk {args.connections} connections x {args.duration:g} s, {args.rounds} interleaved rounds")
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
+        workdir = Path(folder)
+        url = stack.enter_context(postgres_database(args.postgres_url)) if args.backend == "postgres" else None
+        store = store_options(workdir / "data", url)
+        seeded = seed_admin(store)
+        ports = {n: stack.enter_context(serving(store, n, workdir / f"serve-{n}.log")) for n in counts}
+        plan = scripts(ports[counts[0]], seeded)
+        for port in ports.values():  # every worker builds its snapshot before the clock runs
+            for _ in range(20):
+                request(port, "GET", f"/v1.0/my/applications/{seeded['app_id']}/delivery?{QUERY}&customerId=w")
+        time.sleep(1)
+        results = measure(ports, plan, args, workdir)
+    report(results, counts)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
