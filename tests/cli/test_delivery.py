@@ -29,3 +29,18 @@ def test_a_device_nothing_applies_to_gets_a_reason(account: Account, tmp_path: P
 
 def test_an_unknown_app_is_not_found(account: Account) -> None:
     fails(ExitCode.NOT_FOUND, "delivery", "check", "9NOSUCHAPP00", "--customer", "x")
+
+
+def test_check_names_the_flight_and_its_groups(account: Account, tmp_path: Path) -> None:
+    run_json("publish", account.app_id, "--add", str(package(tmp_path, "1.0.0.0")), *POLL)
+    group = account.tenant.create_group(["alice@example.com"], name="Insiders")
+    flight = account.tenant.create_flight(account.app_id, "beta", groups=[group])["flightId"]
+    run_json(
+        "publish", account.app_id, "--flight", "beta", "--force", "--add", str(package(tmp_path, "1.1.0.0")), *POLL
+    )
+    answer = run_json("delivery", "check", account.app_id, "--customer", "alice@example.com", "--explain")
+    assert (answer["flightId"], answer["explanation"]["flights"]) == (flight, [flight])  # JSON: the server's ids
+    human = run("delivery", "check", account.app_id, "--customer", "alice@example.com", "--explain")
+    assert human.exit_code == 0 and f"beta ({flight})" in human.stdout and "Insiders" in human.stdout
+    lines = [line for line in human.stdout.splitlines() if "flight" in line]
+    assert any("customer's flights" in line and "beta" in line for line in lines), lines

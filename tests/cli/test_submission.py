@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from storeflight.cli.output import ExitCode
-from tests.cli.conftest import Account, fails, package, run, run_json
+from tests.cli.conftest import IDENTITY, Account, fails, package, run, run_json
+from tests.ingest.builders import Identity, Payload, package_bytes, write_bundle
 
 POLL = ("--poll-interval", "0.05", "--timeout", "60")
 
@@ -95,8 +97,9 @@ def test_a_copied_manual_mode_is_said_with_what_to_run_and_publish_can_override_
     account: Account, tmp_path: Path
 ) -> None:
     app_id = account.app_id
-    first = run_json("publish", app_id, "--add", str(package(tmp_path / "a", "1.0.0.0")), "--publish-mode", "Manual",
-                     *POLL)
+    first = run_json(
+        "publish", app_id, "--add", str(package(tmp_path / "a", "1.0.0.0")), "--publish-mode", "Manual", *POLL
+    )
     assert first["status"] == "Release" and "submission release" in first["next"]
     run_json("submission", "release", app_id, *POLL)
     copied = run("publish", app_id, "--replace", str(package(tmp_path / "b", "1.0.1.0")), *POLL)
@@ -105,14 +108,13 @@ def test_a_copied_manual_mode_is_said_with_what_to_run_and_publish_can_override_
     shown = run("rollout", "show", app_id)  # acts on the last published one, and says a newer one waits
     assert shown.exit_code == 0 and "waits in Release" in shown.stderr
     run_json("submission", "release", app_id, *POLL)
-    chosen = run_json("publish", app_id, "--replace", str(package(tmp_path / "c", "1.0.2.0")),
-                      "--publish-mode", "Immediate", *POLL)
+    chosen = run_json(
+        "publish", app_id, "--replace", str(package(tmp_path / "c", "1.0.2.0")), "--publish-mode", "Immediate", *POLL
+    )
     assert (chosen["status"], chosen["publishMode"], chosen["next"]) == ("Published", "Immediate", None)
 
 
-def test_a_failed_submission_says_it_cannot_be_committed_again_and_what_to_do(
-    account: Account, tmp_path: Path
-) -> None:
+def test_a_failed_submission_says_it_cannot_be_committed_again_and_what_to_do(account: Account, tmp_path: Path) -> None:
     run_json("submission", "new", account.app_id)
     run_json("submission", "update", account.app_id, "--add", str(package(tmp_path, "1.0.0.0")))
     run_json("submission", "commit", account.app_id)  # nothing uploaded: CommitFailed
@@ -137,3 +139,18 @@ def test_submission_list_shows_the_pending_one_then_the_published_newest_first(
     human = run("submission", "list", app_id)
     assert human.exit_code == 0 and second["submissionId"] in human.stdout
     fails(ExitCode.NOT_FOUND, "submission", "list", "9NOSUCHAPP00")
+
+
+def test_show_gives_a_bundles_payload_architectures(account: Account, tmp_path: Path) -> None:
+    identity = Identity(name=IDENTITY[0], publisher=IDENTITY[1], version="2.0.0.0")
+    payloads = [
+        Payload(f"App_{arch}.msix", package_bytes(identity=replace(identity, architecture=arch)), "2.0.0.0", arch)
+        for arch in ("x86", "arm64")
+    ]
+    bundle = tmp_path / "App_2.0.0.0.msixbundle"
+    write_bundle(bundle, payloads, identity=identity)
+    run_json("publish", account.app_id, "--add", str(bundle), *POLL)
+    (shown,) = run_json("submission", "show", account.app_id)["applicationPackages"]
+    assert (shown["fileName"], shown["architectures"]) == (bundle.name, ["x86", "arm64"])
+    human = run("submission", "show", account.app_id)
+    assert human.exit_code == 0 and "(payloads x86, arm64)" in human.stdout

@@ -345,6 +345,8 @@ def test_get_serves_ranges(upload: Upload) -> None:
         ("DELETE", "", {}, 405, "UnsupportedHttpVerb"),
         ("POST", "", {}, 405, "UnsupportedHttpVerb"),
         ("PUT", "", {"x-ms-blob-type": "BlockBlob", "Content-MD5": "abc"}, 400, "InvalidMd5"),
+        ("GET", "&comp=%00", {}, 400, "InvalidUri"),  # NUL: refused in Azure's shape, not the Store's
+        ("PUT", "&blockid=%00", {"x-ms-blob-type": "BlockBlob"}, 400, "InvalidUri"),
     ],
 )
 def test_protocol_errors_are_azure_xml(
@@ -354,6 +356,8 @@ def test_protocol_errors_are_azure_xml(
     assert response.status_code == status, response.text
     assert _error_code(response) == code
     assert response.headers["x-ms-request-id"]
+    if status == 405:
+        assert response.headers["Allow"] == "GET, HEAD, PUT"
 
 
 def test_the_client_request_id_is_echoed_and_timeout_ignored(upload: Upload) -> None:
@@ -389,6 +393,8 @@ def test_with_the_azure_backend_clients_upload_to_azure_not_here(
         assert upload.stored() == b"in azure"
         response = requests.put(f"{live.url}/storeflight/ingestion/{upload.name}", data=b"x", timeout=30)
         assert response.status_code == 404 and response.json()["code"] == "ResourceNotFound"
+        paths = requests.get(f"{live.url}/openapi.json", timeout=30).json()["paths"]
+        assert not any(path.startswith("/storeflight/") for path in paths)  # nor does the document list it
 
 
 def test_head_with_an_unsupported_comp_is_400_not_the_blob(upload: Upload) -> None:

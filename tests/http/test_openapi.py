@@ -14,6 +14,8 @@ from schemathesis.openapi import from_url
 
 from tests.support import LiveServer, Tenant, make_settings, new_tenant, open_store
 
+BLOB_PATHS = "/storeflight/"  # the blob endpoint behind fileUploadUrl (local blob store)
+
 
 def test_openapi_document_lists_every_store_operation(server: LiveServer) -> None:
     paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
@@ -47,7 +49,9 @@ def test_no_generated_request_gets_a_server_error(tenant: Tenant, app_id: str) -
             case.path_parameters = {**(case.path_parameters or {}), "application_id": app_id}
         response = case.call(headers={"Authorization": f"Bearer {tenant.token}"})
         assert response.status_code < 500, (case.method, case.formatted_path, response.text)
-        if response.status_code >= 400:
+        if response.status_code >= 400 and case.operation.path.startswith(BLOB_PATHS):  # Azure's XML errors
+            assert response.headers.get("x-ms-error-code"), (case.formatted_path, response.text)
+        elif response.status_code >= 400:
             body = response.json()
             assert body.get("code") or body.get("error"), body
 
@@ -63,6 +67,8 @@ def test_every_operation_declares_the_errors_it_answers_and_no_422(server: LiveS
     operations = _operations(document)
     assert len(operations) >= 40
     for path, method, spec in operations:
+        if path.startswith(BLOB_PATHS):  # Azure's Blob REST answers: tests/http/test_answers.py
+            continue
         codes = set(spec["responses"])
         where = f"{method.upper()} {path}"
         assert "422" not in codes, where
@@ -103,6 +109,11 @@ def test_a_bounded_schemathesis_sweep_with_all_checks_passes(tmp_path: Path) -> 
     undeclared status codes, schema-valid requests refused, undeclared methods without 405, ignored auth...
 
     The document does not depend on the database, so this runs once, on its own SQLite server.
+
+    The blob endpoint (Put Blob, Put Block, Put Block List, Get Block List, Get Blob) stays in the sweep, under
+    the same bound: schemathesis cannot forge a shared access signature, so its requests exercise what a
+    bad URL, header or method gets (403, 400, 405 with Allow, NUL refused in Azure's shape) and whether those
+    answers carry the declared XML and headers. Its successful answers are checked in tests/http/test_answers.py.
     """
     store = open_store(f"sqlite:///{tmp_path / 'sweep.db'}")
     with LiveServer(store, make_settings(tmp_path / "data")) as server:

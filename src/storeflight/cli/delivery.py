@@ -6,42 +6,62 @@ from typing import Annotated
 
 import typer
 
-from storeflight.cli.output import JsonOption, Output
+from storeflight.cli.output import JsonOption
 from storeflight.cli.profiles import ProfileOption
-from storeflight.cli.session import AppArgument, session
-from storeflight.client import DeliveryAnswer
+from storeflight.cli.session import AppArgument, Session, session
+from storeflight.client import DeliveryAnswer, Flight, StoreError
 
 app = typer.Typer(rich_markup_mode=None, help="Ask the delivery API what a device gets.", no_args_is_help=True)
 
 
-def show_answer(out: Output, answer: DeliveryAnswer) -> None:
-    pairs: list[tuple[str, object]] = [
-        ("customer", answer.customer_id),
-        ("submission", answer.submission_id or "none"),
-        ("source", answer.source),
-        ("flight", answer.flight_id or ""),
-        ("reason", answer.reason),
-        ("mandatory update", answer.is_mandatory_update),
-    ]
-    explained = answer.explanation
-    if explained is not None:
-        pairs += [
-            ("customer's flights", ", ".join(explained.flights) or "none"),
-            ("chosen flight", explained.chosen_flight or ""),
-            (
-                "bucket / threshold",
-                f"{explained.bucket} / {explained.threshold}" if explained.bucket is not None else "",
-            ),
-            ("inside the rollout", "" if explained.in_rollout is None else explained.in_rollout),
-            ("notes", "; ".join(explained.notes)),
-        ]
-    rows = [(p.file_name, p.version, p.architecture, p.size) for p in answer.packages]
+def _flight_names(s: Session, app_id: str) -> tuple[dict[str, Flight], dict[str, str]]:
+    """The app's flights by id, and group names by id, to show names where the answer gives ids."""
+    try:
+        flights = {f.flight_id: f for f in s.flights(app_id)}
+    except StoreError:
+        flights = {}
+    return flights, (s.group_names() if flights else {})
 
+
+def _named(flight_id: str | None, flights: dict[str, Flight]) -> str:
+    if not flight_id:
+        return ""
+    found = flights.get(flight_id)
+    return f"{found.friendly_name} ({flight_id})" if found is not None and found.friendly_name else flight_id
+
+
+def _groups(flight_id: str | None, flights: dict[str, Flight], names: dict[str, str]) -> str:
+    found = flights.get(flight_id or "")
+    return ", ".join(names.get(g, g) for g in found.group_ids or []) if found is not None else ""
+
+
+def show_answer(s: Session, app_id: str, answer: DeliveryAnswer) -> None:
     def human() -> None:
-        out.fields("delivery decision", pairs)
-        out.table("packages", ["file", "version", "architecture", "bytes"], rows)
+        flights, names = _flight_names(s, app_id)
+        pairs: list[tuple[str, object]] = [
+            ("customer", answer.customer_id),
+            ("submission", answer.submission_id or "none"),
+            ("source", answer.source),
+            ("flight", _named(answer.flight_id, flights)),
+        ]
+        if answer.flight_id:
+            pairs.append(("flight groups", _groups(answer.flight_id, flights, names)))
+        pairs += [("reason", answer.reason), ("mandatory update", answer.is_mandatory_update)]
+        explained = answer.explanation
+        if explained is not None:
+            bucket = f"{explained.bucket} / {explained.threshold}" if explained.bucket is not None else ""
+            pairs += [
+                ("customer's flights", ", ".join(_named(f, flights) for f in explained.flights) or "none"),
+                ("chosen flight", _named(explained.chosen_flight, flights)),
+                ("bucket / threshold", bucket),
+                ("inside the rollout", "" if explained.in_rollout is None else explained.in_rollout),
+                ("notes", "; ".join(explained.notes)),
+            ]
+        rows = [(p.file_name, p.version, p.architecture, p.size) for p in answer.packages]
+        s.out.fields("delivery decision", pairs)
+        s.out.table("packages", ["file", "version", "architecture", "bytes"], rows)
 
-    out.result(answer, human)
+    s.out.result(answer, human)
 
 
 @app.command("check")
@@ -69,4 +89,4 @@ def check(
             manual_check=manual_check,
             explain=explain,
         )
-        show_answer(s.out, answer)
+        show_answer(s, app_id, answer)

@@ -34,7 +34,7 @@ from storeflight.cli.steps import (
     upload,
     wait,
 )
-from storeflight.client import Submission, SubmissionStatus
+from storeflight.client import Package, Submission, SubmissionStatus
 from storeflight.client.wait import Until
 
 app = typer.Typer(
@@ -59,13 +59,21 @@ def show_submission(out: Output, sub: Submission) -> None:
         ("mandatory update", options.is_mandatory_update if options else False),
         ("errors", "; ".join(f"{e.code}: {e.details}" for e in sub.status_details.errors)),
     ]
-    packages = [(p.file_name, p.file_status, p.version, p.architecture) for p in sub.application_packages]
+    packages = [(p.file_name, p.file_status, p.version, _architecture(p)) for p in sub.application_packages]
 
     def human() -> None:
         out.fields(f"submission {sub.id}", pairs)
         out.table("packages", ["file", "status", "version", "architecture"], packages)
 
     out.result(sub, human)
+
+
+def _architecture(package: Package) -> str:
+    """A bundle's own architecture is often "neutral": the devices it applies to run its payloads' ones."""
+    if not package.architectures:
+        return package.architecture
+    payloads = f"payloads {', '.join(package.architectures)}"
+    return f"{package.architecture} ({payloads})" if package.architecture else payloads
 
 
 def _rollout_text(on: bool, percentage: float) -> str:

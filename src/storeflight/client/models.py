@@ -240,6 +240,8 @@ class Package(StoreModel):
     minimum_direct_x_version: Text = "None"
     minimum_system_ram: Text = "None"
     target_device_families: TextList = Field(default_factory=list)
+    # storeflight only: a bundle's application payloads' architectures (None for single packages).
+    architectures: TextList | None = None
 
 
 _PACKAGES = AliasChoices("applicationPackages", "flightPackages", "application_packages")

@@ -16,6 +16,7 @@ from storeflight.config import Settings
 from storeflight.http import (
     apidocs,
     applications,
+    blob_openapi,
     delivery,
     device_reports,
     errors,
@@ -83,13 +84,20 @@ def create_app(state: ServerState) -> FastAPI:
     app.state.device_reports = device_reports.ReportLimits()
     for router in routers:
         app.include_router(router)
-    if isinstance(state.blobs, LocalBlobStore):  # other backends hand out URLs of their own service
+    local_blobs = isinstance(state.blobs, LocalBlobStore)
+    if local_blobs:  # other backends hand out URLs of their own service
         app.include_router(blob_endpoint.router)
     apidocs.install(app)
     plain = [delivery.ROUTE, *device_reports.ROUTES]
     endpoints = [*plain, *(route for router in (*routers, apidocs.router) for route in router.routes)]
     errors.install(app, endpoints)
-    schemas.install_openapi(app, extra_paths=delivery.OPENAPI | device_reports.OPENAPI, routes=endpoints)
+    schemas.install_openapi(
+        app,
+        extra_paths=delivery.OPENAPI | device_reports.OPENAPI,
+        routes=endpoints,
+        own_paths=blob_openapi.OPENAPI if local_blobs else None,
+        own_components=blob_openapi.COMPONENTS if local_blobs else None,
+    )
     paths = [str(getattr(r, "path", "")) for r in endpoints]
     words = literal_segments(paths)
     # Outermost last: correlation id -> trusted hosts -> body bounds -> catch-all 500 -> free-space floor

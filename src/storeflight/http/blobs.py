@@ -34,6 +34,7 @@ from storeflight.blobs.space import SpaceFloor, is_out_of_space
 from storeflight.domain import dates
 from storeflight.domain.errors import StorageFull
 from storeflight.http import blob_download
+from storeflight.http.blob_openapi import ALLOWED_METHODS
 from storeflight.http.blob_quota import quota_errors, record_upload, upload_cap
 from storeflight.http.blob_wire import (
     BlobHttpError,
@@ -113,7 +114,14 @@ async def _dispatch(request: Request, path: str) -> Response:
     state = server_state(request)
     container, _, name = path.partition("/")
     if request.method not in ("GET", "HEAD", "PUT"):
-        raise BlobHttpError(405, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb.")
+        raise BlobHttpError(
+            405,
+            "UnsupportedHttpVerb",
+            "The resource doesn't support the specified HTTP verb.",
+            headers={"Allow": ALLOWED_METHODS},
+        )
+    if "\x00" in path or b"%00" in request.scope.get("query_string", b""):  # never looked up, nor stored
+        raise BlobHttpError(400, "InvalidUri", "The requested URI contains a NUL character.")
     _authorize(request, state, path, needed="w" if request.method == "PUT" else "r")
     if container != sas.CONTAINER or not name:
         raise BlobHttpError(400, "InvalidUri", "The requested URI does not represent any resource on the server.")
@@ -201,9 +209,7 @@ async def _put_blob(request: Request, state: ServerState, name: str) -> Response
         cap = _check_length(request, quota.max_bytes)
         if request.headers.get("if-none-match") == "*" and await _exists(state, name):
             raise BlobHttpError(409, "BlobAlreadyExists", "The specified blob already exists.")
-        info = await consume_body(
-            request, lambda chunks: state.blobs.put(name, chunks, max_bytes=cap, content_md5=md5)
-        )
+        info = await consume_body(request, lambda chunks: state.blobs.put(name, chunks, max_bytes=cap, content_md5=md5))
     await record_upload(state, quota, name, info.size)
     return Response(status_code=201, headers=blob_headers(info))
 

@@ -42,11 +42,12 @@ class NormalisePathMiddleware:
         self.skip_prefixes = skip_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _has_nul(scope):
+        skipped = scope["type"] == "http" and scope["path"].startswith(self.skip_prefixes)
+        if scope["type"] == "http" and not skipped and _has_nul(scope):  # the skipped answer NUL in their shape
             response = store_error_response(InvalidParameterValue("The path or query contains a NUL character."))
             await response(scope, receive, send)
             return
-        if scope["type"] == "http" and not scope["path"].startswith(self.skip_prefixes):
+        if scope["type"] == "http" and not skipped:
             path = normalise_path(scope["path"], self.words)
             if path != scope["path"]:
                 scope = dict(scope, path=path, raw_path=path.encode())

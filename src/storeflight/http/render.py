@@ -61,7 +61,8 @@ def group(view: GroupView) -> dict[str, Any]:
 
 
 def package(p: Package) -> dict[str, Any]:
-    return {
+    """A package entry; a bundle's also lists its application payloads' `architectures` (an extension)."""
+    body = {
         "fileName": p.file_name,
         "fileStatus": p.file_status.value,
         "id": p.id,
@@ -73,6 +74,9 @@ def package(p: Package) -> dict[str, Any]:
         "minimumDirectXVersion": p.minimum_directx_version.value,
         "minimumSystemRam": p.minimum_system_ram.value,
     }
+    if p.architectures:
+        body["architectures"] = list(p.architectures)
+    return body
 
 
 def rollout(r: PackageRollout) -> dict[str, Any]:

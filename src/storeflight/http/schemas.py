@@ -1,8 +1,10 @@
-"""The OpenAPI document: request body models, security schemes and the error answers each operation declares.
+"""The OpenAPI document: request body models, security schemes, and each operation's answers.
 
 Documentation only: bodies are parsed by `parse.py` (which also accepts PascalCase names, numeric strings
-and explicit nulls). Error answers are declared by rules (`ERRORS`, extended with `declare_error`), applied
-to every operation, so a new kind of error is declared once for every operation that can answer it.
+and explicit nulls). Success answers are the models of `answers.py`, by operation. Error answers are declared
+by rules (`ERRORS`, extended with `declare_error`), applied to every operation, so a new kind of error is
+declared once for every operation that can answer it. Paths that describe every answer themselves (the blob
+endpoint, which speaks Azure's Blob REST API) are added as they are, outside these rules.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from starlette.routing import BaseRoute
 
+from storeflight.http import answers
 from storeflight.http.deps import authenticate, json_body
 
 _REF = "#/components/schemas/{model}"
@@ -217,9 +220,7 @@ ERRORS: list[ErrorResponse] = [
         lambda op: op.path.startswith("/v1.0/my/flightgroups") and op.method in ("post", "put", "patch"),
     ),
     ErrorResponse(413, "The request body is larger than the server accepts", lambda op: op.reads_body),
-    ErrorResponse(
-        408, "The request body stalled: no data for longer than the body timeout", lambda op: op.reads_body
-    ),
+    ErrorResponse(408, "The request body stalled: no data for longer than the body timeout", lambda op: op.reads_body),
     ErrorResponse(
         429,
         "Throttled: too many calls for this tenant or operation (only with the rough-edges profile). Retry later",
@@ -320,8 +321,17 @@ SECURITY_SCHEMES: dict[str, Any] = {
 }
 
 
+def _success(responses: dict[str, Any], model: str | None) -> None:
+    """The schema of the success answer; a 204 has no body (FastAPI's `{}` placeholders are removed)."""
+    for status, answer in responses.items():
+        if status == "204":
+            answer.pop("content", None)
+        elif status.startswith("2") and model is not None:
+            answer["content"] = {"application/json": {"schema": {"$ref": _REF.format(model=model)}}}
+
+
 def _describe(document: dict[str, Any], operations: dict[tuple[str, str], Operation]) -> None:
-    """Declare each operation's errors and security; drop FastAPI's 422, which this server never sends."""
+    """Declare each operation's answers and security; drop FastAPI's 422, which this server never sends."""
     for path, methods in document.get("paths", {}).items():
         for method, spec in methods.items():
             op = operations.get((path, method))
@@ -329,19 +339,33 @@ def _describe(document: dict[str, Any], operations: dict[tuple[str, str], Operat
                 continue
             responses = spec.setdefault("responses", {})
             responses.pop("422", None)
+            _success(responses, answers.SUCCESS.get((path, method)))
             responses.update(_responses(op))
             if op.authenticated:
                 spec["security"] = [{"bearer": []}]
     components = document.setdefault("components", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         components.get("schemas", {}).pop(unused, None)
-    components["securitySchemes"] = SECURITY_SCHEMES
+    components["securitySchemes"] = dict(SECURITY_SCHEMES)
 
 
-def install_openapi(app: FastAPI, extra_paths: dict[str, Any], routes: Iterable[BaseRoute]) -> None:
-    """Generate the document once, with the body models added to its components, `extra_paths` (plain
-    Starlette routes, which FastAPI does not describe) added to its paths, and errors and security declared
-    for every operation of `routes`."""
+def _add_own(document: dict[str, Any], paths: dict[str, Any], components: dict[str, Any]) -> None:
+    document["paths"].update(paths)
+    for kind, entries in components.items():
+        document["components"].setdefault(kind, {}).update(entries)
+
+
+def install_openapi(
+    app: FastAPI,
+    extra_paths: dict[str, Any],
+    routes: Iterable[BaseRoute],
+    own_paths: dict[str, Any] | None = None,
+    own_components: dict[str, Any] | None = None,
+) -> None:
+    """Generate the document once, with the body and answer models added to its components, `extra_paths`
+    (plain Starlette routes, which FastAPI does not describe) added to its paths, and answers and security
+    declared for every operation of `routes`. `own_paths` describe all their answers themselves and are
+    added as they are, with the `own_components` they use (`{"schemas": ..., "securitySchemes": ...}`)."""
     operations = _operations(routes, extra_paths)
 
     def openapi() -> dict[str, Any]:
@@ -349,6 +373,7 @@ def install_openapi(app: FastAPI, extra_paths: dict[str, Any], routes: Iterable[
             document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             document.setdefault("paths", {}).update(extra_paths)
             components = document.setdefault("components", {}).setdefault("schemas", {})
+            components.update(answers.component_schemas(_REF))
             for model in _MODELS:
                 schema = model.model_json_schema(ref_template=_REF)
                 components.update(schema.pop("$defs", {}))
@@ -358,6 +383,7 @@ def install_openapi(app: FastAPI, extra_paths: dict[str, Any], routes: Iterable[
                     schema.update(_OTHER_PROPERTIES)
             components["JsonValue"] = _JSON_VALUE
             _describe(document, operations)
+            _add_own(document, own_paths or {}, own_components or {})
             app.openapi_schema = document
         return app.openapi_schema
 
