@@ -18,6 +18,8 @@ import httpx
 import jsonschema_rs
 import pytest
 
+from storeflight.devices import service as devices
+from storeflight.domain import dates
 from storeflight.pipeline.worker import Worker, WorkerSettings
 from tests.ingest.builders import Identity, package_bytes
 from tests.pipeline.test_end_to_end import IDENTITY, drain, zip_of
@@ -132,6 +134,7 @@ def test_real_answers_match_the_declared_schemas(tenant: Tenant, recorder: tuple
     _app_line(client, app, worker)
     _flight_line(tenant, client, app, worker)
     _manual_publish(client, app, worker)
+    _device_reports(tenant, client, app)
     for path, method, response in record.seen:
         _validate(record.document, path, method, response)
     answered = {(path, method) for path, method, r in record.seen if str(r.status_code) in SUCCESS}
@@ -267,3 +270,25 @@ def _manual_publish(client: httpx.Client, app: str, worker: Worker) -> None:
     assert client.post(f"{base}/{sid}/finalizepackagerollout").status_code == 200
     pending = client.post(base).json()["id"]
     assert client.delete(f"{base}/{pending}").status_code == 204
+
+
+def _device_reports(tenant: Tenant, client: httpx.Client, app: str) -> None:
+    with tenant.server.store.transaction(write=True) as tx:
+        _, key = devices.create_key(tx, tenant.tenant_id, app, name="fleet", now=dates.utcnow(), rate_per_minute=600)
+        _, token = devices.create_url(tx, tenant.tenant_id, app, "a@example.com", dates.utcnow())
+    root = tenant.server.url
+    events = {"events": [{"id": "e1", "type": "launched", "version": "1.3.0.0"}, {"id": "e2", "type": "nonsense"}]}
+    by_key = client.post(
+        f"{root}/devices/v1/apps/{app}/reports",
+        params={"customerId": "b@example.com"},
+        json=events,
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert by_key.status_code == 200 and by_key.json()["refused"], by_key.text
+    assert (
+        client.post(f"{root}/devices/v1/d/{token}/reports", json=events, headers={"Authorization": ""}).status_code
+        == 200
+    )
+    assert client.get(f"applications/{app}/rollouthealth").status_code == 200
+    flight = client.get(f"applications/{app}/listflights").json()["value"][0]["flightId"]
+    assert client.get(f"applications/{app}/flights/{flight}/rollouthealth", params={"hours": 24}).status_code == 200

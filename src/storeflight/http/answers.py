@@ -7,7 +7,7 @@ drift from what is sent.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -269,6 +269,71 @@ class Delivery(_Answer):
     explanation: Explanation | None = Field(None, description="With explain=true only.")
 
 
+class RefusedEvent(_Answer):
+    index: int = Field(description="The event's position in the batch.")
+    id: str | None
+    reason: str
+
+
+class DeviceReports(_Answer):
+    """What a batch of device reports counted (storeflight extension)."""
+
+    accepted: int
+    duplicates: int = Field(description="Events whose id this device had reported before.")
+    refused: list[RefusedEvent]
+
+
+class HealthTotals(_Answer):
+    devices: int
+    deviceHours: int
+    installs: int
+    updateFailures: int
+    launches: int
+    crashes: int
+    heartbeats: int
+    crashRate: float | None = Field(description="Crashes per launch; null without launches.")
+    updateFailureRate: float | None
+
+
+class VersionHealth(HealthTotals):
+    version: str
+    submissionId: str | None
+
+
+class CohortHealth(HealthTotals):
+    cohort: Literal["rollout", "fallback", "all"]
+    versions: list[VersionHealth]
+
+
+class Adoption(_Answer):
+    version: str
+    submissionId: str | None
+    devices: int
+    share: float | None
+
+
+class HourHealth(HealthTotals):
+    hour: str = Field(description=_DATE)
+    cohort: Literal["rollout", "fallback", "all"]
+
+
+class RolloutHealth(_Answer):
+    """Device-report health of a line's rollout, per cohort and version (storeflight extension)."""
+
+    applicationId: str
+    flightId: str | None
+    submissionId: str | None
+    fallbackSubmissionId: str | None
+    isPackageRollout: bool
+    packageRolloutPercentage: float
+    packageRolloutStatus: RolloutStatus | None
+    hours: int
+    devices: int
+    cohorts: list[CohortHealth]
+    adoption: list[Adoption]
+    series: list[HourHealth]
+
+
 MODELS: dict[str, type[BaseModel]] = {
     "Application": Application,
     "ApplicationPage": Page[Application],
@@ -291,6 +356,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "InstanceDiscovery": InstanceDiscovery,
     "CertificationReport": CertificationReport,
     "Delivery": Delivery,
+    "DeviceReports": DeviceReports,
+    "RolloutHealth": RolloutHealth,
 }
 
 
@@ -325,6 +392,10 @@ SUCCESS: dict[tuple[str, str], str] = {
     **_submission_answers(f"{_APP}/flights/{{flight_id}}/submissions", "FlightSubmission"),
     **_submission_answers(f"{_APP}/submissions", "AppSubmission"),
     (f"{_APP}/delivery", "get"): "Delivery",
+    (f"{_APP}/rollouthealth", "get"): "RolloutHealth",
+    (f"{_APP}/flights/{{flight_id}}/rollouthealth", "get"): "RolloutHealth",
+    ("/devices/v1/apps/{app_id}/reports", "post"): "DeviceReports",
+    ("/devices/v1/d/{token}/reports", "post"): "DeviceReports",
     ("/v1.0/my/flightgroups", "get"): "GroupPage",
     ("/v1.0/my/flightgroups", "post"): "Group",
     (_GROUP, "get"): "Group",

@@ -9,6 +9,7 @@ endpoint, which speaks Azure's Blob REST API) are added as they are, outside the
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -371,7 +372,7 @@ def install_openapi(
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            document.setdefault("paths", {}).update(extra_paths)
+            document.setdefault("paths", {}).update(copy.deepcopy(extra_paths))  # described here, not changed there
             components = document.setdefault("components", {}).setdefault("schemas", {})
             components.update(answers.component_schemas(_REF))
             for model in _MODELS:
