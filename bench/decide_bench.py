@@ -4,16 +4,28 @@ Builds an AppView with 1,000 flights over 10,000 flight groups (a realistic mix:
 a third rolling out, some halted or finalized, packages for x86/x64/arm64 and Desktop/Xbox/Universal) and
 times `decide` for random devices: 70% of customers in no group, the rest in 1-3 groups.
 
-    .venv/bin/python bench/decide_bench.py --decisions 1000000
+    .venv/bin/python bench/decide_bench.py --decisions 1000000 --reference
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
-from storeflight.delivery import AppView, Device, FlightView, PackageView, Rollout, SubmissionView, decide
+from storeflight.delivery import (
+    AppView,
+    Decision,
+    Device,
+    FlightView,
+    PackageView,
+    Rollout,
+    SubmissionView,
+    decide,
+)
 
 ARCHES = ("x64", "x86", "arm64")
 FAMILIES = ("Windows.Desktop", "Windows.Xbox", "Windows.Mobile")
@@ -95,30 +107,53 @@ def devices(rng: random.Random, count: int, n_groups: int) -> list[tuple[Device,
     return out
 
 
+def measure(
+    decide_fn: Callable[[AppView, Device, frozenset[str]], Decision],
+    app: AppView,
+    pool: list[tuple[Device, frozenset[str]]],
+    count: int,
+) -> tuple[int, int, float, float]:
+    """Decisions made, those with packages, wall seconds and CPU seconds (what one core spent: robust on a
+    shared machine)."""
+    for device, groups in pool[:10_000]:  # warm the version caches
+        decide_fn(app, device, groups)
+    done, with_packages, start, cpu_start = 0, 0, time.perf_counter(), time.process_time()
+    while done < count:
+        for device, groups in pool[: count - done]:
+            with_packages += bool(decide_fn(app, device, groups).packages)
+        done += min(len(pool), count - done)
+    return done, with_packages, time.perf_counter() - start, time.process_time() - cpu_start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--decisions", type=int, default=1_000_000)
     parser.add_argument("--flights", type=int, default=1_000)
     parser.add_argument("--groups", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument(
+        "--reference", action="store_true", help="Also time the plain reference decision (tests/delivery/reference.py)"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     app = build_app(rng, args.flights, args.groups)
     pool = devices(rng, min(args.decisions, 200_000), args.groups)
-    for device, groups in pool[:10_000]:  # warm the version caches
-        decide(app, device, groups)
-    done, with_packages, start, cpu_start = 0, 0, time.perf_counter(), time.process_time()
-    while done < args.decisions:
-        for device, groups in pool[: args.decisions - done]:
-            with_packages += bool(decide(app, device, groups).packages)
-        done += min(len(pool), args.decisions - done)
-    elapsed = time.perf_counter() - start
-    cpu = time.process_time() - cpu_start  # what one core spent: robust on a shared machine
+    done, with_packages, elapsed, cpu = measure(decide, app, pool, args.decisions)
     print(
         f"flights={args.flights} groups={args.groups} decisions={done} elapsed={elapsed:.2f}s "
         f"decisions/s={done / elapsed:,.0f} per-decision={elapsed / done * 1e6:.2f}us "
         f"with-packages={with_packages / done:.1%} cpu={cpu:.2f}s decisions-per-cpu-second={done / cpu:,.0f}"
     )
+    if args.reference:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.delivery import reference  # noqa: PLC0415 - only for this comparison
+
+        fresh = build_app(random.Random(args.seed), args.flights, args.groups)  # no memos from the first run
+        ref_done, _, _, ref_cpu = measure(reference.decide, fresh, pool, args.decisions)
+        print(
+            f"reference decisions-per-cpu-second={ref_done / ref_cpu:,.0f}; "
+            f"memoised / reference = {(done / cpu) / (ref_done / ref_cpu):.2f}"
+        )
 
 
 if __name__ == "__main__":
