@@ -13,6 +13,7 @@ from storeflight.blobs.local import LocalBlobStore
 from storeflight.blobs.protocol import BlobStore
 from storeflight.blobs.space import SpaceFloor
 from storeflight.config import Settings
+from storeflight.domain import dates
 from storeflight.http import (
     apidocs,
     applications,
@@ -36,6 +37,7 @@ from storeflight.http.hosts import TrustedHostMiddleware, trusted_hosts
 from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
 from storeflight.http.space_floor import SpaceFloorMiddleware
 from storeflight.roughedges.middleware import RoughEdgesMiddleware
+from storeflight.services.report_writer import ReportWriter
 from storeflight.storage.protocol import Store
 
 _SAS_KEY_SETTING = "sas_signing_key"
@@ -82,6 +84,7 @@ def create_app(state: ServerState) -> FastAPI:
     # What devices call, so most of a device-facing server's traffic: matched first, as a plain route.
     app.router.routes[0:0] = [delivery.ROUTE, *device_reports.ROUTES]
     app.state.device_reports = device_reports.ReportLimits()
+    app.state.report_writer = ReportWriter(state.store, dates.utcnow)  # group commit of device reports
     for router in routers:
         app.include_router(router)
     local_blobs = isinstance(state.blobs, LocalBlobStore)

@@ -20,15 +20,15 @@ from storeflight.auth.throttle import AttemptLimiter
 from storeflight.delivery.snapshot import Snapshot
 from storeflight.devices.auth import NO_APP, authenticate
 from storeflight.devices.model import DevicePrincipal
-from storeflight.domain import dates
 from storeflight.domain.errors import InvalidParameterValue, NotFound, Throttled
 from storeflight.http import json_input
 from storeflight.http.delivery_query import read_query
 from storeflight.http.deps import ServerState, server_state
 from storeflight.http.errors import PayloadTooLarge
 from storeflight.http.responses import StoreJSONResponse, ok
-from storeflight.services.reports import Ingested, ingest
-from storeflight.telemetry.events import MAX_BODY_BYTES, Event, read_batch
+from storeflight.services.report_writer import ReportWriter
+from storeflight.services.reports import Ingested
+from storeflight.telemetry.events import MAX_BODY_BYTES, read_batch
 
 BATCHES_PER_MINUTE = 60  # per device (app and customer), whatever its credential allows
 
@@ -78,11 +78,6 @@ def _snapshot(state: ServerState, principal: DevicePrincipal) -> Snapshot:
         return state.delivery.get(tx, principal.tenant_id, principal.app_id, load)
 
 
-def _ingest(state: ServerState, snapshot: Snapshot, customer: str, events: list[Event]) -> Ingested:
-    with state.store.transaction(write=True) as tx:
-        return ingest(tx, snapshot, customer, events, dates.utcnow())
-
-
 async def reports(request: Request, principal: DevicePrincipal) -> StoreJSONResponse:
     """POST .../reports: count a batch of the device's events (see the module)."""
     customer = principal.customer_id
@@ -101,7 +96,8 @@ async def reports(request: Request, principal: DevicePrincipal) -> StoreJSONResp
         snapshot = state.delivery.fresh(principal.tenant_id, principal.app_id)
         if snapshot is None:
             snapshot = await run_in_threadpool(_snapshot, state, principal)
-        result = await run_in_threadpool(_ingest, state, snapshot, customer, events)
+        writer: ReportWriter = request.app.state.report_writer
+        result = await run_in_threadpool(writer.write, snapshot, customer, events)
     return ok(
         {
             "accepted": result.accepted,
