@@ -4,15 +4,18 @@ For each backend it starts a server as a subprocess, seeds a tenant, an app, a f
 measures with N concurrent keep-alive clients:
 
 1. GET /healthz, the ceiling of the HTTP stack on this machine;
-2. GET one flight submission (authenticated, one read transaction);
-3. a create-update-delete cycle: POST a submission, PUT a change, DELETE it, each client on its own flight
+2. GET one flight submission (authenticated, one read);
+3. GET that submission's status (what clients poll until Published);
+4. a create-update-delete cycle: POST a submission, PUT a change, DELETE it, each client on its own flight
    (a flight holds at most one pending submission).
 
-Every figure is also given as a ratio to the same server's /healthz requests per second from the same run,
-which is what to compare across machines. The load generator is `wrk` when it is on PATH (Lua scripts are
+The three GETs run in interleaved rounds (healthz, submission, status, then again, `--rounds` times), so
+a change in the machine's load affects them alike. Every figure is also given as a ratio to the same
+server's /healthz requests per second from the same run (all rounds together, and the lowest and highest
+round), which is what to compare across machines. The load generator is `wrk` when it is on PATH (Lua scripts are
 generated into a temp dir), otherwise a multi-process Python generator built on http.client.
 
-    .venv/bin/python bench/http_bench.py --duration 10 --concurrency 16 --backends sqlite,postgres
+    .venv/bin/python bench/http_bench.py --duration 10 --rounds 3 --concurrency 16 --backends sqlite,postgres
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ UPDATE_BODY = json.dumps(
 @dataclass(frozen=True)
 class Options:
     duration: float
+    rounds: int
     concurrency: int
     backends: list[str]
     loadgen: str
@@ -84,6 +88,10 @@ class Target:
     @property
     def read_path(self) -> str:
         return f"{self.flight_path(self.read_flight)}/{self.read_submission}"
+
+    @property
+    def status_path(self) -> str:
+        return f"{self.read_path}/status"
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,32 @@ class Measurement:
 @dataclass
 class BackendResult:
     backend: str
-    measurements: list[Measurement] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)  # every round of every measurement
+
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(m.name for m in self.measurements))
+
+    def rounds(self, name: str) -> list[Measurement]:
+        return [m for m in self.measurements if m.name == name]
+
+    def combined(self, name: str) -> Measurement:
+        """All rounds of one measurement as one: requests over seconds; the worst round's p50 and p99."""
+        rounds = self.rounds(name)
+        cycles = [m.cycles for m in rounds if m.cycles is not None]
+        return Measurement(
+            name,
+            sum(m.requests for m in rounds),
+            sum(m.seconds for m in rounds),
+            max(m.p50_ms for m in rounds),
+            max(m.p99_ms for m in rounds),
+            sum(m.errors for m in rounds),
+            sum(cycles) if cycles else None,
+        )
+
+    def round_ratios(self, name: str) -> list[float]:
+        """Each round's req/s over the /healthz req/s of the same round."""
+        ceilings = self.rounds(CEILING)
+        return [m.rps / c.rps for m, c in zip(self.rounds(name), ceilings, strict=False) if c.rps]
 
 
 # --- command line ------------------------------------------------------------------------------------------
@@ -126,6 +159,7 @@ class BackendResult:
 def parse_args(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--duration", type=float, default=10.0, help="Seconds per measurement (default 10).")
+    parser.add_argument("--rounds", type=int, default=3, help="Interleaved rounds of the GETs (default 3).")
     parser.add_argument("--concurrency", type=int, default=16, help="Concurrent clients (default 16).")
     parser.add_argument("--backends", default="sqlite,postgres", help="Comma-separated: sqlite,postgres.")
     parser.add_argument(
@@ -154,6 +188,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         loadgen = "wrk" if shutil.which("wrk") else "python"
     return Options(
         args.duration,
+        max(1, args.rounds),
         args.concurrency,
         backends,
         loadgen,
@@ -597,13 +632,17 @@ def run_python(spec: Spec, target: Target, options: Options) -> Measurement:
 # --- one backend -------------------------------------------------------------------------------------------
 
 
-def plan(target: Target) -> list[Spec]:
-    """The measurements, the /healthz ceiling first."""
-    return [
-        Spec("get", "GET /healthz", "/healthz"),
+CEILING = "GET /healthz"
+
+
+def plan(target: Target, rounds: int) -> list[Spec]:
+    """The measurements: interleaved rounds of the GETs (the /healthz ceiling first in each), then the cycle."""
+    reads = [
+        Spec("get", CEILING, "/healthz"),
         Spec("get", "GET flight submission", target.read_path),
-        Spec("cycle", "create-update-delete", target.flight_path(target.cycle_flights[0])),
+        Spec("get", "GET submission status", target.status_path),
     ]
+    return [*(reads * rounds), Spec("cycle", "create-update-delete", target.flight_path(target.cycle_flights[0]))]
 
 
 def measure(spec: Spec, target: Target, options: Options, workdir: Path) -> Measurement:
@@ -632,7 +671,7 @@ def run_backend(backend: str, options: Options) -> BackendResult:
         with running_server(store, log_path, options.server_log_level) as port:
             target = seed(port, seeded, options.concurrency)
             warm_up(target, options, workdir)
-            for spec in plan(target):
+            for spec in plan(target, options.rounds):
                 print(f"  {backend}: {spec.name} ...", file=sys.stderr, flush=True)
                 result.measurements.append(measure(spec, target, options, workdir))
         if options.keep_logs:
@@ -651,12 +690,15 @@ def describe_loadgen(options: Options) -> str:
 
 
 def table(results: list[BackendResult]) -> str:
-    head = ["backend", "measurement", "req/s", "cycles/s", "p50 ms", "p99 ms", "vs /healthz", "errors"]
+    head = ["backend", "measurement", "req/s", "cycles/s", "p50 ms", "p99 ms", "vs /healthz", "rounds", "errors"]
     rows = [head, ["---"] * len(head)]
     for result in results:
-        ceiling = result.measurements[0].rps if result.measurements else 0.0
-        for m in result.measurements:
-            ratio = f"{m.rps / ceiling:.0%}" if ceiling else "-"
+        ceiling = result.combined(CEILING).rps if result.measurements else 0.0
+        for name in result.names():
+            m = result.combined(name)
+            ratio = f"{m.rps / ceiling:.2f}" if ceiling else "-"
+            per_round = result.round_ratios(name) if name != CEILING and len(result.rounds(name)) > 1 else []
+            spread = f"{min(per_round):.2f}-{max(per_round):.2f}" if per_round else ""
             cycles = f"{m.cycles_per_s:.0f}" if m.cycles_per_s is not None else ""
             rows.append(
                 [
@@ -667,6 +709,7 @@ def table(results: list[BackendResult]) -> str:
                     f"{m.p50_ms:.1f}",
                     f"{m.p99_ms:.1f}",
                     ratio,
+                    spread,
                     str(m.errors),
                 ]
             )
@@ -682,9 +725,10 @@ def report(results: list[BackendResult], options: Options) -> None:
     )
     print(f"load generator: {describe_loadgen(options)}")
     print(
-        f"{options.duration:g} s per measurement, {options.concurrency} concurrent clients, "
-        f"server log level {options.server_log_level}; "
-        "'vs /healthz' is req/s over the same server's /healthz req/s"
+        f"{options.duration:g} s per measurement, {options.rounds} interleaved rounds of the GETs, "
+        f"{options.concurrency} concurrent clients, server log level {options.server_log_level}; "
+        "'vs /healthz' is req/s over the same server's /healthz req/s (all rounds; 'rounds': lowest-highest "
+        "round), p50 and p99 are the worst round's"
     )
     print()
     print(table(results))

@@ -27,6 +27,7 @@ from storeflight.http import (
     reports,
     rollout_health,
     schemas,
+    submission_reads,
     submissions,
     token,
 )
@@ -87,11 +88,13 @@ def create_app(state: ServerState) -> FastAPI:
     app.state.report_writer = ReportWriter(state.store, dates.utcnow)  # group commit of device reports
     for router in routers:
         app.include_router(router)
+        if router is health.router:  # the busiest Store API reads, as plain routes, before their FastAPI twins
+            app.router.routes.extend(submission_reads.ROUTES)
     local_blobs = isinstance(state.blobs, LocalBlobStore)
     if local_blobs:  # other backends hand out URLs of their own service
         app.include_router(blob_endpoint.router)
     apidocs.install(app)
-    plain = [delivery.ROUTE, *device_reports.ROUTES]
+    plain = [delivery.ROUTE, *device_reports.ROUTES, *submission_reads.ROUTES]
     endpoints = [*plain, *(route for router in (*routers, apidocs.router) for route in router.routes)]
     errors.install(app, endpoints)
     schemas.install_openapi(

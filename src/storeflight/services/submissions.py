@@ -38,10 +38,10 @@ def _resolve(tx: Tx, ctx: Context, parent: Parent, *, lock: bool = False) -> tup
 def get(tx: Tx, ctx: Context, parent: Parent, submission_id: str, *, lock: bool = False) -> Submission:
     """The submission; NotFound if unknown, InvalidState if it belongs to another flight or app."""
     if not lock:
-        found = tx.get_submission_and_app(ctx.caller.tenant_id, submission_id)
         # One round trip when the path is right; anything else takes the careful path for the exact error.
-        if found and not found[1].unsupported_features and found[0].parent_key == _expected_key(found[1], parent):
-            return found[0]
+        found = on_path(tx.get_submission_and_app(ctx.caller.tenant_id, submission_id), parent)
+        if found is not None:
+            return found
     _, parent = _resolve(tx, ctx, parent)
     submission = tx.get_submission(ctx.caller.tenant_id, submission_id, lock=lock)
     if submission is None:
@@ -50,6 +50,14 @@ def get(tx: Tx, ctx: Context, parent: Parent, submission_id: str, *, lock: bool 
         owner = "flight" if parent.flight_id else "application"
         raise InvalidState(f"The submission '{submission_id}' does not belong to the given {owner}.")
     return submission
+
+
+def on_path(found: tuple[Submission, Application] | None, parent: Parent) -> Submission | None:
+    """The submission of a one-statement lookup when it is where the path says; None means: ask `get`,
+    which gives the exact answer (404, 409, the unsupported-features error)."""
+    if found and not found[1].unsupported_features and found[0].parent_key == _expected_key(found[1], parent):
+        return found[0]
+    return None
 
 
 def _expected_key(app: Application, parent: Parent) -> str | None:

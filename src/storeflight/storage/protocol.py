@@ -329,5 +329,8 @@ class Store(Protocol):
     def transaction(self, *, write: bool) -> AbstractContextManager[Tx]:
         """A transaction that commits when the block ends normally and rolls back on an exception."""
 
+    def read_submission_and_app(self, tenant_id: str, submission_id: str) -> tuple[Submission, Application] | None:
+        """What `Tx.get_submission_and_app` reads, as one statement outside any transaction (the hot GETs)."""
+
     def close(self) -> None:
         """Release connections."""

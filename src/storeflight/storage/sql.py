@@ -22,6 +22,7 @@ from storeflight.storage.devices_sql import DevicesSql
 from storeflight.storage.engine import WRITE_OPTION
 from storeflight.storage.garbage_sql import GarbageSql
 from storeflight.storage.groups_sql import GroupsSql
+from storeflight.storage.hot_reads import HotReads
 from storeflight.storage.protocol import Page, StorageConflict
 from storeflight.storage.reports_sql import ReportsSql
 from storeflight.storage.usage_sql import UsageSql
@@ -69,6 +70,11 @@ class SqlStore:
         # SQLite has one writer at a time. Writers queue here (this process's, then every process's on the
         # database) instead of sleeping in SQLite's unfair busy handler (which gave multi-second tails).
         self._write_lock = None if self.is_postgres else WriteLock(_database_file(engine))
+        self._hot = HotReads(engine)
+
+    def read_submission_and_app(self, tenant_id: str, submission_id: str) -> tuple[Submission, Application] | None:
+        """`Tx.get_submission_and_app` without a transaction: one statement on a raw connection (hot_reads)."""
+        return self._hot.submission_and_app(tenant_id, submission_id)
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[SqlTx]:
@@ -100,6 +106,7 @@ class SqlStore:
                 yield SqlTx(conn, lock_rows=self.is_postgres)
 
     def close(self) -> None:
+        self._hot.close()
         self.engine.dispose()
         if self._write_lock is not None:
             self._write_lock.close()
