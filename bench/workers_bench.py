@@ -9,7 +9,9 @@ database (an idle server costs nothing). Each round runs wrk (--connections conn
 against every server in turn, on GET flight submission and on GET .../delivery (random customer ids of
 1,000, none of them in the flight's group: the non-flighted answer), the order of the servers alternating
 between rounds. Printed: every round's requests/s, p50 and p99; the median per server and endpoint; and the
-ratios against the first N (requests/s, and p99), which are what to compare across machines. Also the
+ratios against the first N (requests/s, and p99), which are what to compare across machines, and how wrk's
+connections were spread over the workers (SO_REUSEPORT hashes each connection to one: an uneven spread caps
+the scaling of that round). Also the
 machine (cores, load average before and after: a loaded machine shows there), wrk and Python versions.
 """
 
@@ -29,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from http_bench import (
     HOST,
@@ -44,6 +47,7 @@ from http_bench import (
     wait_healthy,
     wrk_version,
 )
+from tests.workers.processes import connections_of, established, listening_pids
 
 QUERY = "deviceFamily=Windows.Desktop&osVersion=10.0.19045.0&architecture=x64"
 WRK_DELIVERY = """
@@ -60,7 +64,7 @@ end
 
 
 @contextlib.contextmanager
-def serving(store: list[str], workers: int, log_path: Path) -> Iterator[int]:
+def serving(store: list[str], workers: int, log_path: Path) -> Iterator[tuple[int, int]]:
     port = free_port()
     command = [*storeflight_command(), "serve", "--host", HOST, "--port", str(port), *store,
                "--log-level", "warning", "--no-worker", "--workers", str(workers)]
@@ -68,7 +72,10 @@ def serving(store: list[str], workers: int, log_path: Path) -> Iterator[int]:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_healthy(port, process, log_path)
-        yield port
+        deadline = time.monotonic() + 60
+        while len(listening_pids(process.pid, port)) < workers and time.monotonic() < deadline:
+            time.sleep(0.1)  # every worker listening before any connection is made
+        yield port, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -96,23 +103,39 @@ def scripts(port: int, seeded: dict[str, str]) -> dict[str, tuple[str, str]]:
     }
 
 
-def run_wrk(lua: str, path: str, port: int, args: argparse.Namespace, workdir: Path) -> tuple[float, float, float]:
-    """(requests/s, p50 ms, p99 ms); errors stop the benchmark."""
+def spread(root: int, port: int) -> list[int]:
+    """How many connections each worker holds now (sorted, largest first), from /proc."""
+    counts = []
+    for pid in listening_pids(root, port) or {root}:  # one worker: `serve` itself serves
+        inodes = connections_of(pid)
+        counts.append(len(inodes & established(port)))
+    return sorted(counts, reverse=True)
+
+
+def run_wrk(lua: str, path: str, server: tuple[int, int], args: argparse.Namespace,
+            workdir: Path) -> tuple[float, float, float, list[int]]:
+    """(requests/s, p50 ms, p99 ms, connections per worker); errors stop the benchmark."""
+    port, root = server
     script = workdir / "bench.lua"
     script.write_text(lua + WRK_REPORT)
     command = ["wrk", "-t", str(args.connections), "-c", str(args.connections), "-d", f"{args.duration:g}s",
                "--timeout", "30s", "-s", str(script), f"http://{HOST}:{port}{path}"]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH "))
+    wrk = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(min(1.0, args.duration / 2))
+    shares = spread(root, port)
+    stdout, stderr = wrk.communicate()
+    if wrk.returncode:
+        raise RuntimeError(f"wrk failed ({wrk.returncode}): {stderr}")
+    line = next(x for x in stdout.splitlines() if x.startswith("BENCH "))
     import json  # noqa: PLC0415
 
     data = json.loads(line.removeprefix("BENCH "))
     if data["errors"]:
-        raise RuntimeError(f"wrk saw {data['errors']} errors on {path}:\n{done.stdout}")
-    return data["requests"] / (data["duration_us"] / 1e6), data["p50_us"] / 1000, data["p99_us"] / 1000
+        raise RuntimeError(f"wrk saw {data['errors']} errors on {path}:\n{stdout}")
+    return data["requests"] / (data["duration_us"] / 1e6), data["p50_us"] / 1000, data["p99_us"] / 1000, shares
 
 
-def measure(ports: dict[int, int], plan: dict[str, tuple[str, str]], args: argparse.Namespace,
+def measure(ports: dict[int, tuple[int, int]], plan: dict[str, tuple[str, str]], args: argparse.Namespace,
             workdir: Path) -> dict[tuple[str, int], list[tuple[float, float, float]]]:
     results: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
     counts = list(ports)
@@ -120,10 +143,10 @@ def measure(ports: dict[int, int], plan: dict[str, tuple[str, str]], args: argpa
         order = counts if number % 2 == 0 else counts[::-1]
         for name, (lua, path) in plan.items():
             for workers in order:
-                rps, p50, p99 = run_wrk(lua, path, ports[workers], args, workdir)
+                rps, p50, p99, shares = run_wrk(lua, path, ports[workers], args, workdir)
                 results.setdefault((name, workers), []).append((rps, p50, p99))
                 print(f"round {number + 1} {name:15} workers={workers}: {rps:8.0f} req/s  p50 {p50:6.2f} ms  "
-                      f"p99 {p99:7.2f} ms", flush=True)
+                      f"p99 {p99:7.2f} ms  connections per worker {shares}", flush=True)
     return results
 
 
@@ -160,8 +183,8 @@ def main() -> None:
         store = store_options(workdir / "data", url)
         seeded = seed_admin(store)
         ports = {n: stack.enter_context(serving(store, n, workdir / f"serve-{n}.log")) for n in counts}
-        plan = scripts(ports[counts[0]], seeded)
-        for port in ports.values():  # every worker builds its snapshot before the clock runs
+        plan = scripts(ports[counts[0]][0], seeded)
+        for port, _ in ports.values():  # every worker builds its snapshot before the clock runs
             for _ in range(20):
                 request(port, "GET", f"/v1.0/my/applications/{seeded['app_id']}/delivery?{QUERY}&customerId=w")
         time.sleep(1)

@@ -21,11 +21,13 @@ from tests.support import free_port
 class Workers:
     """The supervisor started with `args`; its descendants and each connection's worker are read from /proc."""
 
-    def __init__(self, data_dir: Path, database_url: str, *args: str) -> None:
+    def __init__(self, data_dir: Path, database_url: str, *args: str, count: int = 2) -> None:
+        self.count = count
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.verify = True
-        self.args = ["--port", str(self.port), "--data-dir", str(data_dir), "--database-url", database_url, *args]
+        self.args = ["--port", str(self.port), "--data-dir", str(data_dir), "--database-url", database_url,
+                     "--workers", str(count), *args]
         self.output: list[str] = []
 
     def __enter__(self) -> Workers:
@@ -41,7 +43,7 @@ class Workers:
         self._reader.start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:
-            if len(self.worker_pids()) >= 1 and self._healthy():
+            if len(self.worker_pids()) == self.count and self._healthy():  # every worker listens
                 return self
             time.sleep(0.1)
         self.stop()
@@ -69,20 +71,11 @@ class Workers:
         return self.process.returncode
 
     def descendants(self) -> set[int]:
-        found, todo = set(), [self.process.pid]
-        while todo:
-            pid = todo.pop()
-            for task in Path(f"/proc/{pid}/task").glob("*/children"):
-                with open(task) as f:
-                    children = {int(c) for c in f.read().split()}
-                todo.extend(children - found)
-                found |= children
-        return found
+        return descendants(self.process.pid)
 
     def worker_pids(self) -> set[int]:
-        """The HTTP workers: the descendants that hold the listening socket's inode."""
-        listening = _inodes(lambda local, remote: local == self.port and remote == 0)
-        return {pid for pid in self.descendants() if _sockets_of(pid) & listening}
+        """The HTTP workers: the descendants holding a socket that listens on the port."""
+        return listening_pids(self.process.pid, self.port)
 
     def serving(self, connection: http.client.HTTPConnection) -> int:
         """The worker process that accepted `connection` (after a request on it)."""
@@ -91,6 +84,34 @@ class Workers:
         inodes = _inodes(lambda local, remote: local == self.port and remote == mine)
         (pid,) = [pid for pid in self.worker_pids() if _sockets_of(pid) & inodes]
         return pid
+
+
+def descendants(root: int) -> set[int]:
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            with open(task) as f:
+                children = {int(c) for c in f.read().split()}
+            todo.extend(children - found)
+            found |= children
+    return found
+
+
+def listening_pids(root: int, port: int) -> set[int]:
+    """The descendants of `root` that hold a socket listening on `port` (on Linux, from /proc)."""
+    listening = _inodes(lambda local, remote: local == port and remote == 0)
+    return {pid for pid in descendants(root) if _sockets_of(pid) & listening}
+
+
+def established(port: int) -> set[str]:
+    """The socket inodes of connections accepted on `port`."""
+    return _inodes(lambda local, remote: local == port and remote != 0)
+
+
+def connections_of(pid: int) -> set[str]:
+    return _sockets_of(pid)
 
 
 def _inodes(match: Any) -> set[str]:

@@ -69,7 +69,7 @@ def _versions(connection: http.client.HTTPConnection, tenant: Tenant, app_id: st
 def test_a_change_made_through_one_worker_reaches_every_worker(
     tmp_path: Path, database_url: str, store: SqlStore
 ) -> None:
-    with Workers(tmp_path / "data", database_url, "--workers", "2") as workers:
+    with Workers(tmp_path / "data", database_url) as workers:
         assert len(workers.worker_pids()) == 2
         tenant = _tenant(workers, store)
         app_id = tenant.create_app(identity=IDENTITY.name, publisher=IDENTITY.publisher)
@@ -106,7 +106,7 @@ def test_sigterm_stops_the_workers_and_the_proxy_child_with_exit_code_0(
         monkeypatch.delenv(name, raising=False)
     proxy_port = free_port()
     url = f"sqlite:///{tmp_path / 'data' / 'storeflight.db'}"
-    with Workers(tmp_path / "data", url, "--workers", "2", "--intercept-port", str(proxy_port)) as workers:
+    with Workers(tmp_path / "data", url, "--intercept-port", str(proxy_port)) as workers:
         ca_file = tmp_path / "data" / "ca" / "ca.pem"
         trust = ssl.create_default_context(cafile=ca_file)
         through_proxy = httpx.get(f"{LOGIN}/t/v2.0/.well-known/openid-configuration",

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from storeflight.intercept.serving import Listeners
 
 log = logging.getLogger("storeflight")
+_REUSE_PORT = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
 
 
 def serve(
@@ -292,8 +294,9 @@ def serve(
     }
     code = 0
     if main_socket is not None:
+        listen = main_socket.getsockname()[:2] if _REUSE_PORT else None
         spec = WorkerSpec(settings, options, os.getpid(), pipeline is not None, warm_delivery,
-                          intercept[1] if intercept else None)
+                          intercept[1] if intercept else None, listen)
         code = _run_workers(spec, workers, main_socket, intercept, pipeline)
     else:
         _run_single(create_app(state), {**options, **uvicorn_options(settings)}, intercept, warm_delivery, state)
@@ -336,7 +339,9 @@ def _run_workers(
     from storeflight.intercept import serving  # noqa: PLC0415
     from storeflight.workers.supervisor import Supervisor  # noqa: PLC0415
 
-    sockets = [main_socket] if intercept is None else [main_socket, intercept[0].tls]
+    sockets = [] if spec.listen else [main_socket]  # with SO_REUSEPORT each worker listens on its own
+    if intercept is not None:
+        sockets.append(intercept[0].tls)
     with contextlib.ExitStack() as stack:
         proxy = intercept[0].proxy if intercept is not None else None
         if intercept is not None and proxy is not None:
@@ -351,7 +356,10 @@ def _bind(host: str, port: int) -> socket.socket:
     from storeflight.intercept import serving  # noqa: PLC0415
 
     try:
-        return serving.bind(host, port)
+        # With SO_REUSEPORT the port is only held here (a socket that listened without accepting would get
+        # connections); the workers listen on it, and the kernel spreads connections evenly between them. On
+        # one shared socket, one worker tends to accept a burst of connections all by itself.
+        return serving.bind(host, port, reuse_port=_REUSE_PORT, listen=not _REUSE_PORT)
     except OSError as error:
         raise typer.BadParameter(f"cannot listen on {host}:{port}: {error}") from None
 

@@ -35,16 +35,23 @@ class Listeners:
         return int(self.tls.getsockname()[1])
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on host:port (port 0: any free port); OSError when it cannot be had."""
+def bind(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
+    """A listening TCP socket on host:port (port 0: any free port); OSError when it cannot be had.
+
+    `reuse_port`: SO_REUSEPORT, so that other sockets can listen on the same port and the kernel spreads new
+    connections between them (`serve --workers`); `listen=False` only holds the port.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         # Accepted connections inherit it: answers go out at once, not after the peer's delayed ACK.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
-        sock.listen(2048)
+        if listen:
+            sock.listen(2048)
     except OSError:
         sock.close()
         raise

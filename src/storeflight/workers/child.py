@@ -27,7 +27,8 @@ PARENT_CHECK = 1.0  # seconds between checks that the supervisor is still there
 
 
 def run(spec: WorkerSpec, sockets: list[socket.socket]) -> None:
-    """Serve on the inherited sockets (the API's, then in interception mode the TLS listener's) until SIGTERM."""
+    """Serve on the API's socket (inherited, or with `spec.listen` its own), then in interception mode on the
+    inherited TLS listener, until SIGTERM."""
     # uvicorn re-raises the stop signal after its graceful shutdown; a no-op handler turns that into exit 0.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: None)
@@ -47,6 +48,10 @@ def run(spec: WorkerSpec, sockets: list[socket.socket]) -> None:
         warm_in_background(state.delivery)
     threading.Thread(target=_watch, args=(spec.supervisor,), name="storeflight-supervisor-watch", daemon=True).start()
     options = {**spec.options, **uvicorn_options(spec.settings)}
+    if spec.listen is not None:
+        from storeflight.intercept.serving import bind  # noqa: PLC0415
+
+        sockets = [bind(*spec.listen, reuse_port=True), *sockets]
     started = _serve(app, spec, sockets, options)
     store.close()
     if not started:

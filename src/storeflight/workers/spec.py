@@ -19,3 +19,6 @@ class WorkerSpec:
     pipeline: bool = False  # the supervisor runs the ingestion pipeline (wake it after commits)
     warm_delivery: bool = False
     leaf: tuple[Path, Path] | None = None  # interception mode: the TLS listener's certificate and key
+    # Where each worker listens on a socket of its own (SO_REUSEPORT: the kernel spreads new connections evenly
+    # between the workers); None: every worker accepts from the one socket it inherits.
+    listen: tuple[str, int] | None = None

@@ -40,9 +40,7 @@ class Supervisor:
         signal.signal(signal.SIGUSR1, lambda *_: self.on_wake())
         try:
             self.workers = [self._start() for _ in range(self.count)]
-            host, port = self.sockets[0].getsockname()[:2]
-            log.info("serving on %s:%d with %d worker processes %s", host, port, self.count,
-                     [w.pid for w in self.workers])
+            log.info("started %d worker processes %s", self.count, [w.pid for w in self.workers])
             while not self.stopping.is_set():
                 wait([w.sentinel for w in self.workers], timeout=0.5)
                 self._replace_the_dead()
