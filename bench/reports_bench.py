@@ -205,9 +205,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="Seconds of wrk per backend.")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--batches", type=int, default=2000, help="Batches through the in-process path.")
-    parser.add_argument("--devices", type=int, default=1_000_000, help="Device states for the storage figure.")
+    parser.add_argument("--devices", type=int, default=1_000_000, help="Device states to measure (0: none).")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432")
     options = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     print(f"# {wrk_version()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     for backend in options.backends:
         with (
@@ -219,12 +220,14 @@ def main() -> None:
             with running_server(store_args, Path(folder) / "serve.log", "warning") as port:
                 http = http_rate(port, app_id, key, options.duration, options.connections, Path(folder))
             direct = in_process_rate(url, tenant, app_id, options.batches)
-            sizes = state_bytes(url, options.devices)
+            sizes = state_bytes(url, options.devices) if options.devices else None
             print(
                 f"{backend}: HTTP {http['events_per_s']:,.0f} events/s ({http['batches_per_s']:,.0f} batches/s, "
                 f"p50 {http['p50_ms']:.1f} ms, p99 {http['p99_ms']:.1f} ms) = {http['events_per_s'] / TARGET:.2f} x "
                 f"target; in process {direct:,.0f} events/s; HTTP / in process {http['events_per_s'] / direct:.2f}"
             )
+            if sizes is None:
+                continue
             print(
                 f"{backend}: {sizes['device_states']:.0f} bytes per device state "
                 f"({sizes['device_states'] * options.devices / 2**20:,.0f} MiB for {options.devices:,} devices), "

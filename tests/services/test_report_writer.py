@@ -32,6 +32,14 @@ def test_concurrent_batches_are_grouped_and_counted_exactly(store: SqlStore) -> 
     assert writer.commits < 240  # batches that waited together shared a transaction
 
 
+def test_ungrouped_writes_commit_each_batch(store: SqlStore) -> None:
+    snap, writer = _snapshot(), ReportWriter(store, dates.utcnow, grouped=False)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: writer.write(snap, f"d{i % 5}", _events(f"u{i}")), range(40)))
+    assert results == [Ingested(10, 0)] * 40 and writer.commits == 40
+    assert _totals(store, snap) == Counts(devices=5, launches=400)
+
+
 def test_a_batch_that_fails_fails_alone(store: SqlStore) -> None:
     snap, writer = _snapshot(), ReportWriter(store, dates.utcnow)
     broken = cast(Snapshot, cast(Any, object()))  # counting it raises inside the shared transaction

@@ -85,7 +85,8 @@ def create_app(state: ServerState) -> FastAPI:
     # What devices call, so most of a device-facing server's traffic: matched first, as a plain route.
     app.router.routes[0:0] = [delivery.ROUTE, *device_reports.ROUTES]
     app.state.device_reports = device_reports.ReportLimits()
-    app.state.report_writer = ReportWriter(state.store, dates.utcnow)  # group commit of device reports
+    grouped = not getattr(state.store, "is_postgres", False)  # group commit where writers queue anyway
+    app.state.report_writer = ReportWriter(state.store, dates.utcnow, grouped=grouped)
     for router in routers:
         app.include_router(router)
         if router is health.router:  # the busiest Store API reads, as plain routes, before their FastAPI twins

@@ -4,8 +4,10 @@ A request thread hands its batch over and waits. Whichever thread finds no write
 it takes every batch waiting (up to `max_batches`), counts them one after another in one transaction (each
 sees the ones before it, so the counts stay exact), commits once, and hands each its answer; then it takes
 the batches that arrived meanwhile, until none wait. One commit (and, on SQLite, one fsync) thus serves many
-batches. If the shared transaction fails, each of its batches is retried alone, so one bad batch fails only
-itself.
+batches. That pays where writers queue anyway (SQLite has one writer at a time); on PostgreSQL, where
+transactions run side by side, `grouped=False` counts each batch in its own transaction at once (grouping
+measured slower there: docs/benchmarks.md). If the shared transaction fails, each of its batches is
+retried alone, so one bad batch fails only itself.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ class _Job:
 
 
 class ReportWriter:
-    def __init__(self, store: Store, clock: Callable[[], datetime], max_batches: int = 64) -> None:
-        self.store, self.clock, self.max_batches = store, clock, max_batches
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime], *, grouped: bool = True, max_batches: int = 64
+    ) -> None:
+        self.store, self.clock, self.max_batches = store, clock, max_batches if grouped else 1
+        self.grouped = grouped
         self._lock = threading.Lock()
         self._waiting: list[_Job] = []
         self._writing = False
@@ -41,6 +46,9 @@ class ReportWriter:
     def write(self, snapshot: Snapshot, customer_id: str, events: Sequence[Event]) -> Ingested:
         """Count one device's batch; blocks until it is committed (call it off the event loop)."""
         job = _Job(snapshot, customer_id, events)
+        if not self.grouped:  # concurrent transactions (PostgreSQL): each batch in its own, at once
+            self._run([job])
+            return job.done.result()
         with self._lock:
             self._waiting.append(job)
             lead = not self._writing
