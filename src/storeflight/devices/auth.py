@@ -37,10 +37,10 @@ def authenticate(request: Request) -> DevicePrincipal:
     customer = customer.strip() or None if customer is not None else None
     header = request.headers.get("authorization")
     if header is None:
-        tenant, settings = gate.app(app_id)
-        if tenant is None or settings is None or not settings.public:
+        facts = gate.app(app_id)
+        if facts.tenant_id is None or facts.settings is None or not facts.settings.public:
             raise Unauthorized(NEED_KEY)
-        return DevicePrincipal(tenant, app_id, None, None, customer)
+        return DevicePrincipal(facts.tenant_id, app_id, None, None, customer)
     return _by_key(gate, header, app_id, customer)
 
 
@@ -60,8 +60,7 @@ def _by_key(gate: DeviceGate, header: str, app_id: str, customer: str | None) ->
     key = gate.key(secret)
     if key is None or not key.usable(dates.utcnow()):
         raise Unauthorized(BAD_KEY)
-    tenant, _ = gate.app(app_id)
-    if tenant != key.tenant_id:
+    if gate.app(app_id).tenant_id != key.tenant_id:
         raise NotFound(NO_APP, target="application")
     if key.app_id is not None and key.app_id != app_id:
         raise Forbidden(OTHER_APP)

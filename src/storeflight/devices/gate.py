@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from storeflight.auth.secrets import hash_secret
 from storeflight.auth.throttle import AttemptLimiter
@@ -18,7 +18,15 @@ from storeflight.storage.protocol import Store, Tx
 
 T = TypeVar("T")
 MAX_ENTRIES = 100_000  # credentials come from clients (any string): the memory is bounded
-AppFacts = tuple[str | None, DeviceSettings | None]  # the app's tenant (None: no such app), its settings
+
+
+class AppFacts(NamedTuple):
+    """What the device endpoints need of an app besides its delivery snapshot."""
+
+    tenant_id: str | None  # None: no such app
+    settings: DeviceSettings | None  # None: no such app
+    identity_name: str = ""
+    publisher: str = ""
 
 
 class DeviceGate:
@@ -71,4 +79,8 @@ class DeviceGate:
 
 def _app_facts(tx: Tx, app_id: str) -> AppFacts:
     tenant = tx.app_tenant(app_id)
-    return tenant, tx.get_device_settings(app_id) if tenant is not None else None
+    app = tx.get_app(tenant, app_id) if tenant is not None else None
+    if app is None:
+        return AppFacts(None, None)
+    settings = tx.get_device_settings(app_id) or DeviceSettings(app_id, app.tenant_id)
+    return AppFacts(app.tenant_id, settings, app.identity_name, app.publisher)

@@ -142,28 +142,31 @@ def settings(tx: Tx, tenant_id: str, app_id: str) -> DeviceSettings:
     return tx.get_device_settings(app.id) or DeviceSettings(app.id, tenant_id)
 
 
-_SETTABLE = {
-    "public": bool,
-    "hours_between_update_checks": int,
-    "automatic_background_task": bool,
-    "force_update_from_any_version": bool,
+SETTINGS = {  # the name clients use -> (the field, its type)
+    "public": ("public", bool),
+    "hoursBetweenUpdateChecks": ("hours_between_update_checks", int),
+    "automaticBackgroundTask": ("automatic_background_task", bool),
+    "forceUpdateFromAnyVersion": ("force_update_from_any_version", bool),
 }
 
 
 def update_settings(tx: Tx, tenant_id: str, app_id: str, changes: dict[str, Any]) -> DeviceSettings:
-    """Change some of the app's device settings (snake_case names); the others keep their values."""
+    """Change some of the app's device settings (named as in SETTINGS); the others keep their values."""
     current = settings(tx, tenant_id, app_id)
+    fields: dict[str, Any] = {}
     for name, value in changes.items():
-        kind = _SETTABLE.get(name)
-        if kind is None:
+        if name not in SETTINGS:
             raise InvalidParameterValue(f"'{name}' is not a device setting.", target=name)
+        field, kind = SETTINGS[name]
         if type(value) is not kind:
-            raise InvalidParameterValue(f"{name} must be a {kind.__name__}.", target=name)
-    hours = changes.get("hours_between_update_checks", current.hours_between_update_checks)
-    if not 0 <= hours <= MAX_HOURS:
+            raise InvalidParameterValue(
+                f"{name} must be {'true or false' if kind is bool else 'an integer'}.", target=name
+            )
+        fields[field] = value
+    if not 0 <= fields.get("hours_between_update_checks", 0) <= MAX_HOURS:
         raise InvalidParameterValue(
             f"hoursBetweenUpdateChecks must be between 0 and {MAX_HOURS}.", target="hoursBetweenUpdateChecks"
         )
-    updated = replace(current, **changes)
+    updated = replace(current, **fields)
     tx.put_device_settings(updated)
     return updated

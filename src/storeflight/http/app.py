@@ -13,6 +13,8 @@ from storeflight.blobs.local import LocalBlobStore
 from storeflight.blobs.protocol import BlobStore
 from storeflight.blobs.space import SpaceFloor
 from storeflight.config import Settings
+from storeflight.devices import api as device_api
+from storeflight.devices import http as device_endpoints
 from storeflight.domain import dates
 from storeflight.http import (
     apidocs,
@@ -81,9 +83,11 @@ def create_app(state: ServerState) -> FastAPI:
         token.router,
         reports.router,
         rollout_health.router,
+        device_api.router,
     )
     # What devices call, so most of a device-facing server's traffic: matched first, as a plain route.
-    app.router.routes[0:0] = [delivery.ROUTE, *device_reports.ROUTES]
+    devices = [*device_endpoints.routes(), *device_reports.ROUTES]  # with their own credentials (docs/devices.md)
+    app.router.routes[0:0] = [delivery.ROUTE, *devices]
     app.state.device_reports = device_reports.ReportLimits()
     grouped = not getattr(state.store, "is_postgres", False)  # group commit where writers queue anyway
     app.state.report_writer = ReportWriter(state.store, dates.utcnow, grouped=grouped)
@@ -95,7 +99,7 @@ def create_app(state: ServerState) -> FastAPI:
     if local_blobs:  # other backends hand out URLs of their own service
         app.include_router(blob_endpoint.router)
     apidocs.install(app)
-    plain = [delivery.ROUTE, *device_reports.ROUTES, *submission_reads.ROUTES]
+    plain = [delivery.ROUTE, *devices, *submission_reads.ROUTES]
     endpoints = [*plain, *(route for router in (*routers, apidocs.router) for route in router.routes)]
     errors.install(app, endpoints)
     schemas.install_openapi(

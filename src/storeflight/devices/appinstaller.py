@@ -1,0 +1,82 @@
+"""The App Installer file (`.appinstaller`) of one device: pure, from a decision's package and the app's settings.
+
+The root is in the 2018 namespace, which Windows 10 accepts from version 1809 on (a root in the 2021
+namespace is refused by Windows 10); every element used here is defined in it. `ShowPrompt` and
+`UpdateBlocksActivation` (honoured from Windows 10 1903 on, ignored before) are set only for a mandatory update
+past its effective date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.etree import ElementTree as ET
+
+from storeflight.delivery.model import PackageView
+from storeflight.devices.model import DeviceSettings
+
+NAMESPACE = "http://schemas.microsoft.com/appx/appinstaller/2018"
+MEDIA_TYPE = "application/appinstaller"
+BUNDLE_SUFFIXES = (".msixbundle", ".appxbundle")
+ARCHITECTURES = frozenset({"x86", "x64", "arm", "arm64", "neutral"})
+
+
+@dataclass(frozen=True)
+class Installer:
+    """What one device's file says: the app's identity, its package (with its URL) and the update policy."""
+
+    file_uri: str
+    identity_name: str
+    publisher: str
+    package: PackageView
+    package_uri: str
+    settings: DeviceSettings
+    mandatory_now: bool  # a mandatory update whose effective date has passed
+
+
+def is_bundle(file_name: str) -> bool:
+    return file_name.lower().endswith(BUNDLE_SUFFIXES)
+
+
+def main_package(packages: tuple[PackageView, ...], architecture: str) -> PackageView:
+    """The package App Installer installs: a bundle if there is one, else the device's own architecture's
+    package, else the first (the decision lists only applicable packages of one version)."""
+    for package in packages:
+        if is_bundle(package.file_name):
+            return package
+    return next((p for p in packages if p.architecture.lower() == architecture), packages[0])
+
+
+def render(installer: Installer) -> bytes:
+    """The file, UTF-8 with an XML declaration."""
+    ET.register_namespace("", NAMESPACE)
+    package = installer.package
+    root = ET.Element(_q("AppInstaller"), {"Uri": installer.file_uri, "Version": package.version})
+    identity = {"Name": installer.identity_name, "Publisher": installer.publisher, "Version": package.version}
+    if is_bundle(package.file_name):
+        ET.SubElement(root, _q("MainBundle"), {**identity, "Uri": installer.package_uri})
+    else:
+        architecture = package.architecture.lower()
+        attributes = {**identity, "Uri": installer.package_uri}
+        if architecture in ARCHITECTURES:
+            attributes["ProcessorArchitecture"] = architecture
+        ET.SubElement(root, _q("MainPackage"), attributes)
+    _update_settings(root, installer)
+    text: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + text
+
+
+def _update_settings(root: ET.Element, installer: Installer) -> None:
+    settings = installer.settings
+    update = ET.SubElement(root, _q("UpdateSettings"))
+    on_launch = {"HoursBetweenUpdateChecks": str(settings.hours_between_update_checks)}
+    if installer.mandatory_now:
+        on_launch |= {"ShowPrompt": "true", "UpdateBlocksActivation": "true"}
+    ET.SubElement(update, _q("OnLaunch"), on_launch)
+    if settings.automatic_background_task:
+        ET.SubElement(update, _q("AutomaticBackgroundTask"))
+    if settings.force_update_from_any_version:
+        ET.SubElement(update, _q("ForceUpdateFromAnyVersion")).text = "true"
+
+
+def _q(name: str) -> str:
+    return f"{{{NAMESPACE}}}{name}"
