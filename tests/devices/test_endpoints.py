@@ -167,8 +167,8 @@ def test_management_refuses_bad_input_and_other_tenants(tenant: Tenant, app: str
     bad = [
         ({"rateLimitPerMinute": 0}, "rateLimitPerMinute"),
         ({"rateLimitPerMinute": "many"}, "rateLimitPerMinute"),
-        ({"expiresAt": "2001-01-01T00:00:00Z"}, "expiresAt"),
-        ({"expiresAt": "soon"}, "expiresAt"),
+        ({"expiresInDays": 0}, "expiresInDays"),
+        ({"expiresInDays": "soon"}, "expiresInDays"),
         ({"name": ""}, "name"),
         ({"name": 5}, "name"),
     ]

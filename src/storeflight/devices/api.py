@@ -10,17 +10,62 @@ A key's secret and a device URL are shown once, in the answer that creates them.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from storeflight.devices import service
 from storeflight.devices.answers import PREFIX
-from storeflight.devices.model import DEFAULT_RATE, DeliveryKey, DeviceSettings, DeviceUrl
+from storeflight.devices.model import DEFAULT_RATE, MAX_HOURS, MAX_RATE, DeliveryKey, DeviceSettings, DeviceUrl
 from storeflight.domain import dates
 from storeflight.domain.errors import InvalidParameterValue
+from storeflight.http import schemas
 from storeflight.http.deps import ApiDep, BodyDep, public_url
 from storeflight.http.responses import StoreJSONResponse, ok
+
+MAX_DAYS = 3650
+_NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+@schemas.declare_model
+class DeliveryKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: Annotated[str, StringConstraints(max_length=service.MAX_NAME, pattern=_NOT_BLANK)] = Field(
+        "delivery key", description="What the key is for."
+    )
+    rateLimitPerMinute: Annotated[int, Field(ge=1, le=MAX_RATE)] = Field(
+        DEFAULT_RATE, description="Requests per minute; past it, 429 with Retry-After."
+    )
+    expiresInDays: Annotated[int, Field(ge=1, le=MAX_DAYS)] | SkipJsonSchema[None] = Field(
+        None, description="Days until the key stops working (absent: it never expires)."
+    )
+
+
+@schemas.declare_model
+class DeviceUrlCreate(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    customerId: Annotated[str, StringConstraints(max_length=service.MAX_CUSTOMER, pattern=_NOT_BLANK)] = Field(
+        description="The customer the URL names (as in the flight groups)."
+    )
+
+
+@schemas.declare_model
+class DeviceSettingsChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    public: bool | SkipJsonSchema[None] = Field(None, description="Anonymous delivery on the device endpoints.")
+    hoursBetweenUpdateChecks: Annotated[int, Field(ge=0, le=MAX_HOURS)] | SkipJsonSchema[None] = Field(
+        None, description="App Installer's OnLaunch HoursBetweenUpdateChecks (default 24)."
+    )
+    automaticBackgroundTask: bool | SkipJsonSchema[None] = Field(
+        None, description="App Installer checks every 8 hours without UI."
+    )
+    forceUpdateFromAnyVersion: bool | SkipJsonSchema[None] = Field(
+        None, description="Allow downgrades: a deliberate rollback."
+    )
+
 
 router = APIRouter(prefix="/v1.0/my", tags=["device credentials (extension)"])
 CustomerQuery = Annotated[str | None, Query(alias="customerId", max_length=service.MAX_CUSTOMER)]
@@ -64,30 +109,43 @@ def render_settings(settings: DeviceSettings) -> dict[str, Any]:
 
 
 def _object(body: Any) -> dict[str, Any]:
-    if body is None:
-        return {}
     if not isinstance(body, dict):
         raise InvalidParameterValue("The body must be a JSON object.", target="body")
     return body
 
 
+def _number(found: dict[str, Any], field: str) -> int | None:
+    """An integer field (a JSON number with no fraction, as JSON Schema counts integers), None when absent."""
+    if field not in found:
+        return None
+    value = found[field]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if type(value) is not int:
+        raise InvalidParameterValue(f"{field} must be an integer.", target=field)
+    return value
+
+
 def _key_options(body: Any) -> dict[str, Any]:
     found = _object(body)
-    name, rate, expires = found.get("name", "delivery key"), found.get("rateLimitPerMinute", DEFAULT_RATE), None
+    name = found.get("name", "delivery key")
     if not isinstance(name, str):
         raise InvalidParameterValue("name must be a string.", target="name")
-    if type(rate) is not int:
-        raise InvalidParameterValue("rateLimitPerMinute must be an integer.", target="rateLimitPerMinute")
-    if found.get("expiresAt") is not None:
-        if not isinstance(found["expiresAt"], str):
-            raise InvalidParameterValue("expiresAt must be a date string.", target="expiresAt")
-        expires = dates.parse(found["expiresAt"], field="expiresAt")
-    return {"name": name, "rate_per_minute": rate, "expires_at": expires}
+    rate, days = _number(found, "rateLimitPerMinute"), _number(found, "expiresInDays")
+    if days is not None and not 1 <= days <= MAX_DAYS:
+        raise InvalidParameterValue(f"expiresInDays must be between 1 and {MAX_DAYS}.", target="expiresInDays")
+    return {
+        "name": name,
+        "rate_per_minute": DEFAULT_RATE if rate is None else rate,
+        "expires_at": dates.utcnow() + timedelta(days=days) if days is not None else None,
+    }
 
 
 def _create_key(api: Any, app_id: str | None, body: Any) -> StoreJSONResponse:
-    options = _key_options(body)
     with api.tx(write=True) as tx:
+        if app_id is not None:
+            service.app_of(tx, api.caller.tenant_id, app_id)  # another tenant's app: 404 before any 400
+        options = _key_options(body)
         key, secret = service.create_key(tx, api.caller.tenant_id, app_id, now=dates.utcnow(), **options)
     return ok(render_key(key, secret), 201)
 
@@ -96,12 +154,22 @@ def _list(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"value": items, "totalCount": len(items)}
 
 
-@router.post("/applications/{application_id}/deliverykeys", status_code=201, summary="Create a delivery key")
+_KEY_BODY = schemas.body(DeliveryKeyCreate)  # `{}` for every default
+
+
+@router.post(
+    "/applications/{application_id}/deliverykeys",
+    status_code=201,
+    summary="Create a delivery key for an app",
+    openapi_extra=_KEY_BODY,
+)
 def create_app_key(application_id: str, api: ApiDep, body: BodyDep) -> StoreJSONResponse:
     return _create_key(api, application_id, body)
 
 
-@router.post("/deliverykeys", status_code=201, summary="Create a tenant-wide delivery key (every app)")
+@router.post(
+    "/deliverykeys", status_code=201, summary="Create a tenant-wide delivery key (every app)", openapi_extra=_KEY_BODY
+)
 def create_tenant_key(api: ApiDep, body: BodyDep) -> StoreJSONResponse:
     return _create_key(api, None, body)
 
@@ -133,12 +201,18 @@ def revoke_tenant_key(key_id: str, api: ApiDep) -> StoreJSONResponse:
     return ok(render_key(key))
 
 
-@router.post("/applications/{application_id}/deviceurls", status_code=201, summary="Create a per-device URL")
+@router.post(
+    "/applications/{application_id}/deviceurls",
+    status_code=201,
+    summary="Create a per-device URL",
+    openapi_extra=schemas.body(DeviceUrlCreate),
+)
 def create_device_url(application_id: str, request: Request, api: ApiDep, body: BodyDep) -> StoreJSONResponse:
-    customer = _object(body).get("customerId")
-    if not isinstance(customer, str):
-        raise InvalidParameterValue("customerId must be a string.", target="customerId")
     with api.tx(write=True) as tx:
+        service.app_of(tx, api.caller.tenant_id, application_id)
+        customer = _object(body).get("customerId")
+        if not isinstance(customer, str):
+            raise InvalidParameterValue("customerId must be a string.", target="customerId")
         url, token = service.create_url(tx, api.caller.tenant_id, application_id, customer, dates.utcnow())
     return ok(render_url(url, f"{public_url(request, api.state)}{PREFIX}/d/{token}"), 201)
 
@@ -162,7 +236,11 @@ async def get_settings(application_id: str, api: ApiDep) -> StoreJSONResponse:
     return ok(render_settings(found))
 
 
-@router.patch("/applications/{application_id}/devicesettings", summary="Change some of an app's device settings")
+@router.patch(
+    "/applications/{application_id}/devicesettings",
+    summary="Change some of an app's device settings",
+    openapi_extra=schemas.body(DeviceSettingsChange),
+)
 def change_settings(application_id: str, api: ApiDep, body: BodyDep) -> StoreJSONResponse:
     changes = _object(body)
     with api.tx(write=True) as tx:

@@ -158,6 +158,8 @@ def update_settings(tx: Tx, tenant_id: str, app_id: str, changes: dict[str, Any]
         if name not in SETTINGS:
             raise InvalidParameterValue(f"'{name}' is not a device setting.", target=name)
         field, kind = SETTINGS[name]
+        number = kind is int and isinstance(value, float) and value.is_integer()
+        value = int(value) if number else value  # noqa: PLW2901 - 24.0 is the integer 24 in JSON
         if type(value) is not kind:
             raise InvalidParameterValue(
                 f"{name} must be {'true or false' if kind is bool else 'an integer'}.", target=name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storeflight.domain.errors import InvalidParameterValue
@@ -33,6 +34,16 @@ def _has_nul(scope: Scope) -> bool:
     return "\x00" in scope["path"] or b"%00" in bytes(scope.get("query_string", b""))
 
 
+def _nul_response(path: str) -> Response:
+    """The refusal of a NUL, in the shape the path's clients read: AAD's for the token service, else the Store's."""
+    message = "The path or query contains a NUL character."
+    if "/oauth2/" in path or path.startswith("/common/discovery/"):
+        from storeflight.http.token import TokenError  # noqa: PLC0415 - the token service imports much more
+
+        return TokenError(400, "invalid_request", message).response()
+    return store_error_response(InvalidParameterValue(message))
+
+
 class NormalisePathMiddleware:
     """Real clients send `/Commit`, `/commit`, `listflights/?top=` and `flights/`: route them all."""
 
@@ -44,8 +55,7 @@ class NormalisePathMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         skipped = scope["type"] == "http" and scope["path"].startswith(self.skip_prefixes)
         if scope["type"] == "http" and not skipped and _has_nul(scope):  # the skipped answer NUL in their shape
-            response = store_error_response(InvalidParameterValue("The path or query contains a NUL character."))
-            await response(scope, receive, send)
+            await _nul_response(scope["path"])(scope, receive, send)
             return
         if scope["type"] == "http" and not skipped:
             path = normalise_path(scope["path"], self.words)

@@ -159,7 +159,22 @@ class AadError(BaseModel):
     error_codes: list[int]
 
 
-_MODELS = (FlightCreate, FlightUpdate, GroupCreate, GroupRename, GroupMembers, SubmissionUpdate, StoreError, AadError)
+_MODELS: list[type[BaseModel]] = [
+    FlightCreate,
+    FlightUpdate,
+    GroupCreate,
+    GroupRename,
+    GroupMembers,
+    SubmissionUpdate,
+    StoreError,
+    AadError,
+]
+
+
+def declare_model(model: type[BaseModel]) -> type[BaseModel]:
+    """Add one more body model to the document's components (for `body(model)` of another module)."""
+    _MODELS.append(model)
+    return model
 
 
 def body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
