@@ -135,6 +135,7 @@ def test_real_answers_match_the_declared_schemas(tenant: Tenant, recorder: tuple
     _flight_line(tenant, client, app, worker)
     _manual_publish(client, app, worker)
     _device_reports(tenant, client, app)
+    _device_credentials(client, app)
     for path, method, response in record.seen:
         _validate(record.document, path, method, response)
     answered = {(path, method) for path, method, r in record.seen if str(r.status_code) in SUCCESS}
@@ -292,3 +293,17 @@ def _device_reports(tenant: Tenant, client: httpx.Client, app: str) -> None:
     assert client.get(f"applications/{app}/rollouthealth").status_code == 200
     flight = client.get(f"applications/{app}/listflights").json()["value"][0]["flightId"]
     assert client.get(f"applications/{app}/flights/{flight}/rollouthealth", params={"hours": 24}).status_code == 200
+
+
+def _device_credentials(client: httpx.Client, app: str) -> None:
+    for base in (f"applications/{app}/deliverykeys", "deliverykeys"):
+        key = client.post(base, json={"name": "kiosks", "expiresInDays": 30})
+        assert key.status_code == 201, key.text
+        assert client.get(base).json()["totalCount"] >= 1
+        assert client.delete(f"{base}/{key.json()['id']}").json()["revokedAt"] != dates.render(None)
+    url = client.post(f"applications/{app}/deviceurls", json={"customerId": "kiosk-1"})
+    assert url.status_code == 201, url.text
+    assert client.get(f"applications/{app}/deviceurls", params={"customerId": "kiosk-1"}).json()["totalCount"] == 1
+    assert client.delete(f"applications/{app}/deviceurls/{url.json()['id']}").status_code == 200
+    assert client.get(f"applications/{app}/devicesettings").json()["public"] is False
+    assert client.patch(f"applications/{app}/devicesettings", json={"public": True}).json()["public"] is True

@@ -22,7 +22,7 @@ from storeflight.devices.answers import PREFIX
 from storeflight.devices.model import DEFAULT_RATE, MAX_HOURS, MAX_RATE, DeliveryKey, DeviceSettings, DeviceUrl
 from storeflight.domain import dates
 from storeflight.domain.errors import InvalidParameterValue
-from storeflight.http import schemas
+from storeflight.http import answers, schemas
 from storeflight.http.deps import ApiDep, BodyDep, public_url
 from storeflight.http.responses import StoreJSONResponse, ok
 
@@ -66,6 +66,68 @@ class DeviceSettingsChange(BaseModel):
         None, description="Allow downgrades: a deliberate rollback."
     )
 
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+_DATE = "ISO 8601 in UTC; 1601-01-01T00:00:00.0000000Z means unset."
+
+
+class DeliveryKeyAnswer(_Answer):
+    id: str
+    name: str
+    applicationId: str | None = Field(description="null: every app of the tenant.")
+    rateLimitPerMinute: int
+    createdAt: str = Field(description=_DATE)
+    expiresAt: str = Field(description=_DATE)
+    revokedAt: str = Field(description=_DATE)
+    key: str | None = Field(None, description="The secret (sfdk_...): only in the answer that creates the key.")
+
+
+class DeviceUrlAnswer(_Answer):
+    id: str
+    applicationId: str
+    customerId: str
+    enrolledWithKeyId: str | None
+    rateLimitPerMinute: int
+    createdAt: str = Field(description=_DATE)
+    revokedAt: str = Field(description=_DATE)
+    deviceUrl: str | None = Field(None, description="Only in the answer that creates it (shown once).")
+    decisionUrl: str | None = None
+    appInstallerUrl: str | None = None
+
+
+class DeviceSettingsAnswer(_Answer):
+    applicationId: str
+    public: bool
+    hoursBetweenUpdateChecks: int
+    automaticBackgroundTask: bool
+    forceUpdateFromAnyVersion: bool
+
+
+# The success answers of these operations, for the OpenAPI document (http/answers.py describes the others).
+answers.MODELS |= {
+    "DeliveryKey": DeliveryKeyAnswer,
+    "DeliveryKeyPage": answers.Page[DeliveryKeyAnswer],
+    "DeviceUrl": DeviceUrlAnswer,
+    "DeviceUrlPage": answers.Page[DeviceUrlAnswer],
+    "DeviceSettings": DeviceSettingsAnswer,
+}
+_APP = "/v1.0/my/applications/{application_id}"
+answers.SUCCESS |= {
+    (f"{_APP}/deliverykeys", "post"): "DeliveryKey",
+    (f"{_APP}/deliverykeys", "get"): "DeliveryKeyPage",
+    (f"{_APP}/deliverykeys/{{key_id}}", "delete"): "DeliveryKey",
+    ("/v1.0/my/deliverykeys", "post"): "DeliveryKey",
+    ("/v1.0/my/deliverykeys", "get"): "DeliveryKeyPage",
+    ("/v1.0/my/deliverykeys/{key_id}", "delete"): "DeliveryKey",
+    (f"{_APP}/deviceurls", "post"): "DeviceUrl",
+    (f"{_APP}/deviceurls", "get"): "DeviceUrlPage",
+    (f"{_APP}/deviceurls/{{url_id}}", "delete"): "DeviceUrl",
+    (f"{_APP}/devicesettings", "get"): "DeviceSettings",
+    (f"{_APP}/devicesettings", "patch"): "DeviceSettings",
+}
 
 router = APIRouter(prefix="/v1.0/my", tags=["device credentials (extension)"])
 CustomerQuery = Annotated[str | None, Query(alias="customerId", max_length=service.MAX_CUSTOMER)]
