@@ -1,12 +1,14 @@
 """Delivery API under load: a real `storeflight serve` with 1,000 flights, 10,000 groups, 1,000,000 memberships.
 
 Seeds a fresh database through the storage layer (bench/delivery_seed.py): one app with a published
-non-flighted submission (one package) and 1,000 flights of 10 groups each, every flight with a published
-submission of three packages (x64/x86/arm64), about a third of them rolling out; 10,000 groups of 100 members
-drawn from 400,000 customers (so a member is in about 2.5 groups). Then starts `storeflight serve` and measures
-with wrk, alternating, GET /healthz and GET .../delivery for random customer ids (a Lua list: 80% members,
-20% customers in no group). Also the server's resident memory before and after the first delivery request,
-which builds the snapshot (VmRSS in /proc/<pid>/status).
+non-flighted submission (one package) and "always provide the newest packages" on, and 1,000 flights of 10
+groups each; every flight has a finalized submission and a newer one of three packages (x64/x86/arm64), rolling
+out at 5-50% (`--rollout-share`) or halted (`--halted-share`), both falling back to the finalized one, or
+published plainly; 10,000 groups of 100 members drawn from 400,000 customers (so a member is in about 2.5
+groups). Then starts `storeflight serve` and measures with wrk, alternating, GET /healthz and GET .../delivery
+for random customer ids (a Lua list: `--nobody-share` customers in no group, `--manual-share` manual checks).
+Prints the decisions of a sample of the list by reason, and the server's resident memory before and after the
+first delivery request, which builds the snapshot (VmRSS in /proc/<pid>/status).
 
     .venv/bin/python bench/delivery_bench.py --backends postgres --duration 10 --connections 16
 """
