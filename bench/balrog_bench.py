@@ -4,12 +4,13 @@ Balrog is not on PyPI and is never committed here: pass the path of a checkout (
 github.com/mozilla-releng/balrog). The script builds a virtual environment for it with Python 3.13 and the
 pins of its uv.lock (`uv export --frozen`, without mysqlclient: the database is SQLite), creates its database
 with its own tooling (scripts/manage-db.py create), stores two of its test release blobs (tests/data) through
-its own database layer, and adds a rule at backgroundRate 25 whose fallbackMapping is the older release, plus
-99 or 999 rules that never match for the scaling rows. Balrog runs under uwsgi as its uwsgi/public.ini runs it
-(one process, threads enabled, `--http-socket`, which closes each connection after its answer: wrk counts
-those as read errors and reconnects, so Balrog's error column counts reconnections, not failures).
-storeflight serves one flight at 25% whose fallback is the flight's previous submission.
-wrk alternates between the two, round by round.
+its own database layer (without their partial updates: those name source releases that are not stored, and
+Balrog would look each one up in the database, uncached, on every request), and adds a rule at
+backgroundRate 25 whose fallbackMapping is the older release, plus 99 or 999 rules that never match for the
+scaling rows. Balrog runs under uwsgi as its uwsgi/public.ini runs it (one process, threads enabled,
+`--http-socket`, which closes each connection after its answer: wrk counts those as read errors and
+reconnects, so Balrog's error column counts reconnections, not failures). storeflight serves one flight at
+25% whose fallback is the flight's previous submission. wrk alternates between the two, round by round.
 
     .venv/bin/python bench/balrog_bench.py /path/to/balrog --duration 10 --connections 16
 """
@@ -59,7 +60,11 @@ SEED_BALROG = textwrap.dedent(
     dbo.permissions.t.insert().execute(permission="admin", username="bench", data_version=1)
     for name in ("Firefox-56.0-build1", "Firefox-62.0-build1"):
         with open(f"{checkout}/tests/data/{name}.json") as f:
-            dbo.releases.insert(changed_by="bench", name=name, product="Firefox", data=createBlob(json.load(f)))
+            data = json.load(f)
+        for platform in data["platforms"].values():  # partials name releases not stored here (see the doc)
+            for locale in platform.get("locales", {}).values():
+                locale.pop("partials", None)
+        dbo.releases.insert(changed_by="bench", name=name, product="Firefox", data=createBlob(data))
     dbo.rules.insert(
         changed_by="bench", priority=1000, backgroundRate=25, mapping="Firefox-62.0-build1",
         fallbackMapping="Firefox-56.0-build1", update_type="minor", product="Firefox", channel="release",
