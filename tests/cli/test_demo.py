@@ -36,6 +36,8 @@ def test_the_demo_walks_the_rollout_and_cleans_up(tmp_path: Path) -> None:
     for title in ("to everyone", "at 10% rollout", "raised to 50%", "halted", "a fixed submission", "finalized"):
         assert title in done.stdout
     assert "in-process decision core" in done.stdout and "removed" in done.stdout
+    assert "40 insider devices ran the reference updater" in done.stdout
+    assert "rollout health, rollout:" in done.stdout and "rollout health, fallback:" in done.stdout
     assert "without 2,000 HTTP calls per step" in done.stdout and "25 of them are also asked" in done.stdout
 
 

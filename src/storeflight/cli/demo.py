@@ -6,7 +6,8 @@ through 10% -> 50% -> halt -> a fixed submission -> finalize, all through `store
 every step it counts which version each of the simulated customers gets. Asking the delivery API 10,000
 times per step would take most of the minute, so the counts come from the same decision core the API uses
 (`storeflight.delivery`) over the server's database, and a sample of customers is asked over HTTP too to
-show the two agree.
+show the two agree. At 50%, a few insider devices update through the reference updater (a delivery key,
+the device endpoints) and report, and the rollout's health numbers are shown.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import typer
 import uvicorn
 
 from storeflight.cli import steps
+from storeflight.cli.demo_devices import update_devices
 from storeflight.cli.output import CliError, ExitCode, Output, guard
 from storeflight.cli.profiles import Profile
 from storeflight.cli.publish import Timings, clear_pending, release
@@ -236,6 +238,9 @@ def story(scene: Scene) -> None:
     record(scene, f"flight 'Insiders ring' ({len(scene.insiders):,} members) published {v2.name} at 10% rollout")
     client.set_rollout_percentage(app_id, sub_id, 50.0, scene.flight_id)
     record(scene, "rollout raised to 50%")
+    server, out = scene.server, scene.s.out
+    reports = update_devices(scene, server.store, server.url, client, server.folder / "devices", out)
+    scene.steps[-1]["deviceReports"] = reports
     client.halt_rollout(app_id, sub_id, scene.flight_id)
     record(scene, f"rollout halted (a bug!): insiders are offered the fallback again ({v1.name})")
     sub_id = _publish(scene, steps.Changes(add=[], replace=[v3], rollout=50.0))

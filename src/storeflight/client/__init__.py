@@ -40,6 +40,7 @@ from storeflight.client.models import (
     SubmissionSummary,
 )
 from storeflight.client.sync import StoreClient
+from storeflight.client.updater import DeviceEndpoint, Offer, Outcome, UpdateError, Updater
 from storeflight.client.upload import build_package_zip
 from storeflight.client.wait import FINAL_STATES
 
@@ -54,12 +55,15 @@ __all__ = [
     "DeliveredPackage",
     "DeliveryAnswer",
     "DeliveryExplanation",
+    "DeviceEndpoint",
     "Flight",
     "FlightGroup",
     "InvalidRequestError",
     "MemberChange",
     "NetworkError",
     "NotFoundError",
+    "Offer",
+    "Outcome",
     "Package",
     "PackageDeliveryOptions",
     "PackageRollout",
@@ -76,6 +80,8 @@ __all__ = [
     "SubmissionStatus",
     "SubmissionSummary",
     "ThrottledError",
+    "UpdateError",
+    "Updater",
     "WaitTimeout",
     "build_package_zip",
 ]
