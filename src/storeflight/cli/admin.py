@@ -363,3 +363,5 @@ def rotate_token_key(data_dir: DataDir = Path("./data"), database_url: DatabaseU
 
     _in_write(data_dir, database_url, tokens.rotate)
     print_json({"rotated": True, "restart": "restart every server process to sign with the new key"})
+
+from storeflight.cli import admin_devices as _devices  # noqa: E402, F401 - registers the device commands

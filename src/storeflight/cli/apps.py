@@ -36,6 +36,7 @@ def show_app(app_id: AppArgument, profile: ProfileOption = None, json_output: Js
     with session(profile, json_output) as s:
         application = s.client.get_application(app_id)
         flights = s.flights(app_id)
+        devices = s.client.device_settings(app_id)
 
         def human() -> None:
             s.out.fields(
@@ -46,7 +47,8 @@ def show_app(app_id: AppArgument, profile: ProfileOption = None, json_output: Js
                     ("pending submission", _ref_id(application.pending_application_submission)),
                     ("last published submission", _ref_id(application.last_published_application_submission)),
                     ("flights", ", ".join(f.friendly_name or f.flight_id for f in flights) or "none"),
+                    ("public delivery (no key)", devices.get("public", False)),
                 ],
             )
 
-        s.out.result({"application": application, "flights": flights}, human)
+        s.out.result({"application": application, "flights": flights, "deviceSettings": devices}, human)

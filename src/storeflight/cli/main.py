@@ -16,7 +16,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from storeflight.cli import apps, delivery, flights, groups, package, profiles, rollout, submission
+from storeflight.cli import apps, delivery, devices, flights, groups, package, profiles, rollout, submission
 from storeflight.cli.publish import publish
 
 # command name -> (module, attribute: a Typer app or a command function)
@@ -69,4 +69,5 @@ app.add_typer(submission.app, name="submission")
 app.command("publish")(publish)
 app.add_typer(rollout.app, name="rollout")
 app.add_typer(delivery.app, name="delivery")
+app.add_typer(devices.app, name="devices")
 app.add_typer(package.app, name="package")

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -299,6 +299,38 @@ class AsyncStoreClient:
     async def list_members(self, group_id: str, *, page_size: int = 1000) -> list[str]:
         pager = ep.Pager(lambda skip: ep.list_members(group_id, skip, page_size))
         return [m async for m in self._pages(pager, empty_on_404=False)]
+
+    # device credentials (storeflight extension)
+
+    async def create_delivery_key(
+        self, app_id: str | None, name: str, rate_per_minute: int | None = None, expires_in_days: int | None = None
+    ) -> dict[str, Any]:
+        """A new delivery key (for one app, or with app_id None every app); its secret is in `key`, shown once."""
+        return await self._send(ep.create_delivery_key(app_id, name, rate_per_minute, expires_in_days))
+
+    async def list_delivery_keys(self, app_id: str | None) -> dict[str, Any]:
+        """The delivery keys of an app (or, with app_id None, of the tenant), without secrets."""
+        return await self._send(ep.list_delivery_keys(app_id))
+
+    async def revoke_delivery_key(self, app_id: str | None, key_id: str) -> dict[str, Any]:
+        """Revoke a delivery key."""
+        return await self._send(ep.revoke_delivery_key(app_id, key_id))
+
+    async def create_device_url(self, app_id: str, customer_id: str) -> dict[str, Any]:
+        """A per-device URL naming the customer (shown once)."""
+        return await self._send(ep.create_device_url(app_id, customer_id))
+
+    async def revoke_device_url(self, app_id: str, url_id: str) -> dict[str, Any]:
+        """Revoke a per-device URL."""
+        return await self._send(ep.revoke_device_url(app_id, url_id))
+
+    async def device_settings(self, app_id: str) -> dict[str, Any]:
+        """The app's device settings (public delivery, App Installer update settings)."""
+        return await self._send(ep.device_settings(app_id))
+
+    async def change_device_settings(self, app_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change some of the app's device settings (names as in the API)."""
+        return await self._send(ep.change_device_settings(app_id, changes))
 
     # delivery (storeflight extension)
 

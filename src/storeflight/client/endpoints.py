@@ -318,3 +318,52 @@ def rollout_health(
     if submission_id:
         params["submissionId"] = submission_id
     return get(f"{where}/rollouthealth", RolloutHealth.from_json, "get rollout health", **params)
+
+
+# device credentials (storeflight extension): answers as plain JSON objects
+
+
+def _object(body: Any) -> dict[str, Any]:
+    return dict(body) if isinstance(body, dict) else {}
+
+
+def _keys_base(app_id: str | None) -> str:
+    return f"applications/{_seg(app_id)}/deliverykeys" if app_id else "deliverykeys"
+
+
+def create_delivery_key(
+    app_id: str | None, name: str, rate_per_minute: int | None = None, expires_in_days: int | None = None
+) -> Call[dict[str, Any]]:
+    body: dict[str, Any] = {"name": name}
+    if rate_per_minute is not None:
+        body["rateLimitPerMinute"] = rate_per_minute
+    if expires_in_days is not None:
+        body["expiresInDays"] = expires_in_days
+    return Call("POST", _keys_base(app_id), _object, json=body, what="create delivery key")
+
+
+def list_delivery_keys(app_id: str | None) -> Call[dict[str, Any]]:
+    return get(_keys_base(app_id), _object, "list delivery keys")
+
+
+def revoke_delivery_key(app_id: str | None, key_id: str) -> Call[dict[str, Any]]:
+    return Call("DELETE", f"{_keys_base(app_id)}/{_seg(key_id)}", _object, idempotent=True, what="revoke delivery key")
+
+
+def create_device_url(app_id: str, customer_id: str) -> Call[dict[str, Any]]:
+    path = f"applications/{_seg(app_id)}/deviceurls"
+    return Call("POST", path, _object, json={"customerId": customer_id}, what="create device URL")
+
+
+def revoke_device_url(app_id: str, url_id: str) -> Call[dict[str, Any]]:
+    path = f"applications/{_seg(app_id)}/deviceurls/{_seg(url_id)}"
+    return Call("DELETE", path, _object, idempotent=True, what="revoke device URL")
+
+
+def device_settings(app_id: str) -> Call[dict[str, Any]]:
+    return get(f"applications/{_seg(app_id)}/devicesettings", _object, "get device settings")
+
+
+def change_device_settings(app_id: str, changes: dict[str, Any]) -> Call[dict[str, Any]]:
+    path = f"applications/{_seg(app_id)}/devicesettings"
+    return Call("PATCH", path, _object, json=changes, idempotent=True, what="change device settings")

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -314,6 +314,38 @@ class StoreClient:
     def list_members(self, group_id: str, *, page_size: int = 1000) -> list[str]:
         pager = ep.Pager(lambda skip: ep.list_members(group_id, skip, page_size))
         return list(self._pages(pager, empty_on_404=False))
+
+    # device credentials (storeflight extension)
+
+    def create_delivery_key(
+        self, app_id: str | None, name: str, rate_per_minute: int | None = None, expires_in_days: int | None = None
+    ) -> dict[str, Any]:
+        """A new delivery key (for one app, or with app_id None every app); its secret is in `key`, shown once."""
+        return self._send(ep.create_delivery_key(app_id, name, rate_per_minute, expires_in_days))
+
+    def list_delivery_keys(self, app_id: str | None) -> dict[str, Any]:
+        """The delivery keys of an app (or, with app_id None, of the tenant), without secrets."""
+        return self._send(ep.list_delivery_keys(app_id))
+
+    def revoke_delivery_key(self, app_id: str | None, key_id: str) -> dict[str, Any]:
+        """Revoke a delivery key."""
+        return self._send(ep.revoke_delivery_key(app_id, key_id))
+
+    def create_device_url(self, app_id: str, customer_id: str) -> dict[str, Any]:
+        """A per-device URL naming the customer (shown once)."""
+        return self._send(ep.create_device_url(app_id, customer_id))
+
+    def revoke_device_url(self, app_id: str, url_id: str) -> dict[str, Any]:
+        """Revoke a per-device URL."""
+        return self._send(ep.revoke_device_url(app_id, url_id))
+
+    def device_settings(self, app_id: str) -> dict[str, Any]:
+        """The app's device settings (public delivery, App Installer update settings)."""
+        return self._send(ep.device_settings(app_id))
+
+    def change_device_settings(self, app_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change some of the app's device settings (names as in the API)."""
+        return self._send(ep.change_device_settings(app_id, changes))
 
     # delivery (storeflight extension)
 
