@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,7 +19,7 @@ from storeflight.cli.devcert import build_certificate
 from storeflight.domain import dates
 from storeflight.services import admin
 from storeflight.storage.sql import SqlStore
-from tests.support import LiveServer, Tenant, make_settings, new_tenant
+from tests.support import LiveServer, Tenant, make_settings, new_tenant, open_store, postgres_database
 
 RESOURCE = "https://manage.devcenter.microsoft.com"
 
@@ -261,7 +262,24 @@ def test_msal_with_oidc_authority_gets_a_working_token(https_server: tuple[LiveS
     assert response.status_code == 200
 
 
-def test_a_key_rotation_logs_nobody_out_and_the_next_one_retires_the_old_key(store: SqlStore, tmp_path: Path) -> None:
+@pytest.fixture
+def own_store(database_url: str, tmp_path: Path) -> Iterator[SqlStore]:
+    """A database of the test's own: a rotation in the shared one would retire the keys other servers hold."""
+    with contextlib.ExitStack() as stack:
+        if database_url.startswith("sqlite"):
+            url = f"sqlite:///{tmp_path / 'own.db'}"
+        else:
+            url = stack.enter_context(postgres_database())
+        store = open_store(url)
+        stack.callback(store.close)
+        yield store
+
+
+def test_a_key_rotation_logs_nobody_out_and_the_next_one_retires_the_old_key(
+    own_store: SqlStore, tmp_path: Path
+) -> None:
+    store = own_store
+
     def call(server: LiveServer, token: str, app_id: str) -> int:
         url = f"{server.url}/v1.0/my/applications/{app_id}"
         return httpx.get(url, headers={"Authorization": f"Bearer {token}"}).status_code

@@ -505,3 +505,11 @@ def test_block_counts_and_staged_bytes_are_bounded_with_azure_codes(bounded: Upl
         client = BlobClient.from_blob_url(bounded.url, retry_total=0, max_single_put_size=100, max_block_size=100)
         client.upload_blob(b"y" * 400, overwrite=True)
     assert raised.value.status_code == 409 and raised.value.error_code == "BlockCountExceedsLimit"
+
+
+def test_a_blob_name_with_a_newline_gets_azure_xml(server: LiveServer) -> None:
+    """Every blob path reaches the blob endpoint, a newline in the name too: Azure's XML answer, not the Store's."""
+    response = requests.get(f"{server.url}/storeflight/ingestion/a%0Ab", timeout=30)
+    assert response.status_code == 403, response.text
+    assert _error_code(response)
+    assert response.headers["x-ms-request-id"]

@@ -1,7 +1,7 @@
 """Delivery decisions: which submission's packages a customer's device gets, and why. Pure, in-memory."""
 
 from storeflight.delivery.bucket import BUCKETS, bucket, inside, threshold
-from storeflight.delivery.decide import Reason, decide, pick_submission
+from storeflight.delivery.decide import Reason, decide
 from storeflight.delivery.model import (
     NO_FALLBACK,
     AppView,
@@ -31,6 +31,5 @@ __all__ = [
     "bucket",
     "decide",
     "inside",
-    "pick_submission",
     "threshold",
 ]

@@ -8,28 +8,17 @@ device kind) is memoised on the snapshot by `delivery.lines`; a decision adds th
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import NamedTuple
 
-from storeflight.delivery.bucket import bucket, bucket_in, threshold
-from storeflight.delivery.lines import DEVICE_KIND, answer, fallback_of, line_of, remember
-from storeflight.delivery.model import AppView, Decision, Device, Explanation, Rollout, SubmissionView
+from storeflight.delivery.bucket import bucket_in
+from storeflight.delivery.lines import DEVICE_KIND, answer, line_of, remember
+from storeflight.delivery.model import AppView, Decision, Device, Explanation
 from storeflight.delivery.reasons import Reason
 
-__all__ = ["Pick", "Reason", "decide", "pick_submission"]
+__all__ = ["Reason", "decide"]
 
 # An enum member costs a class attribute lookup through the enum machinery: the hot path reads plain names.
 _HALTED, _IN_ROLLOUT, _MANUAL_SEEK = Reason.HALTED, Reason.IN_ROLLOUT, Reason.MANUAL_SEEK
 _OUTSIDE_ROLLOUT, _NO_FALLBACK = Reason.OUTSIDE_ROLLOUT, Reason.NO_FALLBACK
-
-
-class Pick(NamedTuple):
-    """The outcome of the rollout rules on one line: the submission offered (if any) and the bucket facts."""
-
-    submission: SubmissionView | None
-    reason: Reason
-    bucket: int | None = None
-    threshold: int | None = None
-    in_rollout: bool | None = None
 
 
 def decide(app: AppView, device: Device, groups: Collection[str]) -> Decision:
@@ -66,32 +55,3 @@ def decide(app: AppView, device: Device, groups: Collection[str]) -> Decision:
             head = answer(line, sub, reason, sub.applicable(device), explanation, device)[:-1]
         remember(line, key, head)
     return Decision._make((*head, explanation))
-
-
-def pick_submission(app: AppView, latest: SubmissionView, device: Device) -> Pick:
-    """The rollout rules on one line (a flight or the non-flighted line) whose last published is `latest`.
-
-    A NotStarted rollout on a published submission (not reachable through the API, which starts it at publish)
-    is treated like one in progress at its configured percentage.
-    """
-    status = latest.rollout_status
-    if not latest.is_rollout:
-        return Pick(latest, Reason.LATEST)
-    if status == Rollout.COMPLETE:
-        return Pick(latest, Reason.FINALIZED)
-    position = bucket(device.customer_id, latest.seed)
-    if status == Rollout.STOPPED:
-        return _fallback(app, latest, Reason.HALTED, position, 0)
-    limit = threshold(latest.percentage)
-    if position < limit:
-        return Pick(latest, Reason.IN_ROLLOUT, position, limit, True)
-    if app.is_seek_enabled and device.manual_check:
-        return Pick(latest, Reason.MANUAL_SEEK, position, limit, False)
-    return _fallback(app, latest, Reason.OUTSIDE_ROLLOUT, position, limit)
-
-
-def _fallback(app: AppView, latest: SubmissionView, reason: Reason, position: int, limit: int) -> Pick:
-    candidate = fallback_of(app, latest)
-    if candidate is None:
-        return Pick(None, Reason.NO_FALLBACK, position, limit, False)
-    return Pick(candidate, reason, position, limit, False)

@@ -16,6 +16,7 @@ from storeflight.devices import appinstaller
 from storeflight.devices.model import DevicePrincipal, DeviceSettings
 from storeflight.domain import dates
 from storeflight.domain.errors import InvalidParameterValue, NotFound
+from storeflight.http.delivery import decision_body
 from storeflight.http.delivery_query import read_device, read_query
 from storeflight.http.deps import ServerState, public_url, server_state
 from storeflight.http.responses import ok
@@ -84,28 +85,8 @@ async def decision(request: Request, principal: DevicePrincipal) -> Response:
     """GET .../decision: the delivery API's decision, with this device's stable download URLs."""
     state, device, explain, found = await decided(request, principal)
     base = base_url(request, state, principal)
-    body: dict[str, Any] = {
-        "applicationId": principal.app_id,
-        "customerId": device.customer_id,
-        "submissionId": found.submission_id,
-        "source": found.source,
-        "flightId": found.flight_id,
-        "reason": found.reason,
-        "packages": [_package(base, p) for p in found.packages],
-        "isMandatoryUpdate": found.is_mandatory,
-        "mandatoryUpdateEffectiveDate": dates.render(found.mandatory_date),
-    }
-    if explain:
-        e = found.explanation
-        body["explanation"] = {
-            "flights": list(e.flights),
-            "chosenFlight": e.chosen_flight,
-            "bucket": e.bucket,
-            "threshold": e.threshold,
-            "inRollout": e.in_rollout,
-            "notes": list(e.notes),
-            "bucketScale": 1_000_000,
-        }
+    packages = [_package(base, p) for p in found.packages]
+    body = decision_body(principal.app_id, device.customer_id, found, packages, explain)
     return ok(body)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import anyio.to_thread
 from fastapi import APIRouter, Request
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.responses import Response
 
 from storeflight.auth import sas
@@ -59,6 +60,16 @@ PREFIX = f"/{sas.ACCOUNT}/"
 SPACE_RETRY_AFTER = StorageFull.retry_after
 METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"]
 
+
+class BlobNameConvertor(PathConvertor):
+    """A path that may hold any character, newlines too (Starlette's `path` stops at one), so every blob name
+    reaches the blob endpoint and gets Azure's XML answer."""
+
+    regex = "[\\s\\S]*"
+
+
+register_url_convertor("blobname", BlobNameConvertor())
+
 _STORE_ERRORS: dict[type[BlobError], tuple[int, str, str]] = {
     BlobNotFound: (404, "BlobNotFound", "The specified blob does not exist."),
     BlobTooLarge: (
@@ -84,7 +95,7 @@ _FULL = "The server is out of storage space. Retry after some space has been fre
 _INTERNAL = BlobHttpError(500, "InternalError", "The server encountered an internal error. Please retry the request.")
 
 
-@router.api_route(PREFIX + "{path:path}", methods=METHODS)
+@router.api_route(PREFIX + "{path:blobname}", methods=METHODS)
 async def blob_endpoint(request: Request, path: str) -> Response:
     request_id = str(uuid.uuid4())
     try:

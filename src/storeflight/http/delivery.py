@@ -51,18 +51,19 @@ def _package(blobs: Hashable, p: PackageView, public_url: str, expires: datetime
     }
 
 
-def _render(
-    api: Api, app_id: str, device: Device, decision: Decision, explain: bool, expires: datetime
+def decision_body(
+    app_id: str, customer_id: str, decision: Decision, packages: list[dict[str, Any]], explain: bool
 ) -> dict[str, Any]:
-    blobs, public_url = api.state.blobs, api.public_url
+    """A decision in the delivery API's JSON, with the package entries given (the device endpoints give their
+    own stable download URLs)."""
     body: dict[str, Any] = {
         "applicationId": app_id,
-        "customerId": device.customer_id,
+        "customerId": customer_id,
         "submissionId": decision.submission_id,
         "source": decision.source,
         "flightId": decision.flight_id,
         "reason": decision.reason,
-        "packages": [_package(cast(Hashable, blobs), p, public_url, expires) for p in decision.packages],
+        "packages": packages,
         "isMandatoryUpdate": decision.is_mandatory,
         "mandatoryUpdateEffectiveDate": dates.render(decision.mandatory_date),
     }
@@ -78,6 +79,14 @@ def _render(
             "bucketScale": 1_000_000,
         }
     return body
+
+
+def _render(
+    api: Api, app_id: str, device: Device, decision: Decision, explain: bool, expires: datetime
+) -> dict[str, Any]:
+    blobs, public_url = cast(Hashable, api.state.blobs), api.public_url
+    packages = [_package(blobs, p, public_url, expires) for p in decision.packages]
+    return decision_body(app_id, device.customer_id, decision, packages, explain)
 
 
 def _acquire(api: Api, application_id: str) -> Snapshot:
