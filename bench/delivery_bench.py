@@ -36,6 +36,7 @@ from delivery_seed import Seeded, seed
 from http_bench import (
     HOST,
     WRK_REPORT,
+    admin,
     fetch_token,
     free_port,
     postgres_database,
@@ -47,6 +48,7 @@ from http_bench import (
 )
 
 from storeflight.delivery import Reason
+from storeflight.devices.service import MAX_RATE
 
 QUERY = "deviceFamily=Windows.Desktop&osVersion=10.0.19045.0&architecture=x64"
 
@@ -55,6 +57,18 @@ local ids = {{{ids}}}
 local base = "/v1.0/my/applications/{app_id}/delivery?{query}&customerId="
 local headers = {{["Authorization"] = "Bearer {token}"}}
 local counter = 0
+function init(args)
+  math.randomseed(os.time() * 1000 + index)
+end
+function request()
+  return wrk.format("GET", base .. ids[math.random(#ids)], headers)
+end
+"""
+
+WRK_DEVICE = """
+local ids = {{{ids}}}
+local base = "/devices/v1/apps/{app_id}/{endpoint}?{query}&customerId="
+local headers = {{["Authorization"] = "Bearer {key}"}}
 function init(args)
   math.randomseed(os.time() * 1000 + index)
 end
@@ -158,6 +172,19 @@ def sample_reasons(port: int, token: str, app_id: str, picks: list[str]) -> Coun
     return found
 
 
+def device_scripts(store: list[str], seeded: Seeded, picks: list[str]) -> list[tuple[str, str, str]]:
+    """wrk scripts for the device decision and App Installer file, with a delivery key at the highest rate."""
+    options = ["--tenant-id", seeded.tenant, "--app", seeded.app_id, "--rate", str(MAX_RATE)]
+    created = admin(store, "create-delivery-key", *options)
+    ids = ", ".join(f'"{c}"' for c in picks)
+    found = []
+    for endpoint in ("decision", "app.appinstaller"):
+        script = WRK_DEVICE.format(ids=ids, app_id=seeded.app_id, endpoint=endpoint, query=QUERY, key=created["key"])
+        path = f"/devices/v1/apps/{seeded.app_id}/{endpoint}?{QUERY}&customerId={picks[0]}"
+        found.append((f"device {endpoint}", script, path))
+    return found
+
+
 def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir: Path) -> list[str]:
     rng = random.Random(args.seed)
     data_dir = workdir / f"data-{backend}"
@@ -214,10 +241,13 @@ def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir
             ids=", ".join(f'"{c}"' for c in picks), app_id=seeded.app_id, query=QUERY, token=token
         )
         health_lua = WRK_PLAIN.format(path="/healthz")
+        measured = [("healthz", health_lua, "/healthz"), ("delivery", delivery_lua, path0)]
+        if args.device:
+            measured += device_scripts(store, seeded, picks)
         run_wrk(delivery_lua, path0, port, argparse.Namespace(**{**vars(args), "duration": 2}), workdir)  # warm-up
-        rounds: dict[str, list[dict[str, float]]] = {"healthz": [], "delivery": []}
+        rounds: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in measured}
         for r in range(args.rounds):
-            for name, script, path in (("healthz", health_lua, "/healthz"), ("delivery", delivery_lua, path0)):
+            for name, script, path in measured:
                 m = run_wrk(script, path, port, args, workdir)
                 rounds[name].append(m)
                 print(
@@ -227,15 +257,18 @@ def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir
                 )
         end_rss = rss_kib(process.pid)
     for r in range(args.rounds):
-        h, d = rounds["healthz"][r], rounds["delivery"][r]
-        lines.append(
-            f"| {backend} | {r + 1} | {h['rps']:,.0f} | {h['p50']:.2f} / {h['p99']:.2f} | {d['rps']:,.0f} | "
-            f"{d['p50']:.2f} / {d['p99']:.2f} | **{d['rps'] / h['rps']:.2f}** | {d['errors']:.0f} |"
-        )
+        h = rounds["healthz"][r]
+        for name in [n for n in rounds if n != "healthz"]:
+            d = rounds[name][r]
+            lines.append(
+                f"| {backend} | {r + 1} | {name} | {h['rps']:,.0f} | {h['p50']:.2f} / {h['p99']:.2f} | "
+                f"{d['rps']:,.0f} | {d['p50']:.2f} / {d['p99']:.2f} | **{d['rps'] / h['rps']:.2f}** | "
+                f"{d['errors']:.0f} |"
+            )
     lines.append(
         f"| {backend} | snapshot | RSS {before / 1024:.1f} MiB before the first delivery request, "
         f"{after / 1024:.1f} MiB after: **+{(after - before) / 1024:.1f} MiB**; first request "
-        f"(snapshot build) {first_s:.2f} s; RSS at the end {end_rss / 1024:.1f} MiB | | | | | |"
+        f"(snapshot build) {first_s:.2f} s; RSS at the end {end_rss / 1024:.1f} MiB | | | | | | |"
     )
     return lines
 
@@ -258,6 +291,11 @@ def main() -> None:
     parser.add_argument("--nobody-share", type=float, default=0.20, help="Requests of customers in no group.")
     parser.add_argument("--manual-share", type=float, default=0.10, help="Requests that are manual checks.")
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument(
+        "--device",
+        action="store_true",
+        help="Also measure the device endpoints (decision and App Installer file) with a delivery key.",
+    )
     args = parser.parse_args()
     print(
         f"{wrk_version()}, {args.threads} wrk threads, {args.connections} connections, {args.duration:g} s; "
@@ -265,9 +303,9 @@ def main() -> None:
         flush=True,
     )
     table = [
-        "| backend | round | healthz req/s | healthz p50 / p99 ms | delivery req/s | delivery p50 / p99 ms "
-        "| delivery / healthz | delivery errors |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| backend | round | endpoint | healthz req/s | healthz p50 / p99 ms | endpoint req/s | endpoint p50 / p99 ms "
+        "| endpoint / healthz | endpoint errors |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     with tempfile.TemporaryDirectory(prefix="delivery-bench-") as tmp:
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:

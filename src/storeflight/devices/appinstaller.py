@@ -9,7 +9,7 @@ past its effective date.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from xml.etree import ElementTree as ET
+from xml.sax.saxutils import quoteattr
 
 from storeflight.delivery.model import PackageView
 from storeflight.devices.model import DeviceSettings
@@ -47,36 +47,34 @@ def main_package(packages: tuple[PackageView, ...], architecture: str) -> Packag
 
 
 def render(installer: Installer) -> bytes:
-    """The file, UTF-8 with an XML declaration."""
-    ET.register_namespace("", NAMESPACE)
+    """The file, UTF-8 with an XML declaration (written as text: every value goes through `quoteattr`)."""
     package = installer.package
-    root = ET.Element(_q("AppInstaller"), {"Uri": installer.file_uri, "Version": package.version})
-    identity = {"Name": installer.identity_name, "Publisher": installer.publisher, "Version": package.version}
+    identity = (
+        f"Name={quoteattr(installer.identity_name)} Publisher={quoteattr(installer.publisher)} "
+        f"Version={quoteattr(package.version)}"
+    )
     if is_bundle(package.file_name):
-        ET.SubElement(root, _q("MainBundle"), {**identity, "Uri": installer.package_uri})
+        main = f"<MainBundle {identity} Uri={quoteattr(installer.package_uri)} />"
     else:
         architecture = package.architecture.lower()
-        attributes = {**identity, "Uri": installer.package_uri}
-        if architecture in ARCHITECTURES:
-            attributes["ProcessorArchitecture"] = architecture
-        ET.SubElement(root, _q("MainPackage"), attributes)
-    _update_settings(root, installer)
-    text: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + text
+        processor = f" ProcessorArchitecture={quoteattr(architecture)}" if architecture in ARCHITECTURES else ""
+        main = f"<MainPackage {identity} Uri={quoteattr(installer.package_uri)}{processor} />"
+    text = (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<AppInstaller xmlns="{NAMESPACE}" '
+        f"Uri={quoteattr(installer.file_uri)} Version={quoteattr(package.version)}>"
+        f"{main}{_update_settings(installer)}</AppInstaller>"
+    )
+    return text.encode("utf-8")
 
 
-def _update_settings(root: ET.Element, installer: Installer) -> None:
+def _update_settings(installer: Installer) -> str:
     settings = installer.settings
-    update = ET.SubElement(root, _q("UpdateSettings"))
-    on_launch = {"HoursBetweenUpdateChecks": str(settings.hours_between_update_checks)}
-    if installer.mandatory_now:
-        on_launch |= {"ShowPrompt": "true", "UpdateBlocksActivation": "true"}
-    ET.SubElement(update, _q("OnLaunch"), on_launch)
+    prompt = ' ShowPrompt="true" UpdateBlocksActivation="true"' if installer.mandatory_now else ""
+    parts = [f'<OnLaunch HoursBetweenUpdateChecks="{int(settings.hours_between_update_checks)}"{prompt} />']
     if settings.automatic_background_task:
-        ET.SubElement(update, _q("AutomaticBackgroundTask"))
+        parts.append("<AutomaticBackgroundTask />")
     if settings.force_update_from_any_version:
-        ET.SubElement(update, _q("ForceUpdateFromAnyVersion")).text = "true"
+        parts.append("<ForceUpdateFromAnyVersion>true</ForceUpdateFromAnyVersion>")
+    return f"<UpdateSettings>{''.join(parts)}</UpdateSettings>"
 
 
-def _q(name: str) -> str:
-    return f"{{{NAMESPACE}}}{name}"
