@@ -18,6 +18,7 @@ from storeflight.delivery.cache import SnapshotCache
 from storeflight.devices.gate import DeviceGate
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
 from storeflight.http import json_input
+from storeflight.http.middleware import correlation_id
 from storeflight.http.upload_slots import UploadSlots
 from storeflight.roughedges.gate import RoughEdges
 from storeflight.services.context import Caller, Context
@@ -105,11 +106,17 @@ class Api:
     caller: Caller
     public_url: str
     check_client: bool
+    correlation_id: str | None = None  # the response's MS-CorrelationId, recorded in the audit history
 
     @property
     def ctx(self) -> Context:
         settings = self.state.settings
-        return Context(caller=self.caller, upload_lifetime=settings.upload_lifetime, quotas=settings.quotas)
+        return Context(
+            caller=self.caller,
+            upload_lifetime=settings.upload_lifetime,
+            quotas=settings.quotas,
+            correlation_id=self.correlation_id,
+        )
 
     async def read(self, query: Callable[[Tx], T]) -> T:
         """Run a read-only `query` in a transaction, on the event loop.
@@ -168,10 +175,13 @@ async def authenticate(request: Request) -> Api:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Access token is missing or invalid: send 'Authorization: Bearer <token>'.")
     proxy_tenant = state.settings.allow_any_token
+    correlation = correlation_id(request.scope)
     if proxy_tenant:
-        return Api(state, Caller(proxy_tenant.lower(), "proxy"), public_url(request, state), check_client=False)
+        caller = Caller(proxy_tenant.lower(), "proxy")
+        return Api(state, caller, public_url(request, state), check_client=False, correlation_id=correlation)
     claims = state.tokens.verify(token.strip())
-    return Api(state, Caller(claims.tenant_id, claims.client_id), public_url(request, state), check_client=True)
+    caller = Caller(claims.tenant_id, claims.client_id)
+    return Api(state, caller, public_url(request, state), check_client=True, correlation_id=correlation)
 
 
 async def json_body(request: Request) -> Any:

@@ -64,8 +64,18 @@ class NormalisePathMiddleware:
         await self.app(scope, receive, send)
 
 
+CORRELATION_KEY = "storeflight.correlation_id"  # where the request's id waits in the ASGI scope
+
+
+def correlation_id(scope: Scope) -> str | None:
+    """The `MS-CorrelationId` this request's response carries (the audit history records it)."""
+    found = scope.get(CORRELATION_KEY)
+    return found if isinstance(found, str) else None
+
+
 class CorrelationIdMiddleware:
-    """Every response carries a fresh `MS-CorrelationId`, as the real service's do."""
+    """Every response carries a fresh `MS-CorrelationId`, as the real service's do; handlers find it in the
+    scope (`correlation_id`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -74,7 +84,9 @@ class CorrelationIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        correlation = str(uuid.uuid4()).encode()
+        text = str(uuid.uuid4())
+        correlation = text.encode()
+        scope[CORRELATION_KEY] = text
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -1,11 +1,14 @@
-"""What every use case needs besides the transaction: who is asking, and the clock."""
+"""What every use case needs besides the transaction: who is asking, the request, and the clock."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from storeflight.audit.model import Actor, ActorKind
+from storeflight.audit.record import record as audit_record
 from storeflight.domain import dates, ids
 from storeflight.domain.errors import InvalidState, NotFound
 from storeflight.domain.models import Application, Origin
@@ -33,6 +36,38 @@ class Context:
     upload_lifetime: timedelta = timedelta(hours=24)
     now: datetime = field(default_factory=dates.utcnow)
     quotas: Quotas = field(default_factory=Quotas)
+    actor: Actor | None = None  # who the audit history names; None: the caller's API client
+    correlation_id: str | None = None  # the request's MS-CorrelationId, for the audit history
+
+    @property
+    def who(self) -> Actor:
+        return self.actor or Actor(ActorKind.CLIENT, self.caller.client_id)
+
+    def record(
+        self,
+        tx: Tx,
+        action: str,
+        resource_type: str,
+        resource_id: str,
+        before: Any,
+        after: Any,
+        *,
+        reason: str | None = None,
+    ) -> None:
+        """Append the change to the caller's tenant's audit history, in `tx` (call it last in the transaction)."""
+        audit_record(
+            tx,
+            tenant_id=self.caller.tenant_id,
+            actor=self.who,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            before=before,
+            after=after,
+            correlation_id=self.correlation_id,
+            reason=reason,
+            at=self.now,
+        )
 
     def new_identity(self, app_id: str, flight_id: str | None, origin: Origin = Origin.API) -> Identity:
         """Ids, upload blob and expiry for a new submission."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from storeflight.audit.model import AuditFilter, AuditRecord
 from storeflight.devices.model import DeliveryKey, DeviceSettings, DeviceUrl
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 from storeflight.telemetry.cohort import Cohort
@@ -199,7 +200,32 @@ class ReportsTx(Protocol):
         """Remove the app's device states and counters."""
 
 
-class Tx(PipelineTx, DeliveryTx, GarbageTx, UsageTx, DevicesTx, ReportsTx, Protocol):
+class AuditTx(Protocol):
+    """The audit history: per-tenant hash chains, appended to and read, never changed (`storeflight.audit`)."""
+
+    audit_enabled: bool  # False only when the operator switched auditing off (a benchmark/ops knob)
+
+    def lock_audit_head(self, tenant_id: str) -> tuple[int, str]:
+        """The tenant's last (sequence, hash), (0, GENESIS) for an empty chain, locked until the transaction
+        ends: concurrent appenders of one tenant wait here."""
+
+    def add_audit(self, record: AuditRecord) -> None:
+        """Insert the record that follows the locked head, and make it the head."""
+
+    def list_audit(self, tenant_id: str, where: AuditFilter, *, skip: int, top: int) -> Page[AuditRecord]:
+        """A page of the tenant's matching records, newest first, with how many match."""
+
+    def audit_after(self, tenant_id: str, after_seq: int, limit: int) -> list[AuditRecord]:
+        """Up to `limit` of the tenant's records after `after_seq`, in chain order (verify, export, outboxes)."""
+
+    def audit_heads(self) -> list[tuple[str, int, str]]:
+        """(tenant, last sequence, last hash) of every chain, by tenant."""
+
+    def has_audit(self, tenant_id: str, resource_type: str | None, resource_id: str) -> bool:
+        """Whether the tenant's history names this resource (of this type, if given)."""
+
+
+class Tx(PipelineTx, DeliveryTx, GarbageTx, UsageTx, DevicesTx, ReportsTx, AuditTx, Protocol):
     """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
 
     def get_setting(self, key: str) -> str | None:

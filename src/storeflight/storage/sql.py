@@ -17,6 +17,7 @@ from storeflight.domain.errors import StorageFull
 from storeflight.domain.lifecycle import Status, is_pending
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 from storeflight.storage import tables as t
+from storeflight.storage.audit_sql import AuditSql
 from storeflight.storage.delivery_sql import DeliverySql
 from storeflight.storage.devices_sql import DevicesSql
 from storeflight.storage.engine import WRITE_OPTION
@@ -64,8 +65,9 @@ _SUBMISSION_AND_APP = (
 class SqlStore:
     """A Store over an SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, audit: bool = True) -> None:
         self.engine = engine
+        self.audit = audit  # False: changes are not recorded in the audit history (a benchmark/ops knob)
         self.is_postgres = engine.dialect.name == "postgresql"
         # SQLite has one writer at a time. Writers queue here (this process's, then every process's on the
         # database) instead of sleeping in SQLite's unfair busy handler (which gave multi-second tails).
@@ -103,7 +105,7 @@ class SqlStore:
             else:
                 conn = raw
             with conn.begin():
-                yield SqlTx(conn, lock_rows=self.is_postgres)
+                yield SqlTx(conn, lock_rows=self.is_postgres, audit=self.audit)
 
     def close(self) -> None:
         self._hot.close()
@@ -193,12 +195,13 @@ class PipelineSql:
         return dict(body) if body is not None else None
 
 
-class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSql, ReportsSql):
+class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSql, ReportsSql, AuditSql):
     """One transaction on one connection."""
 
-    def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
+    def __init__(self, conn: Connection, *, lock_rows: bool, audit: bool = True) -> None:
         self.conn = conn
         self.lock_rows = lock_rows
+        self.audit_enabled = audit
 
     def _insert(self, statement: Any) -> None:
         try:

@@ -285,3 +285,36 @@ device_report_hours = Table(
         name="pk_device_report_hours",
     ),
 )
+
+# The audit history (audit/): one hash chain per tenant. Rows are only ever inserted; the head row names each
+# chain's last record and is locked by appenders.
+audit_records = Table(
+    "audit_records",
+    metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False, comment="1, 2, 3... per tenant, in the order of the chain"),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor_id", String(128), nullable=False),
+    Column("actor_display", String(256), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("resource_type", String(32), nullable=False),
+    Column("resource_id", String(128), nullable=False),
+    Column("before", Text, nullable=True, comment="canonical JSON"),
+    Column("after", Text, nullable=True, comment="canonical JSON"),
+    Column("correlation_id", String(64), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "seq", name="pk_audit_records"),
+    Index("ix_audit_records_resource", "tenant_id", "resource_type", "resource_id", "seq"),
+    Index("ix_audit_records_at", "tenant_id", "at"),
+)
+
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)

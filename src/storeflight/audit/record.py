@@ -1,0 +1,50 @@
+"""Appending to a tenant's chain, in the transaction of the change it records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from storeflight.audit.model import Actor, AuditRecord, Entry, link
+from storeflight.domain import dates
+
+if TYPE_CHECKING:
+    from storeflight.storage.protocol import AuditTx
+
+
+def record(
+    tx: AuditTx,
+    *,
+    tenant_id: str,
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    before: Any,
+    after: Any,
+    correlation_id: str | None = None,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> AuditRecord | None:
+    """Append a record of a change to the tenant's chain, in `tx` (it commits or rolls back with the change).
+
+    The chain's head stays locked until `tx` ends, so concurrent writers of one tenant append one after
+    the other: record a change last in its transaction. None when auditing is switched off."""
+    if not tx.audit_enabled:
+        return None
+    entry = Entry(
+        tenant_id=tenant_id,
+        at=at or dates.utcnow(),
+        actor=actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        before=before,
+        after=after,
+        correlation_id=correlation_id,
+        reason=reason,
+    )
+    head_seq, head_hash = tx.lock_audit_head(tenant_id)
+    appended = link(entry, head_seq, head_hash)
+    tx.add_audit(appended)
+    return appended
