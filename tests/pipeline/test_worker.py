@@ -1,16 +1,17 @@
-"""The worker on a full disk: a stage that found no space runs again later instead of failing the package."""
+"""The worker on a full disk (a stage that found no space runs again later), and its idle-time upkeep."""
 
 from __future__ import annotations
 
 import errno
 import os
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storeflight.blobs.protocol import BlobInfo, BlobStore
 from storeflight.domain.dates import utcnow
 from storeflight.pipeline.worker import Worker, WorkerSettings
+from storeflight.telemetry.tally import hour_of
 from tests.pipeline.test_end_to_end import IDENTITY, submit_package
 from tests.support import Tenant
 
@@ -52,3 +53,17 @@ def test_a_stage_without_space_is_retried_later_not_failed(tenant: Tenant) -> No
         if not worker.run_once(now=later):
             break
     assert tenant.http.get(f"{base}/{sid}/status").json()["status"] == "Published"
+
+
+def test_an_idle_worker_forgets_event_ids_past_the_retention_window(tenant: Tenant) -> None:
+    store = tenant.server.store
+    long_ago = datetime(2001, 3, 1, tzinfo=UTC)  # hours no other test writes ids in
+    with store.transaction(write=True) as tx:
+        tx.add_report_ids([b"a" * 16, b"b" * 16], hour_of(long_ago))
+        tx.add_report_ids([b"c" * 16], hour_of(long_ago + timedelta(days=6)))
+    settings = WorkerSettings(report_id_retention=timedelta(days=7))
+    worker = Worker(store, tenant.server.state.blobs, settings)
+    assert worker.prune_report_ids(now=long_ago + timedelta(days=8), batch=1) >= 2  # in batches of one
+    with store.transaction(write=True) as tx:
+        assert tx.add_report_ids([b"a" * 16, b"b" * 16, b"c" * 16], hour_of(long_ago)) == {b"a" * 16, b"b" * 16}
+    assert worker.pruned_at == long_ago + timedelta(days=8)

@@ -84,3 +84,19 @@ def test_many_writers_sending_the_same_batches_count_each_event_once(store: SqlS
     assert sum(r.accepted for r in results) == 12 * 5
     assert sum(r.duplicates for r in results) == 3 * 12 * 5
     assert _totals(store, snap) == Counts(devices=4, installs=12, launches=24, crashes=12, heartbeats=12)
+
+
+def test_old_event_ids_are_forgotten_in_batches_and_recent_ones_kept(store: SqlStore) -> None:
+    snap = _snapshot()
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)  # before every other test's hours: their ids stay
+    assert _ingest(store, snap, "old@example.com", _events("old"), long_ago) == Ingested(5, 0)
+    assert _ingest(store, snap, "new@example.com", _events("new"), long_ago + timedelta(days=10)) == Ingested(5, 0)
+    cutoff = hour_of(long_ago + timedelta(days=1))
+    with store.transaction(write=True) as tx:
+        assert tx.prune_report_ids(cutoff, 2) == 2
+    with store.transaction(write=True) as tx:
+        assert tx.prune_report_ids(cutoff, 100) == 3
+        assert tx.prune_report_ids(cutoff, 100) == 0
+    later = long_ago + timedelta(days=11)
+    assert _ingest(store, snap, "old@example.com", _events("old"), later) == Ingested(5, 0)  # counted again
+    assert _ingest(store, snap, "new@example.com", _events("new"), later) == Ingested(0, 5)  # still known

@@ -24,6 +24,7 @@ from storeflight.ingest.archive import ArchiveLimits
 from storeflight.pipeline.outcome import fail, wait_until
 from storeflight.pipeline.stages import STAGES, StageInput, StageResult
 from storeflight.storage.protocol import Store, Tx
+from storeflight.telemetry.tally import hour_of
 
 log = logging.getLogger("storeflight.pipeline")
 
@@ -43,6 +44,8 @@ class WorkerSettings:
     idle_poll: float = 0.5
     space_retry: timedelta = timedelta(seconds=60)  # a stage that found the disk full runs again after this
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    report_id_retention: timedelta = timedelta(days=7)  # device report event ids are remembered this long
+    prune_every: timedelta = timedelta(minutes=10)  # how often an idle worker forgets older event ids
 
 
 class Worker:
@@ -53,6 +56,7 @@ class Worker:
         self.owner = name or f"worker-{uuid.uuid4().hex[:12]}"
         self.wake = threading.Event()
         self.stopping = threading.Event()
+        self.pruned_at: datetime | None = None
 
     def sibling(self, slot: int) -> Worker:
         """Another slot of this worker: the same store, blobs and settings, its own lease owner name."""
@@ -82,6 +86,7 @@ class Worker:
                 busy = False
             if not busy:
                 self._collect_quietly()
+                self._prune_quietly()
                 self.wake.wait(self.settings.idle_poll)
                 self.wake.clear()
 
@@ -104,6 +109,31 @@ class Worker:
             self.collect_garbage()
         except Exception:  # the records stay; the next idle moment tries again
             log.exception("deleting unneeded blobs failed")
+
+    def prune_report_ids(self, now: datetime | None = None, batch: int = 5000) -> int:
+        """Forget device report event ids older than the retention window, in short transactions; the number.
+        An event sent again after that is counted again (its id is no longer known)."""
+        now = now or dates.utcnow()
+        before = hour_of(now - self.settings.report_id_retention)
+        forgotten = 0
+        while not self.stopping.is_set():
+            with self.store.transaction(write=True) as tx:
+                count = tx.prune_report_ids(before, batch)
+            forgotten += count
+            if count < batch:
+                break
+        self.pruned_at = now
+        return forgotten
+
+    def _prune_quietly(self) -> None:
+        now = dates.utcnow()
+        if self.pruned_at is not None and now - self.pruned_at < self.settings.prune_every:
+            return
+        try:
+            self.prune_report_ids(now)
+        except Exception:  # the ids stay; the next idle moment after prune_every tries again
+            log.exception("forgetting old device report event ids failed")
+            self.pruned_at = now
 
     def stop(self) -> None:
         self.stopping.set()

@@ -199,6 +199,9 @@ class ReportsTx(Protocol):
     def delete_app_reports(self, app_id: str) -> None:
         """Remove the app's device states and counters."""
 
+    def prune_report_ids(self, before_hour: int, limit: int) -> int:
+        """Forget up to `limit` event keys received before `before_hour`; how many were forgotten."""
+
 
 class AuditTx(Protocol):
     """The audit history: per-tenant hash chains, appended to and read, never changed (`storeflight.audit`)."""

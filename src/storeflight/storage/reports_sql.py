@@ -126,6 +126,11 @@ class ReportsSql:
         )
         return [(r, Cohort(c), sub, v, int(n)) for r, c, sub, v, n in self.conn.execute(query)]
 
+    def prune_report_ids(self, before_hour: int, limit: int) -> int:
+        r = t.device_report_ids
+        oldest = select(r.c.key).where(r.c.hour < before_hour).limit(limit).scalar_subquery()
+        return int(self.conn.execute(r.delete().where(r.c.key.in_(oldest))).rowcount or 0)
+
     def delete_app_reports(self, app_id: str) -> None:
         for table in (t.device_states, t.device_report_hours):
             self.conn.execute(table.delete().where(table.c.app_id == app_id))

@@ -245,6 +245,7 @@ device_report_ids = Table(
     metadata,
     Column("key", LargeBinary(16), primary_key=True, comment="BLAKE2b of app, device and event id"),
     Column("hour", Integer, nullable=False, comment="hours since the epoch when it was received"),
+    Index("ix_device_report_ids_hour", "hour"),
 )
 
 device_states = Table(
