@@ -8,6 +8,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
+from storeflight.approvals import service as approvals
 from storeflight.cli.common import DatabaseUrl, DataDir, NoDatabase, describe, print_json
 from storeflight.cli.common import open_store as _open_store
 from storeflight.config import Settings
@@ -82,6 +83,7 @@ def list_clients(
     store = open_store(data_dir, database_url, create=False)
     with store.transaction(write=False) as tx:
         clients = tx.list_clients(tenant_id.lower() if tenant_id else None)
+        roles = {c.client_id: tx.client_roles(c.client_id) for c in clients}
     print_json(
         [
             {
@@ -90,10 +92,23 @@ def list_clients(
                 "name": c.name,
                 "createdAt": dates.render(c.created_at),
                 "revoked": c.revoked_at is not None,
+                "roles": roles[c.client_id],
             }
             for c in clients
         ]
     )
+
+
+@app.command("set-roles")
+def set_roles(
+    client_id: Annotated[str, typer.Argument(help="The API client.")],
+    role: Annotated[list[str] | None, typer.Option("--role", help="A role (repeat); none clears them.")] = None,
+    data_dir: DataDir = Path("./data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Replace an API client's roles: what approval rules ask approvers to hold."""
+    roles = _in_write(data_dir, database_url, lambda tx: approvals.set_roles(tx, client_id, role or []))
+    print_json({"clientId": client_id, "roles": roles})
 
 
 @app.command("revoke-client")

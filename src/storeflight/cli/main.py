@@ -16,7 +16,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from storeflight.cli import apps, delivery, devices, flights, groups, package, profiles, rollout, submission
+from storeflight.cli import approvals, apps, delivery, devices, flights, groups, package, profiles, rollout, submission
 from storeflight.cli.publish import publish
 
 # command name -> (module, attribute: a Typer app or a command function)
@@ -70,4 +70,5 @@ app.command("publish")(publish)
 app.add_typer(rollout.app, name="rollout")
 app.add_typer(delivery.app, name="delivery")
 app.add_typer(devices.app, name="devices")
+app.add_typer(approvals.app, name="approvals")
 app.add_typer(package.app, name="package")

@@ -367,3 +367,50 @@ def device_settings(app_id: str) -> Call[dict[str, Any]]:
 def change_device_settings(app_id: str, changes: dict[str, Any]) -> Call[dict[str, Any]]:
     path = f"applications/{_seg(app_id)}/devicesettings"
     return Call("PATCH", path, _object, json=changes, idempotent=True, what="change device settings")
+
+
+# approvals (storeflight extension): answers as plain JSON objects
+
+
+def _rules_base(app_id: str) -> str:
+    return f"applications/{_seg(app_id)}/approvalrules"
+
+
+def create_approval_rule(app_id: str, rule: dict[str, Any]) -> Call[dict[str, Any]]:
+    return Call("POST", _rules_base(app_id), _object, json=rule, what="create approval rule")
+
+
+def list_approval_rules(app_id: str) -> Call[dict[str, Any]]:
+    return get(_rules_base(app_id), _object, "list approval rules")
+
+
+def delete_approval_rule(app_id: str, rule_id: str) -> Call[dict[str, Any]]:
+    path = f"{_rules_base(app_id)}/{_seg(rule_id)}"
+    return Call("DELETE", path, _object, idempotent=True, what="delete approval rule")
+
+
+def list_pending_changes(status: str | None, app_id: str | None, skip: int, top: int) -> Call[dict[str, Any]]:
+    params = {"skip": str(skip), "top": str(top)}
+    if status:
+        params["status"] = status
+    if app_id:
+        params["applicationId"] = app_id
+    return get("pendingchanges", _object, "list pending changes", **params)
+
+
+def pending_change(change_id: str) -> Call[dict[str, Any]]:
+    return get(f"pendingchanges/{_seg(change_id)}", _object, "get pending change")
+
+
+def approve_change(change_id: str) -> Call[dict[str, Any]]:
+    return Call("POST", f"pendingchanges/{_seg(change_id)}/approve", _object, what="approve pending change")
+
+
+def reject_change(change_id: str, reason: str | None) -> Call[dict[str, Any]]:
+    body = {"reason": reason} if reason else {}
+    return Call("POST", f"pendingchanges/{_seg(change_id)}/reject", _object, json=body, what="reject pending change")
+
+
+def revise_change(change_id: str, percentage: float) -> Call[dict[str, Any]]:
+    path = f"pendingchanges/{_seg(change_id)}"
+    return Call("PATCH", path, _object, json={"percentage": percentage}, idempotent=True, what="change pending change")

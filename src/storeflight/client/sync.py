@@ -315,6 +315,42 @@ class StoreClient:
         pager = ep.Pager(lambda skip: ep.list_members(group_id, skip, page_size))
         return list(self._pages(pager, empty_on_404=False))
 
+    # approvals (storeflight extension)
+
+    def create_approval_rule(self, app_id: str, rule: dict[str, Any]) -> dict[str, Any]:
+        """An approval rule for the app (`rule` in the API's JSON shape)."""
+        return self._send(ep.create_approval_rule(app_id, rule))
+
+    def list_approval_rules(self, app_id: str) -> dict[str, Any]:
+        """The app's approval rules."""
+        return self._send(ep.list_approval_rules(app_id))
+
+    def delete_approval_rule(self, app_id: str, rule_id: str) -> dict[str, Any]:
+        """Delete an approval rule."""
+        return self._send(ep.delete_approval_rule(app_id, rule_id))
+
+    def list_pending_changes(
+        self, status: str | None = None, app_id: str | None = None, skip: int = 0, top: int = 100
+    ) -> dict[str, Any]:
+        """A page of the tenant's pending changes, newest first."""
+        return self._send(ep.list_pending_changes(status, app_id, skip, top))
+
+    def pending_change(self, change_id: str) -> dict[str, Any]:
+        """One pending change."""
+        return self._send(ep.pending_change(change_id))
+
+    def approve_change(self, change_id: str) -> dict[str, Any]:
+        """Approve a pending change (applied with the last approval it needs)."""
+        return self._send(ep.approve_change(change_id))
+
+    def reject_change(self, change_id: str, reason: str | None = None) -> dict[str, Any]:
+        """Reject a pending change."""
+        return self._send(ep.reject_change(change_id, reason))
+
+    def revise_change(self, change_id: str, percentage: float) -> dict[str, Any]:
+        """Ask for another rollout percentage: the change's approvals are cleared."""
+        return self._send(ep.revise_change(change_id, percentage))
+
     # device credentials (storeflight extension)
 
     def create_delivery_key(

@@ -6,6 +6,7 @@ StoreflightError
 ├── InvalidOperation          the operation is not allowed for this resource at all
 │   └── NotCreatedThroughApi  the submission was made in "Partner Center" (not through the API)
 ├── InvalidState              the resource is in the wrong state for the operation
+│   └── ApprovalRequired      an approval rule guards the action: it waits as a pending change
 ├── QuotaExceeded             the tenant would keep more than one of its quotas allows
 ├── Unauthorized              missing, invalid, expired or revoked credentials
 ├── Forbidden                 valid credentials, but not for this resource
@@ -69,6 +70,19 @@ class InvalidState(StoreflightError):
     """The resource is in a state that does not allow the operation."""
 
     code = "InvalidState"
+
+
+class ApprovalRequired(InvalidState):
+    """An approval rule guards the action: nothing was done, and the action now waits as a pending change.
+
+    `keeps_writes`: the transaction that raises it still commits (the pending change it recorded stays)."""
+
+    target = "approval"
+    keeps_writes = True
+
+    def __init__(self, message: str, *, rule_ids: list[str], change_id: str) -> None:
+        super().__init__(message, details=[*(f"rule={r}" for r in rule_ids), f"pendingChange={change_id}"])
+        self.rule_ids, self.change_id = rule_ids, change_id
 
 
 class QuotaExceeded(StoreflightError):

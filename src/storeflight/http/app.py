@@ -7,6 +7,7 @@ import secrets
 from fastapi import FastAPI
 
 from storeflight import __version__
+from storeflight.approvals import api as approvals_api
 from storeflight.auth import tokens
 from storeflight.blobs import open_blob_store
 from storeflight.blobs.local import LocalBlobStore
@@ -84,6 +85,7 @@ def create_app(state: ServerState) -> FastAPI:
         reports.router,
         rollout_health.router,
         device_api.router,
+        approvals_api.router,
     )
     # What devices call, so most of a device-facing server's traffic: matched first, as a plain route.
     devices = [*device_endpoints.routes(), *device_reports.ROUTES]  # with their own credentials (docs/devices.md)

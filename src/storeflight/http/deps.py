@@ -16,7 +16,7 @@ from storeflight.blobs.protocol import BlobStore
 from storeflight.config import Settings
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.devices.gate import DeviceGate
-from storeflight.domain.errors import InvalidParameterValue, Unauthorized
+from storeflight.domain.errors import InvalidParameterValue, StoreflightError, Unauthorized
 from storeflight.http import json_input
 from storeflight.http.middleware import correlation_id
 from storeflight.http.upload_slots import UploadSlots
@@ -130,10 +130,19 @@ class Api:
 
     @contextmanager
     def tx(self, *, write: bool = False) -> Iterator[Tx]:
+        """A transaction for the caller; an error that `keeps_writes` (ApprovalRequired) commits it first."""
+        kept: StoreflightError | None = None
         with self.state.store.transaction(write=write) as tx:
             if self.check_client:
                 self.state.clients.check(tx, self.caller)
-            yield tx
+            try:
+                yield tx
+            except StoreflightError as error:
+                if not getattr(error, "keeps_writes", False):
+                    raise
+                kept = error
+        if kept is not None:
+            raise kept
 
 
 def server_state(request: Request) -> ServerState:

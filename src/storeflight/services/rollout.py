@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from storeflight.approvals import gate
+from storeflight.approvals.model import PendingChange
+from storeflight.approvals.rules import Action, Attempt
 from storeflight.domain import rollout as domain
 from storeflight.domain.models import PackageRollout
 from storeflight.services import submissions
@@ -14,11 +17,30 @@ def get(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> PackageRoll
     return submissions.get(tx, ctx, parent, submission_id).delivery.rollout
 
 
+_GUARDED = {domain.RolloutAction.UPDATE: Action.ROLLOUT, domain.RolloutAction.FINALIZE: Action.FINALIZE}
+
+
 def change(
-    tx: Tx, ctx: Context, parent: Parent, submission_id: str, action: domain.RolloutAction, percentage: float | None
+    tx: Tx,
+    ctx: Context,
+    parent: Parent,
+    submission_id: str,
+    action: domain.RolloutAction,
+    percentage: float | None,
+    *,
+    approved: PendingChange | None = None,
 ) -> PackageRollout:
+    """Raise, halt or finalize; a raise or finalize an approval rule guards waits for approval instead
+    (ApprovalRequired), unless `approved` is its approved pending change. Halting is never guarded."""
     submission = submissions.get(tx, ctx, parent, submission_id, lock=True)
-    rollout = domain.apply(submission.status, submission.delivery.rollout, action, percentage)
+    before = submission.delivery.rollout
+    rollout = domain.apply(submission.status, before, action, percentage)
+    if action in _GUARDED:
+        attempt = Attempt(
+            _GUARDED[action], submission.app_id, submission.flight_id, rollout.percentage, before.percentage
+        )
+        params = {"percentage": rollout.percentage} if action == domain.RolloutAction.UPDATE else {}
+        gate.require(tx, ctx, attempt, submission.id, params, approved=approved)
     delivery = submission.delivery.model_copy(update={"rollout": rollout})
     tx.save_submission(submission.model_copy(update={"delivery": delivery}))
     tx.bump_delivery_version(submission.tenant_id, submission.app_id)

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from storeflight.approvals import gate
+from storeflight.approvals.model import PendingChange
+from storeflight.approvals.rules import Action, Attempt
 from storeflight.domain import submissions as subs
 from storeflight.domain.errors import InvalidState, NotCreatedThroughApi, NotFound
 from storeflight.domain.lifecycle import Event, Operation, Status, check_allowed, next_status
@@ -112,12 +115,18 @@ def commit(
     submission_id: str,
     *,
     hold: Callable[[], timedelta | None] | None = None,
+    approved: PendingChange | None = None,
 ) -> Submission:
     """Hand the submission to the ingestion pipeline (status CommitStarted).
 
-    `hold`, asked only once the commit is allowed, says how long the checks wait before they run.
+    `hold`, asked only once the commit is allowed, says how long the checks wait before they run. A commit
+    an approval rule guards waits for approval (ApprovalRequired) unless `approved` is its approved change.
     """
     submission = _writable(tx, ctx, parent, submission_id, Operation.COMMIT)
+    rollout = submission.delivery.rollout
+    start = rollout.percentage if rollout.is_package_rollout else 100.0
+    attempt = Attempt(Action.COMMIT, submission.app_id, submission.flight_id, start)
+    gate.require(tx, ctx, attempt, submission.id, {}, approved=approved)
     status = next_status(submission.status, Event.COMMIT)
     delay = (hold() if hold is not None else None) or timedelta(0)
     committed = submission.model_copy(update={"status": status, "next_run_at": ctx.now + delay})
@@ -142,13 +151,18 @@ def _writable(tx: Tx, ctx: Context, parent: Parent, submission_id: str, operatio
     return submission
 
 
-def publish(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> Submission:
-    """Publish a submission resting in Release (Manual mode, or SpecificDate before its date): our extension."""
+def publish(
+    tx: Tx, ctx: Context, parent: Parent, submission_id: str, *, approved: PendingChange | None = None
+) -> Submission:
+    """Publish a submission resting in Release (Manual mode, or SpecificDate before its date): our extension.
+    Guarded by approval rules like commit."""
     submission = get(tx, ctx, parent, submission_id, lock=True)
     if submission.status != Status.RELEASE or submission.target_publish_mode == PublishMode.IMMEDIATE:
         raise InvalidState(
             f"Only a submission resting in Release can be published; this one is {submission.status.value}."
         )
+    attempt = Attempt(Action.PUBLISH, submission.app_id, submission.flight_id)
+    gate.require(tx, ctx, attempt, submission.id, {}, approved=approved)
     released = submission.model_copy(update={"release_approved_at": ctx.now, "next_run_at": ctx.now})
     tx.save_submission(released)
     return released

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from storeflight.audit.model import AuditFilter, AuditRecord
+from storeflight.approvals.model import PendingChange
+from storeflight.approvals.rules import Rule
 from storeflight.devices.model import DeliveryKey, DeviceSettings, DeviceUrl
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 from storeflight.telemetry.cohort import Cohort
@@ -228,7 +230,53 @@ class AuditTx(Protocol):
         """Whether the tenant's history names this resource (of this type, if given)."""
 
 
-class Tx(PipelineTx, DeliveryTx, GarbageTx, UsageTx, DevicesTx, ReportsTx, AuditTx, Protocol):
+class ApprovalsTx(Protocol):
+    """Roles of API clients, approval rules and the changes waiting for approvals, each of one tenant."""
+
+    def client_roles(self, client_id: str) -> list[str]:
+        """The client's roles, sorted (none: an empty list)."""
+
+    def set_client_roles(self, client_id: str, tenant_id: str, roles: Sequence[str]) -> None:
+        """Replace the client's roles with these."""
+
+    def add_approval_rule(self, rule: Rule) -> None:
+        """Insert a new rule."""
+
+    def save_approval_rule(self, rule: Rule) -> None:
+        """Update an existing rule."""
+
+    def get_approval_rule(self, tenant_id: str, rule_id: str) -> Rule | None:
+        """The tenant's rule, or None."""
+
+    def list_approval_rules(self, tenant_id: str, app_id: str) -> list[Rule]:
+        """The app's rules (app-wide and per flight), oldest first."""
+
+    def delete_approval_rule(self, rule_id: str) -> None:
+        """Remove a rule (pending changes keep the requirement they were made with)."""
+
+    def add_pending_change(self, change: PendingChange) -> None:
+        """Insert a new pending change."""
+
+    def save_pending_change(self, change: PendingChange) -> None:
+        """Update an existing pending change."""
+
+    def get_pending_change(self, tenant_id: str, change_id: str, *, lock: bool = False) -> PendingChange | None:
+        """The tenant's pending change (in any status), or None; `lock` holds off other writers of it."""
+
+    def open_pending_change(self, tenant_id: str, submission_id: str, action: str) -> PendingChange | None:
+        """The newest change of this action on this submission still stored as pending, or None."""
+
+    def list_pending_changes(
+        self, tenant_id: str, *, status: str | None, app_id: str | None, now: datetime, skip: int, top: int
+    ) -> Page[PendingChange]:
+        """A page of the tenant's changes (of one app, if given) in this status as of `now` (a pending change
+        past its expiry counts as expired), all of them for None, newest first."""
+
+    def forget_app_approvals(self, app_id: str) -> None:
+        """Remove the app's rules and pending changes (the app is being deleted)."""
+
+
+class Tx(PipelineTx, DeliveryTx, GarbageTx, UsageTx, DevicesTx, ReportsTx, AuditTx, ApprovalsTx, Protocol):
     """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
 
     def get_setting(self, key: str) -> str | None:

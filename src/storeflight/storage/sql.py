@@ -18,6 +18,7 @@ from storeflight.domain.lifecycle import Status, is_pending
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 from storeflight.storage import tables as t
 from storeflight.storage.audit_sql import AuditSql
+from storeflight.storage.approvals_sql import ApprovalsSql
 from storeflight.storage.delivery_sql import DeliverySql
 from storeflight.storage.devices_sql import DevicesSql
 from storeflight.storage.engine import WRITE_OPTION
@@ -195,7 +196,9 @@ class PipelineSql:
         return dict(body) if body is not None else None
 
 
-class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSql, ReportsSql, AuditSql):
+class SqlTx(
+    PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSql, ReportsSql, AuditSql, ApprovalsSql
+):
     """One transaction on one connection."""
 
     def __init__(self, conn: Connection, *, lock_rows: bool, audit: bool = True) -> None:
@@ -248,6 +251,7 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSq
         self.conn.execute(update(t.clients).where(t.clients.c.client_id == client.client_id).values(**values))
 
     def delete_client(self, client_id: str) -> bool:
+        self.set_client_roles(client_id, "", ())
         result = self.conn.execute(delete(t.clients).where(t.clients.c.client_id == client_id))
         return bool(result.rowcount)
 
@@ -267,6 +271,7 @@ class SqlTx(PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSq
         self.conn.execute(delete(t.fault_injections).where(t.fault_injections.c.app_id == app_id))
         self.forget_app_devices(app_id)
         self.delete_app_reports(app_id)
+        self.forget_app_approvals(app_id)
         self.conn.execute(delete(t.applications).where(t.applications.c.id == app_id))
 
     def save_app(self, app: Application) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -318,4 +319,44 @@ audit_heads = Table(
     Column("tenant_id", String(64), primary_key=True),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+# Approvals (approvals/): roles of API clients, rules, and the changes waiting for approvals.
+client_roles = Table(
+    "client_roles",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("role", String(64), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+)
+
+approval_rules = Table(
+    "approval_rules",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("app_id", String(16), nullable=False),
+    Column("flight_id", String(36), nullable=True, comment="None: every line of the app"),
+    Column("action", String(16), nullable=False),
+    Column("approvals", Integer, nullable=False),
+    Column("role", String(64), nullable=False, comment="'' for any client of the tenant"),
+    Column("above_percentage", Float, nullable=True),
+    Column("allow_self_approval", Boolean, nullable=False),
+    Column("expires_after_seconds", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_approval_rules_app", "tenant_id", "app_id"),
+)
+
+pending_changes = Table(
+    "pending_changes",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("app_id", String(16), nullable=False),
+    Column("submission_id", String(24), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("doc", JSON, nullable=False, comment="the whole change: parameters, requirement, approvals"),
+    Index("ix_pending_changes_tenant", "tenant_id", "status", "requested_at"),
+    Index("ix_pending_changes_submission", "submission_id", "action", "status"),
 )
