@@ -83,8 +83,10 @@ def test_combined_rules_take_the_highest_count_per_role_and_the_strictest_self_a
 
 def _needs(roles: dict[str, int], allow_self: bool = False):  # type: ignore[no-untyped-def]
     found = requirement(
-        [rule(Action.PUBLISH, id=f"r{i}", approvals=n, role=role, allow_self_approval=allow_self)
-         for i, (role, n) in enumerate(roles.items())],
+        [
+            rule(Action.PUBLISH, id=f"r{i}", approvals=n, role=role, allow_self_approval=allow_self)
+            for i, (role, n) in enumerate(roles.items())
+        ],
         Attempt(Action.PUBLISH, "APP", None),
     )
     assert found is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from storeflight.audit.model import AuditFilter
 from tests.approvals.conftest import MakeClient, rolling_submission
 from tests.support import Tenant, new_tenant
 
@@ -59,6 +60,16 @@ def test_a_guarded_raise_is_refused_naming_the_rule_and_applied_once_approved(
     assert approved.json()["status"] == "applied"
     assert _percentage(tenant, base) == 80.0
     assert tenant.http.post(f"pendingchanges/{change_id}/approve").status_code == 409  # decided
+    with tenant.server.store.transaction(write=False) as tx:
+        history = tx.list_audit(tenant.tenant_id, AuditFilter(resource_type="pendingchange"), skip=0, top=100)
+    records = sorted(history.items, key=lambda r: r.seq)
+    assert [r.entry.action for r in records] == [
+        "pendingchange.request",
+        "pendingchange.approve",
+        "pendingchange.apply",
+    ]
+    assert {r.entry.resource_id for r in records} == {change_id}
+    assert records[0].entry.actor.id == tenant.client_id and records[2].entry.after["status"] == "applied"
 
 
 def test_halting_is_never_guarded(tenant: Tenant, app_id: str) -> None:

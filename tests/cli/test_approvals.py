@@ -43,10 +43,14 @@ def test_rules_pending_show_and_reject_through_the_cli(account: Account) -> None
 def test_admin_sets_roles_and_lists_them(account: Account) -> None:
     database = str(account.tenant.server.store.engine.url)
     client = account.tenant.client_id
-    result = admin.invoke(app, ["admin", "set-roles", client, "--role", "qa", "--role", "release", "--database-url", database])
+    result = admin.invoke(
+        app, ["admin", "set-roles", client, "--role", "qa", "--role", "release", "--database-url", database]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"clientId": client, "roles": ["qa", "release"]}
-    listed = admin.invoke(app, ["admin", "list-clients", "--tenant-id", account.tenant.tenant_id, "--database-url", database])
+    listed = admin.invoke(
+        app, ["admin", "list-clients", "--tenant-id", account.tenant.tenant_id, "--database-url", database]
+    )
     assert json.loads(listed.stdout)[0]["roles"] == ["qa", "release"]
     bad = admin.invoke(app, ["admin", "set-roles", client, "--role", "no spaces", "--database-url", database])
     assert bad.exit_code == 2

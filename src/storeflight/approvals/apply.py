@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from storeflight.approvals.gate import snapshot
 from storeflight.approvals.model import ChangeStatus, PendingChange
 from storeflight.approvals.rules import Action
 from storeflight.domain.errors import ApprovalRequired, InvalidState
@@ -74,4 +75,7 @@ def revise_rollout(tx: Tx, ctx: Context, change: PendingChange, percentage: floa
         reason="The revised percentage needs no approval: set at once.",
     )
     tx.save_pending_change(done)
+    ctx.record(
+        tx, "pendingchange.apply", "pendingchange", change.id, snapshot(change), snapshot(done), reason=done.reason
+    )
     return done

@@ -48,7 +48,9 @@ def _pending(
     expires_at = ctx.now + needed.expires_after
     found = tx.open_pending_change(ctx.caller.tenant_id, submission_id, attempt.action.value)
     if found is not None and found.status_at(ctx.now) == ChangeStatus.EXPIRED:
-        tx.save_pending_change(closed(found, ChangeStatus.EXPIRED, ctx, "It expired before it was approved."))
+        expired = closed(found, ChangeStatus.EXPIRED, ctx, "It expired before it was approved.")
+        tx.save_pending_change(expired)
+        ctx.record(tx, "pendingchange.expire", "pendingchange", found.id, snapshot(found), snapshot(expired))
         found = None
     if found is not None:
         if found.params == params and found.requirement == needed:
@@ -56,6 +58,7 @@ def _pending(
         revised = found.revised(params, needed, expires_at)
         revised = replace(revised, requested_by=ctx.caller.client_id)  # its author now
         tx.save_pending_change(revised)
+        ctx.record(tx, "pendingchange.revise", "pendingchange", found.id, snapshot(found), snapshot(revised))
         return revised
     change = PendingChange(
         id=ids.new_decimal_id(),
@@ -71,11 +74,29 @@ def _pending(
         expires_at=expires_at,
     )
     tx.add_pending_change(change)
+    ctx.record(tx, "pendingchange.request", "pendingchange", change.id, None, snapshot(change))
     return change
 
 
 def closed(change: PendingChange, status: ChangeStatus, ctx: Context, reason: str) -> PendingChange:
     return replace(change, status=status, decided_at=ctx.now, reason=reason)
+
+
+def snapshot(change: PendingChange) -> dict[str, Any]:
+    """What the audit history (and webhooks) keep of a pending change."""
+    return {
+        "applicationId": change.app_id,
+        "flightId": change.flight_id,
+        "submissionId": change.submission_id,
+        "action": change.action.value,
+        "parameters": change.params,
+        "status": change.status.value,
+        "revision": change.revision,
+        "rules": list(change.requirement.rule_ids),
+        "requestedBy": change.requested_by,
+        "approvals": [{"clientId": a.client_id, "role": a.role} for a in change.approvals],
+        "reason": change.reason,
+    }
 
 
 def describe(needed: Requirement) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from storeflight.approvals import apply
-from storeflight.approvals.gate import closed
+from storeflight.approvals.gate import closed, snapshot
 from storeflight.approvals.model import ChangeStatus, PendingChange
 from storeflight.approvals.rules import (
     ANY_ROLE,
@@ -19,6 +20,8 @@ from storeflight.approvals.rules import (
     judge,
     satisfied,
 )
+from storeflight.audit.model import Actor, ActorKind
+from storeflight.audit.record import record
 from storeflight.domain import ids, text
 from storeflight.domain.errors import (
     Forbidden,
@@ -91,7 +94,21 @@ def create_rule(tx: Tx, ctx: Context, app_id: str, spec: RuleSpec) -> Rule:
         **{**spec.__dict__, "flight_id": flight, "role": spec.role.strip()},
     )
     tx.add_approval_rule(rule)
+    ctx.record(tx, "approvalrule.create", "approvalrule", rule.id, None, rule_snapshot(rule))
     return rule
+
+
+def rule_snapshot(rule: Rule) -> dict[str, Any]:
+    return {
+        "applicationId": rule.app_id,
+        "flightId": rule.flight_id,
+        "action": rule.action.value,
+        "approvals": rule.approvals,
+        "role": rule.role,
+        "abovePercentage": rule.above_percentage,
+        "allowSelfApproval": rule.allow_self_approval,
+        "expiresAfterSeconds": int(rule.expires_after.total_seconds()),
+    }
 
 
 def list_rules(tx: Tx, ctx: Context, app_id: str) -> list[Rule]:
@@ -113,12 +130,14 @@ def replace_rule(tx: Tx, ctx: Context, app_id: str, rule_id: str, spec: RuleSpec
     _check(spec)
     updated = replace(rule, **{**spec.__dict__, "flight_id": flight, "role": spec.role.strip()})
     tx.save_approval_rule(updated)
+    ctx.record(tx, "approvalrule.replace", "approvalrule", rule.id, rule_snapshot(rule), rule_snapshot(updated))
     return updated
 
 
 def delete_rule(tx: Tx, ctx: Context, app_id: str, rule_id: str) -> Rule:
     rule = get_rule(tx, ctx, app_id, rule_id)
     tx.delete_approval_rule(rule.id)
+    ctx.record(tx, "approvalrule.delete", "approvalrule", rule.id, rule_snapshot(rule), None)
     return rule
 
 
@@ -169,6 +188,19 @@ def approve(tx: Tx, ctx: Context, change_id: str) -> PendingChange:
             tx, ctx, replace(approved, status=ChangeStatus.APPLIED, decided_at=ctx.now, decided_by=client)
         )
     tx.save_pending_change(approved)
+    given = replace(approved, status=ChangeStatus.PENDING)
+    ctx.record(tx, "pendingchange.approve", "pendingchange", change.id, snapshot(change), snapshot(given))
+    if approved.status != ChangeStatus.PENDING:
+        verb = "apply" if approved.status == ChangeStatus.APPLIED else "fail"
+        ctx.record(
+            tx,
+            f"pendingchange.{verb}",
+            "pendingchange",
+            change.id,
+            snapshot(given),
+            snapshot(approved),
+            reason=approved.reason,
+        )
     return approved
 
 
@@ -196,6 +228,9 @@ def reject(tx: Tx, ctx: Context, change_id: str, reason: str | None) -> PendingC
     note = text.check(reason, "reason")[:1000] if reason else "Rejected."
     rejected = replace(closed(change, ChangeStatus.REJECTED, ctx, note), decided_by=client)
     tx.save_pending_change(rejected)
+    ctx.record(
+        tx, "pendingchange.reject", "pendingchange", change.id, snapshot(change), snapshot(rejected), reason=note
+    )
     return rejected
 
 
@@ -217,5 +252,16 @@ def set_roles(tx: Tx, client_id: str, roles: list[str]) -> list[str]:
     if client is None:
         raise NotFound(f"No client '{client_id}'.", target="client")
     clean = sorted({check_role(r) for r in roles} - {ANY_ROLE})
+    before = tx.client_roles(client.client_id)
     tx.set_client_roles(client.client_id, client.tenant_id, clean)
+    record(
+        tx,
+        tenant_id=client.tenant_id,
+        actor=Actor(ActorKind.ADMIN, "admin-cli"),
+        action="client.roles",
+        resource_type="client",
+        resource_id=client.client_id,
+        before={"roles": before},
+        after={"roles": clean},
+    )
     return clean

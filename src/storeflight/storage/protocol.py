@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from storeflight.audit.model import AuditFilter, AuditRecord
 from storeflight.approvals.model import PendingChange
 from storeflight.approvals.rules import Rule
+from storeflight.audit.model import AuditFilter, AuditRecord
 from storeflight.devices.model import DeliveryKey, DeviceSettings, DeviceUrl
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 from storeflight.telemetry.cohort import Cohort

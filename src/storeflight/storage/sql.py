@@ -17,8 +17,8 @@ from storeflight.domain.errors import StorageFull
 from storeflight.domain.lifecycle import Status, is_pending
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
 from storeflight.storage import tables as t
-from storeflight.storage.audit_sql import AuditSql
 from storeflight.storage.approvals_sql import ApprovalsSql
+from storeflight.storage.audit_sql import AuditSql
 from storeflight.storage.delivery_sql import DeliverySql
 from storeflight.storage.devices_sql import DevicesSql
 from storeflight.storage.engine import WRITE_OPTION

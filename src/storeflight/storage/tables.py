@@ -319,6 +319,8 @@ audit_heads = Table(
     Column("tenant_id", String(64), primary_key=True),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
 # Approvals (approvals/): roles of API clients, rules, and the changes waiting for approvals.
 client_roles = Table(
     "client_roles",
