@@ -21,6 +21,7 @@ import pytest
 from storeflight.devices import service as devices
 from storeflight.domain import dates
 from storeflight.pipeline.worker import Worker, WorkerSettings
+from tests.approvals.conftest import rolling_submission
 from tests.ingest.builders import Identity, package_bytes
 from tests.pipeline.test_end_to_end import IDENTITY, drain, zip_of
 from tests.support import LiveServer, Tenant
@@ -136,6 +137,7 @@ def test_real_answers_match_the_declared_schemas(tenant: Tenant, recorder: tuple
     _manual_publish(client, app, worker)
     _device_reports(tenant, client, app)
     _device_credentials(client, app)
+    _approvals(tenant, client, app)
     for path, method, response in record.seen:
         _validate(record.document, path, method, response)
     answered = {(path, method) for path, method, r in record.seen if str(r.status_code) in SUCCESS}
@@ -307,3 +309,23 @@ def _device_credentials(client: httpx.Client, app: str) -> None:
     assert client.delete(f"applications/{app}/deviceurls/{url.json()['id']}").status_code == 200
     assert client.get(f"applications/{app}/devicesettings").json()["public"] is False
     assert client.patch(f"applications/{app}/devicesettings", json={"public": True}).json()["public"] is True
+
+
+def _approvals(tenant: Tenant, client: httpx.Client, app: str) -> None:
+    rules = f"applications/{app}/approvalrules"
+    body = {"action": "rollout", "abovePercentage": 50, "allowSelfApproval": True}
+    rule = client.post(rules, json=body).json()["id"]
+    assert client.get(rules).status_code == 200 and client.get(f"{rules}/{rule}").status_code == 200
+    assert client.put(f"{rules}/{rule}", json=body).status_code == 200
+    finalize = client.post(rules, json={"action": "finalize"}).json()["id"]
+    _, base = rolling_submission(tenant, app)
+    refused = client.post(f"{base}/updatepackagerolloutpercentage", params={"percentage": 80})
+    change = next(d.split("=")[1] for d in refused.json()["details"] if d.startswith("pendingChange="))
+    assert client.get("pendingchanges").status_code == 200 and client.get(f"pendingchanges/{change}").status_code == 200
+    assert client.patch(f"pendingchanges/{change}", json={"percentage": 70}).json()["status"] == "pending"
+    assert client.post(f"pendingchanges/{change}/approve").json()["status"] == "applied"
+    waiting = client.post(f"{base}/finalizepackagerollout").json()["details"][-1].split("=")[1]
+    assert client.post(f"pendingchanges/{waiting}/reject", json={"reason": "later"}).json()["status"] == "rejected"
+    assert (
+        client.delete(f"{rules}/{rule}").status_code == 200 and client.delete(f"{rules}/{finalize}").status_code == 200
+    )

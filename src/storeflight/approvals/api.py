@@ -123,6 +123,7 @@ answers.SUCCESS |= {
     (f"{_CHANGES}/{{change_id}}/approve", "post"): "PendingChange",
     (f"{_CHANGES}/{{change_id}}/reject", "post"): "PendingChange",
 }
+schemas.declare_error(404, "The applicationId filter names no app of this tenant", lambda op: op.path == _CHANGES)
 schemas.declare_error(
     403,
     "This client may not approve or reject the change (its own change, a role it lacks, approved already)",
