@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 from typer.testing import CliRunner
@@ -49,3 +50,26 @@ def test_admin_creates_and_revokes_keys_on_the_database(account: Account) -> Non
     assert revoked.exit_code == 0 and json.loads(revoked.stdout)["revokedAt"], revoked.output
     unknown = admin.invoke(app, ["admin", "revoke-delivery-key", "dk-nope", *base])
     assert unknown.exit_code == 2 and "not found" in unknown.output
+
+
+def test_frameworks_come_from_a_json_file_in_both_clis(account: Account, tmp_path: Path) -> None:
+    entry = {
+        "name": "Microsoft.VCLibs.140.00",
+        "publisher": "CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US",
+        "version": "14.0.30704.0",
+        "architecture": "x64",
+        "uri": "https://frameworks.example/vclibs.x64.appx",
+    }
+    listed = tmp_path / "frameworks.json"
+    listed.write_text(json.dumps([entry]), encoding="utf-8")
+    changed = run_json("devices", "settings", account.app_id, "--frameworks-file", str(listed), "--json")
+    assert changed["frameworks"] == [entry]
+    database = str(account.tenant.server.store.engine.url)
+    base = ["--tenant-id", account.tenant.tenant_id, "--database-url", database, "--app-id", account.app_id]
+    command = ["admin", "device-settings", *base, "--frameworks-file", str(listed)]
+    listed.write_text("[]", encoding="utf-8")
+    result = admin.invoke(app, command)
+    assert result.exit_code == 0 and json.loads(result.stdout)["frameworks"] == [], result.output
+    listed.write_text("not json", encoding="utf-8")
+    broken = admin.invoke(app, command)
+    assert broken.exit_code == 2 and "is not a readable JSON file" in broken.output

@@ -118,3 +118,60 @@ def test_a_halted_rollout_gives_everyone_the_fallback_file(tenant: Tenant, app: 
         document = valid_installer(installer(url).content)
         assert document.get("Version") == "1.2.3.0", customer
         assert document.find(f"{NAMESPACE}UpdateSettings/{NAMESPACE}ForceUpdateFromAnyVersion") is None
+
+
+VCLIBS = ("Microsoft.VCLibs.140.00", "CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US")
+
+
+def _framework(version: str, architecture: str, name: str = VCLIBS[0]) -> dict[str, str]:
+    uri = f"https://frameworks.example/{name}.{architecture}.{version}.appx"
+    return {"name": name, "publisher": VCLIBS[1], "version": version, "architecture": architecture, "uri": uri}
+
+
+def test_a_package_lists_the_declared_frameworks_it_depends_on(tenant: Tenant, worker: Worker) -> None:
+    name = "TestAppxPackage_x64.appx"  # its manifest depends on Microsoft.VCLibs.140.00 14.0.24123.0 or newer
+    package = (corpus_dir() / "valid" / name).read_bytes()
+    facts = EXPECTED["valid"][name]
+    app_id = tenant.create_app(identity=facts["identityName"], publisher=facts["publisher"])
+    files = [{"fileName": name, "fileStatus": "PendingUpload"}]
+    submit(tenant, f"applications/{app_id}/submissions", files, zip_of({name: package}))
+    drain(worker)
+    good, old, other_arch = _framework("14.0.30704.0", "x64"), _framework("14.0.20000.0", "x64"), _framework(
+        "14.0.30704.0", "x86"
+    )
+    unrelated = _framework("2.8.6.0", "x64", name="Microsoft.UI.Xaml.2.8")
+    declared = [old, other_arch, good, unrelated]
+    changed = tenant.http.patch(f"applications/{app_id}/devicesettings", json={"frameworks": declared})
+    assert changed.status_code == 200 and changed.json()["frameworks"] == declared, changed.text
+    urls = enroll(tenant, app_id, new_key(tenant, app_id), "fw@example.com", architecture="x64")
+    response = installer(urls["appInstallerUrl"])
+    assert response.status_code == 200, response.text
+    document = valid_installer(response.content)
+    listed = document.find(f"{NAMESPACE}Dependencies").findall(f"{NAMESPACE}Package")
+    assert [dict(p.attrib) for p in listed] == [
+        {
+            "Name": good["name"],
+            "Publisher": good["publisher"],
+            "Version": good["version"],
+            "ProcessorArchitecture": "x64",
+            "Uri": good["uri"],
+        }
+    ]
+    cleared = tenant.http.patch(f"applications/{app_id}/devicesettings", json={"frameworks": []})
+    assert cleared.status_code == 200 and cleared.json()["frameworks"] == []
+    tenant.server.state.devices.forget()
+    assert valid_installer(installer(urls["appInstallerUrl"]).content).find(f"{NAMESPACE}Dependencies") is None
+
+
+def test_framework_settings_are_checked_entry_by_entry(tenant: Tenant, app: str) -> None:
+    bad = [
+        ({"frameworks": "x"}, "frameworks must be a list"),
+        ({"frameworks": [{"name": "A.B"}]}, "frameworks[0] must be an object"),
+        ({"frameworks": [{**_framework("1.0.0.0", "x64"), "uri": "ftp://x/y"}]}, "frameworks[0].uri"),
+        ({"frameworks": [_framework("1.0.0.0", "x64"), _framework("1.0", "x64")]}, "frameworks[1].version"),
+        ({"frameworks": [_framework("1.0.0.0", "sparc")]}, "frameworks[0].architecture"),
+    ]
+    for body, message in bad:
+        response = tenant.http.patch(f"applications/{app}/devicesettings", json=body)
+        assert response.status_code == 400 and message in response.json()["message"], (body, response.text)
+    assert tenant.http.get(f"applications/{app}/devicesettings").json()["frameworks"] == []  # nothing kept

@@ -202,4 +202,5 @@ def test_management_refuses_bad_input_and_other_tenants(tenant: Tenant, app: str
         "hoursBetweenUpdateChecks": 24,
         "automaticBackgroundTask": False,
         "forceUpdateFromAnyVersion": False,
+        "frameworks": [],
     }

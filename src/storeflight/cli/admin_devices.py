@@ -9,6 +9,7 @@ import typer
 
 from storeflight.cli.admin import AppId, Tenant, _in_write, app
 from storeflight.cli.common import DatabaseUrl, DataDir, print_json
+from storeflight.cli.jsonfile import read_frameworks
 from storeflight.devices import api as wire
 from storeflight.devices import service
 from storeflight.domain import dates
@@ -54,11 +55,15 @@ def device_settings(
     public: Annotated[bool | None, typer.Option("--public/--private", help="Anonymous delivery.")] = None,
     hours: Annotated[int | None, typer.Option(help="HoursBetweenUpdateChecks (0-255).")] = None,
     force_update: Annotated[bool | None, typer.Option("--force-update/--no-force-update")] = None,
+    frameworks_file: Annotated[
+        Path | None, typer.Option("--frameworks-file", help="JSON list of framework packages' URLs.", dir_okay=False)
+    ] = None,
     data_dir: DataDir = Path("./data"),
     database_url: DatabaseUrl = None,
 ) -> None:
     """Show an app's device settings, or change the ones given."""
     given = {"public": public, "hoursBetweenUpdateChecks": hours, "forceUpdateFromAnyVersion": force_update}
+    given["frameworks"] = read_frameworks(frameworks_file) if frameworks_file else None
     changes = {name: value for name, value in given.items() if value is not None}
     body = _in_write(
         data_dir,

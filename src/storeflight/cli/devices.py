@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from storeflight.cli.jsonfile import read_frameworks
 from storeflight.cli.output import JsonOption
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, session
@@ -79,6 +81,15 @@ def settings(
     force_update: Annotated[
         bool | None, typer.Option("--force-update/--no-force-update", help="ForceUpdateFromAnyVersion (rollback).")
     ] = None,
+    frameworks_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--frameworks-file",
+            help="A JSON list of {name, publisher, version, architecture, uri}: framework packages' URLs.",
+            dir_okay=False,
+            exists=True,
+        ),
+    ] = None,
     profile: ProfileOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -88,8 +99,10 @@ def settings(
         "hoursBetweenUpdateChecks": hours,
         "automaticBackgroundTask": background,
         "forceUpdateFromAnyVersion": force_update,
+        "frameworks": read_frameworks(frameworks_file) if frameworks_file else None,
     }
     changes = {name: value for name, value in given.items() if value is not None}
     with session(profile, json_output) as s:
         found = s.client.change_device_settings(app_id, changes) if changes else s.client.device_settings(app_id)
         s.out.result(found, lambda: s.out.fields(f"device settings of {app_id}", list(found.items())))
+

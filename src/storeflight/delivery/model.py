@@ -60,6 +60,7 @@ class PackageView:
     size: int
     sha256: str
     architectures: tuple[str, ...] = ()  # a bundle's application payloads'; empty: `architecture` alone
+    dependencies: tuple[tuple[str, str, str], ...] = ()  # framework packages: (name, publisher, minimum version)
     version_key: Version = field(init=False, repr=False, compare=False)
     _archs: frozenset[str] = field(init=False, repr=False, compare=False)
     _families: Mapping[str, Version] = field(init=False, repr=False, compare=False)

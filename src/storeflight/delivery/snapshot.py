@@ -34,6 +34,7 @@ def submission_view(sub: Submission) -> SubmissionView:
             device_families=tuple(store_families(p.device_families)),  # the families the API shows
             size=p.size,
             sha256=p.sha256,
+            dependencies=tuple((name, publisher, minimum) for name, publisher, minimum in p.dependencies),
         )
         for p in sub.packages
         if p.file_status != FileStatus.PENDING_DELETE

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from storeflight.delivery.decide import decide
 from storeflight.delivery.model import Decision, Device, PackageView
 from storeflight.delivery.snapshot import Snapshot
-from storeflight.devices import appinstaller
+from storeflight.devices import appinstaller, frameworks
 from storeflight.devices.model import DevicePrincipal, DeviceSettings
 from storeflight.domain import dates
 from storeflight.domain.errors import InvalidParameterValue, NotFound
@@ -112,14 +112,16 @@ async def app_installer(request: Request, principal: DevicePrincipal) -> Respons
     base = base_url(request, state, principal)
     package = appinstaller.main_package(found.packages, device.architecture)
     mandatory_now = found.is_mandatory and (found.mandatory_date is None or found.mandatory_date <= dates.utcnow())
+    settings = facts.settings or DeviceSettings(principal.app_id, principal.tenant_id)
     installer = appinstaller.Installer(
         file_uri=_file_uri(request, base, principal),
         identity_name=facts.identity_name,
         publisher=facts.publisher,
         package=package,
         package_uri=package_url(base, package),
-        settings=facts.settings or DeviceSettings(principal.app_id, principal.tenant_id),
+        settings=settings,
         mandatory_now=mandatory_now,
+        dependencies=tuple(frameworks.needed(package, device.architecture, settings.frameworks)),
     )
     headers = {"Cache-Control": "no-cache"}
     return Response(appinstaller.render(installer), media_type=appinstaller.MEDIA_TYPE, headers=headers)

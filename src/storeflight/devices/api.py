@@ -11,13 +11,13 @@ A key's secret and a device URL are shown once, in the answer that creates them.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
-from storeflight.devices import service
+from storeflight.devices import frameworks, service
 from storeflight.devices.answers import PREFIX
 from storeflight.devices.model import DEFAULT_RATE, MAX_HOURS, MAX_RATE, DeliveryKey, DeviceSettings, DeviceUrl
 from storeflight.domain import dates
@@ -52,6 +52,15 @@ class DeviceUrlCreate(BaseModel):
     )
 
 
+class FrameworkEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="The framework's package name, e.g. Microsoft.VCLibs.140.00.")
+    publisher: str = Field(description="Its publisher, as the dependency in the app's manifest names it.")
+    version: str = Field(description="The version of the package at `uri`.")
+    architecture: Literal["x86", "x64", "arm", "arm64", "neutral"]
+    uri: str = Field(description="Where devices download it (http or https).")
+
+
 @schemas.declare_model
 class DeviceSettingsChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -64,6 +73,9 @@ class DeviceSettingsChange(BaseModel):
     )
     forceUpdateFromAnyVersion: bool | SkipJsonSchema[None] = Field(
         None, description="Allow downgrades: a deliberate rollback."
+    )
+    frameworks: list[FrameworkEntry] | SkipJsonSchema[None] = Field(
+        None, description="Where the framework packages the app depends on live (replaces the whole list)."
     )
 
 
@@ -104,6 +116,7 @@ class DeviceSettingsAnswer(_Answer):
     hoursBetweenUpdateChecks: int
     automaticBackgroundTask: bool
     forceUpdateFromAnyVersion: bool
+    frameworks: list[FrameworkEntry]
 
 
 # The success answers of these operations, for the OpenAPI document (http/answers.py describes the others).
@@ -167,6 +180,7 @@ def render_settings(settings: DeviceSettings) -> dict[str, Any]:
     return {
         "applicationId": settings.app_id,
         **{wire: getattr(settings, name) for wire, (name, _) in service.SETTINGS.items()},
+        "frameworks": frameworks.render(settings.frameworks),
     }
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
 from storeflight.delivery.model import PackageView
-from storeflight.devices.model import DeviceSettings
+from storeflight.devices.model import DeviceSettings, Framework
 
 NAMESPACE = "http://schemas.microsoft.com/appx/appinstaller/2018"
 MEDIA_TYPE = "application/appinstaller"
@@ -31,6 +31,7 @@ class Installer:
     package_uri: str
     settings: DeviceSettings
     mandatory_now: bool  # a mandatory update whose effective date has passed
+    dependencies: tuple[Framework, ...] = ()  # the framework packages to list (devices/frameworks.py chose them)
 
 
 def is_bundle(file_name: str) -> bool:
@@ -62,9 +63,20 @@ def render(installer: Installer) -> bytes:
     text = (
         f'<?xml version="1.0" encoding="utf-8"?>\n<AppInstaller xmlns="{NAMESPACE}" '
         f"Uri={quoteattr(installer.file_uri)} Version={quoteattr(package.version)}>"
-        f"{main}{_update_settings(installer)}</AppInstaller>"
+        f"{main}{_dependencies(installer)}{_update_settings(installer)}</AppInstaller>"
     )
     return text.encode("utf-8")
+
+
+def _dependencies(installer: Installer) -> str:
+    if not installer.dependencies:
+        return ""
+    listed = "".join(
+        f"<Package Name={quoteattr(d.name)} Publisher={quoteattr(d.publisher)} Version={quoteattr(d.version)} "
+        f"ProcessorArchitecture={quoteattr(d.architecture)} Uri={quoteattr(d.uri)} />"
+        for d in installer.dependencies
+    )
+    return f"<Dependencies>{listed}</Dependencies>"
 
 
 def _update_settings(installer: Installer) -> str:

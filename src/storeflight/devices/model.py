@@ -47,6 +47,17 @@ class DeviceUrl:
 
 
 @dataclass(frozen=True)
+class Framework:
+    """Where one framework package (a dependency of the app's packages) lives, for App Installer files."""
+
+    name: str
+    publisher: str
+    version: str
+    architecture: str
+    uri: str
+
+
+@dataclass(frozen=True)
 class DeviceSettings:
     """How an app's devices are served: anonymous delivery, and what its App Installer files ask for."""
 
@@ -56,6 +67,7 @@ class DeviceSettings:
     hours_between_update_checks: int = DEFAULT_HOURS
     automatic_background_task: bool = False
     force_update_from_any_version: bool = False
+    frameworks: tuple[Framework, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storeflight.auth.secrets import hash_secret
+from storeflight.devices import frameworks
 from storeflight.devices.model import (
     DEFAULT_RATE,
     KEY_PREFIX,
@@ -154,6 +155,9 @@ def update_settings(tx: Tx, tenant_id: str, app_id: str, changes: dict[str, Any]
     """Change some of the app's device settings (named as in SETTINGS); the others keep their values."""
     current = settings(tx, tenant_id, app_id)
     fields: dict[str, Any] = {}
+    if "frameworks" in changes:
+        changes = dict(changes)
+        fields["frameworks"] = frameworks.parse(changes.pop("frameworks"))
     for name, value in changes.items():
         if name not in SETTINGS:
             raise InvalidParameterValue(f"'{name}' is not a device setting.", target=name)

@@ -119,6 +119,8 @@ class Package(Entity):
     device_families: list[tuple[str, str]] = Field(default_factory=list)
     # The architectures the package covers: a bundle's application payloads', else empty (its own).
     architectures: list[str] = Field(default_factory=list)
+    # The framework packages it needs (name, publisher, minimum version): for App Installer files.
+    dependencies: list[tuple[str, str, str]] = Field(default_factory=list)
 
 
 class PackageRollout(Entity):

@@ -28,6 +28,7 @@ class PackageInfo:
     sha256: str
     file_name: str = ""
     package_type: str = field(default="")
+    dependencies: list[tuple[str, str, str]] = field(default_factory=list)  # (name, publisher, minimum version)
 
 
 def covered_architectures(info: PackageInfo) -> list[str]:

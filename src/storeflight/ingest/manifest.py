@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from storeflight.domain.families import rendered
@@ -41,6 +41,7 @@ class Manifest:
     languages: list[str]
     capabilities: list[str]
     device_families: list[tuple[str, str]]
+    dependencies: list[tuple[str, str, str]] = field(default_factory=list)  # (name, publisher, minimum version)
 
 
 # Real manifests are tens of kilobytes; these leave room for the largest while bounding a hostile one.
@@ -61,6 +62,7 @@ def parse_manifest(data: bytes) -> Manifest:
         languages=_unique(r.get("Language", "").lower() for r in root.iterfind(f"{{{ns}}}Resources/{{{ns}}}Resource")),
         capabilities=_capabilities(root, ns),
         device_families=_device_families(root, ns),
+        dependencies=_dependencies(root, ns),
     )
 
 
@@ -122,6 +124,23 @@ def _device_families(root: Element, ns: str) -> list[tuple[str, str]]:
         version = check_version(element.get("MinVersion", ""), f"{MANIFEST}: the MinVersion of {name}")
         families.append((name, version))
     return families
+
+
+def _dependencies(root: Element, ns: str) -> list[tuple[str, str, str]]:
+    """The framework packages the package needs (`PackageDependency`): name, publisher, minimum version. Only
+    App Installer files use them, so an entry that is not well-formed is left out rather than refused."""
+    found: list[tuple[str, str, str]] = []
+    for element in root.iterfind(f"{{{ns}}}Dependencies/{{{ns}}}PackageDependency"):
+        name, publisher = element.get("Name", ""), element.get("Publisher", "")
+        minimum = element.get("MinVersion", "0.0.0.0")
+        try:
+            check_identity_name(name, MANIFEST)
+            check_version(minimum, MANIFEST)
+        except Defect:
+            continue
+        if 0 < len(publisher) <= _MAX_PUBLISHER:
+            found.append((name, publisher, minimum))
+    return list(dict.fromkeys(found))
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -85,6 +85,7 @@ def _bundle_info(bundle: Bundle) -> PackageInfo:
         capabilities=_union(package.capabilities for package in bundle.payload),
         target_device_families=store_device_families(families),
         device_families=families,
+        dependencies=_union(p.dependencies for p in bundle.payload if p.package_type != "resource"),
         payload=bundle.payload,
         size=0,
         sha256="",

@@ -129,6 +129,7 @@ def ingested(package: Package, info: PackageInfo, package_id: str) -> Package:
             "sha256": info.sha256,
             "device_families": list(info.device_families),
             "architectures": covered_architectures(info) if info.payload else [],
+            "dependencies": list(info.dependencies),  # a bundle's or an upload's: its payloads'
         }
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from storeflight.devices.model import DeliveryKey, DeviceSettings, DeviceUrl
+from storeflight.devices.model import DeliveryKey, DeviceSettings, DeviceUrl, Framework
 from storeflight.storage import tables as t
 
 
@@ -78,11 +79,16 @@ class DevicesSql:
     def get_device_settings(self, app_id: str) -> DeviceSettings | None:
         s = t.device_settings
         row = self.conn.execute(select(s).where(s.c.app_id == app_id)).first()
-        return DeviceSettings(**_fields(row)) if row is not None else None
+        if row is None:
+            return None
+        fields = _fields(row)
+        fields["frameworks"] = tuple(Framework(**entry) for entry in json.loads(fields["frameworks"] or "[]"))
+        return DeviceSettings(**fields)
 
     def put_device_settings(self, settings: DeviceSettings) -> None:
         s = t.device_settings
         values = asdict(settings)
+        values["frameworks"] = json.dumps([asdict(entry) for entry in settings.frameworks])
         if not self.conn.execute(update(s).where(s.c.app_id == settings.app_id).values(**values)).rowcount:
             self.conn.execute(insert(s).values(**values))
 

@@ -238,6 +238,7 @@ device_settings = Table(
     Column("hours_between_update_checks", Integer, nullable=False),
     Column("automatic_background_task", Boolean, nullable=False),
     Column("force_update_from_any_version", Boolean, nullable=False),
+    Column("frameworks", Text, nullable=False, server_default="[]", comment="JSON: framework packages' URLs"),
 )
 
 # Device reports (telemetry/): event ids for idempotency, one state row per device, counters per hour and row.
