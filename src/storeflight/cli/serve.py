@@ -33,8 +33,10 @@ from storeflight.cli.worker import (
     DEFAULT_MAX_EXTRACTED,
     LeaseSeconds,
     MaxExtractedBytes,
+    PlanPoll,
     StageDelay,
     WorkerSlots,
+    plan_worker,
     worker_settings,
 )
 from storeflight.config import Settings
@@ -43,7 +45,8 @@ from storeflight.http.connection import uvicorn_options
 from storeflight.http.deps import ServerState
 from storeflight.intercept import INTERCEPTED_HOSTS
 from storeflight.pipeline.runner import BackgroundWorker
-from storeflight.pipeline.worker import Worker
+from storeflight.pipeline.worker import Worker, WorkerSettings
+from storeflight.plans.worker import PlanWorker
 from storeflight.workers.child import warm_in_background
 from storeflight.workers.spec import WorkerSpec
 
@@ -169,12 +172,14 @@ def serve(
     lease_seconds: LeaseSeconds = 60.0,
     worker_slots: WorkerSlots = 2,
     max_extracted_bytes: MaxExtractedBytes = DEFAULT_MAX_EXTRACTED,
+    plan_poll: PlanPoll = 60.0,
     embedded_worker: Annotated[
         bool,
         typer.Option(
             "--worker/--no-worker",
             envvar="STOREFLIGHT_EMBEDDED_WORKER",
-            help="Run the ingestion pipeline in this process (turn off when `storeflight worker` processes run).",
+            help="Run the ingestion pipeline and the rollout plans in this process (turn off when `storeflight "
+            "worker` processes run).",
         ),
     ] = True,
     warm_delivery: Annotated[
@@ -277,13 +282,10 @@ def serve(
     except ValueError as error:  # a blob backend that cannot work with these settings
         store.close()
         raise typer.BadParameter(str(error)) from None
-    pipeline = None
+    pipeline, plans = None, None
     if embedded_worker:
         pipeline_settings = worker_settings(stage_delay, lease_seconds, max_extracted_bytes, state.rough)
-        worker = Worker(store, state.blobs, pipeline_settings)
-        pipeline = BackgroundWorker(worker, worker_slots).start()
-        state = dataclasses.replace(state, wake_pipeline=pipeline.wake)
-        log.info("ingestion pipeline runs in process %d with %d slots", os.getpid(), worker_slots)
+        state, pipeline, plans = _background(state, pipeline_settings, worker_slots, plan_poll)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -302,9 +304,21 @@ def serve(
         _run_single(create_app(state), {**options, **uvicorn_options(settings)}, intercept, warm_delivery, state)
     if pipeline is not None:
         pipeline.stop()
+    if plans is not None:
+        plans.stop()
     store.close()
     if code:
         raise typer.Exit(code)
+
+
+def _background(
+    state: ServerState, settings: WorkerSettings, slots: int, plan_poll: float
+) -> tuple[ServerState, BackgroundWorker, PlanWorker]:
+    """The embedded pipeline and plan worker, started; the state wakes the pipeline after a commit."""
+    pipeline = BackgroundWorker(Worker(state.store, state.blobs, settings), slots).start()
+    plans = plan_worker(state.store, settings.lease.total_seconds(), plan_poll)
+    log.info("ingestion pipeline runs in process %d with %d slots", os.getpid(), slots)
+    return dataclasses.replace(state, wake_pipeline=pipeline.wake), pipeline, plans
 
 
 def _run_single(

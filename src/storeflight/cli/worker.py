@@ -19,7 +19,9 @@ from storeflight.http.app import build_state
 from storeflight.ingest.archive import ArchiveLimits
 from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import StageTiming, Worker, WorkerSettings
+from storeflight.plans.worker import PlanWorker, PlanWorkerSettings
 from storeflight.roughedges.gate import RoughEdges
+from storeflight.storage.protocol import Store
 
 StageDelay = Annotated[
     float,
@@ -29,6 +31,23 @@ LeaseSeconds = Annotated[
     float,
     typer.Option(envvar="STOREFLIGHT_LEASE_SECONDS", help="How long a stage may run before another worker retries it."),
 ]
+
+
+PlanPoll = Annotated[
+    float,
+    typer.Option(
+        min=0.05,
+        envvar="STOREFLIGHT_PLAN_POLL",
+        help="Seconds between two looks at a running rollout plan's hold and health guard.",
+    ),
+]
+
+
+def plan_worker(store: Store, lease_seconds: float, plan_poll: float) -> PlanWorker:
+    """The rollout plan worker (leases as long as the pipeline's), started."""
+    poll = timedelta(seconds=plan_poll)
+    settings = PlanWorkerSettings(lease=timedelta(seconds=lease_seconds), poll=poll, idle=min(1.0, plan_poll))
+    return PlanWorker(store, settings).start()
 
 
 WorkerSlots = Annotated[
@@ -77,8 +96,9 @@ def worker(
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
     rough_edges: RoughEdgesFile = None,
     rough_seed: RoughSeed = None,
+    plan_poll: PlanPoll = 60.0,
 ) -> None:
-    """Run the ingestion pipeline until SIGTERM (the current stage finishes first).
+    """Run the ingestion pipeline and the rollout plans until SIGTERM (the current stage finishes first).
 
     With --rough-edges, stage durations come from the profile's [stages] (its API settings are the server's).
     """
@@ -100,8 +120,10 @@ def worker(
     timing = RoughEdges(profile) if profile is not None else None
     runner = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds, max_extracted_bytes, timing))
     pool = BackgroundWorker(runner, worker_slots).start()
+    plans = plan_worker(store, lease_seconds, plan_poll)
     logging.getLogger("storeflight.pipeline").info("worker %s started with %d slots", runner.owner, worker_slots)
     while not stopping.wait(1.0):
         pass
     pool.stop(timeout=None)
+    plans.stop(timeout=None)
     store.close()

@@ -40,6 +40,7 @@ from storeflight.http.deps import ServerState
 from storeflight.http.hosts import TrustedHostMiddleware, trusted_hosts
 from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
 from storeflight.http.space_floor import SpaceFloorMiddleware
+from storeflight.plans import api as plans_api
 from storeflight.roughedges.middleware import RoughEdgesMiddleware
 from storeflight.services.report_writer import ReportWriter
 from storeflight.storage.protocol import Store
@@ -84,6 +85,7 @@ def create_app(state: ServerState) -> FastAPI:
         token.router,
         reports.router,
         rollout_health.router,
+        plans_api.router,
         device_api.router,
         approvals_api.router,
     )

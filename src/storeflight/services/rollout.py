@@ -7,6 +7,7 @@ from storeflight.approvals.model import PendingChange
 from storeflight.approvals.rules import Action, Attempt
 from storeflight.domain import rollout as domain
 from storeflight.domain.models import PackageRollout
+from storeflight.plans import service as plans
 from storeflight.services import submissions
 from storeflight.services.context import Context
 from storeflight.services.submissions import Parent
@@ -42,6 +43,8 @@ def change(
         params = {"percentage": rollout.percentage} if action == domain.RolloutAction.UPDATE else {}
         gate.require(tx, ctx, attempt, submission.id, params, approved=approved)
     delivery = submission.delivery.model_copy(update={"rollout": rollout})
-    tx.save_submission(submission.model_copy(update={"delivery": delivery}))
+    changed = submission.model_copy(update={"delivery": delivery})
+    tx.save_submission(changed)
     tx.bump_delivery_version(submission.tenant_id, submission.app_id)
+    plans.on_manual_change(tx, ctx, submission, changed, action)  # a live plan pauses or ends with the rollout
     return rollout

@@ -13,6 +13,7 @@ from storeflight.approvals.rules import Rule
 from storeflight.audit.model import AuditFilter, AuditRecord
 from storeflight.devices.model import DeliveryKey, DeviceSettings, DeviceUrl
 from storeflight.domain.models import ApiClient, Application, Fault, Flight, FlightGroup, Submission
+from storeflight.plans.stored import PlanEvent, StoredPlan
 from storeflight.telemetry.cohort import Cohort
 from storeflight.telemetry.tally import Counts, DeviceState, RowKey
 
@@ -276,7 +277,32 @@ class ApprovalsTx(Protocol):
         """Remove the app's rules and pending changes (the app is being deleted)."""
 
 
-class Tx(PipelineTx, DeliveryTx, GarbageTx, UsageTx, DevicesTx, ReportsTx, AuditTx, ApprovalsTx, Protocol):
+class PlansTx(Protocol):
+    """Rollout plans (`storeflight.plans`): one per submission, their events, and the worker's leases."""
+
+    def add_plan(self, plan: StoredPlan) -> None:
+        """Store a new plan (StorageConflict if the submission already has one)."""
+
+    def get_plan(self, tenant_id: str, submission_id: str, *, lock: bool = False) -> StoredPlan | None:
+        """The tenant's plan of this submission, or None."""
+
+    def save_plan(self, plan: StoredPlan, *, owner: str | None = None) -> bool:
+        """Save at `plan.revision` if the stored one is the revision before it (with `owner`: and the lease is
+        still that worker's, which it then releases); False (nothing saved) otherwise."""
+
+    def claim_plan(self, *, now: datetime, owner: str, lease_until: datetime) -> StoredPlan | None:
+        """Lease the plan due soonest that no live worker holds, or None."""
+
+    def add_plan_event(self, event: PlanEvent) -> PlanEvent:
+        """Append an event with the plan's next sequence number; the stored event."""
+
+    def plan_events(self, plan_id: str, *, limit: int = 500) -> list[PlanEvent]:
+        """The plan's latest `limit` events, oldest first."""
+
+
+class Tx(
+    PipelineTx, DeliveryTx, GarbageTx, UsageTx, DevicesTx, ReportsTx, AuditTx, ApprovalsTx, PlansTx, Protocol
+):
     """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
 
     def get_setting(self, key: str) -> str | None:

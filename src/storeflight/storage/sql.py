@@ -25,6 +25,7 @@ from storeflight.storage.engine import WRITE_OPTION
 from storeflight.storage.garbage_sql import GarbageSql
 from storeflight.storage.groups_sql import GroupsSql
 from storeflight.storage.hot_reads import HotReads
+from storeflight.storage.plans_sql import PlansSql
 from storeflight.storage.protocol import Page, StorageConflict
 from storeflight.storage.reports_sql import ReportsSql
 from storeflight.storage.usage_sql import UsageSql
@@ -197,7 +198,7 @@ class PipelineSql:
 
 
 class SqlTx(
-    PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSql, ReportsSql, AuditSql, ApprovalsSql
+    PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSql, ReportsSql, AuditSql, ApprovalsSql, PlansSql
 ):
     """One transaction on one connection."""
 

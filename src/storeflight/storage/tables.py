@@ -363,3 +363,47 @@ pending_changes = Table(
     Index("ix_pending_changes_tenant", "tenant_id", "status", "requested_at"),
     Index("ix_pending_changes_submission", "submission_id", "action", "status"),
 )
+
+rollout_plans = Table(
+    "rollout_plans",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("app_id", String(16), nullable=False),
+    Column("flight_id", String(36), nullable=True),
+    Column(
+        "submission_id",
+        String(24),
+        ForeignKey("submissions.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+        comment="one plan per submission",
+    ),
+    Column("plan", JSON, nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column(
+        "next_run_at", DateTime(timezone=True), nullable=True, comment="when the worker looks next; None: nothing due"
+    ),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_rollout_plans_next_run", "next_run_at"),
+    Index("ix_rollout_plans_tenant_app", "tenant_id", "app_id"),
+)
+
+rollout_plan_events = Table(
+    "rollout_plan_events",
+    metadata,
+    Column("plan_id", String(24), ForeignKey("rollout_plans.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("percentage", Float, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("numbers", JSON, nullable=False),
+    PrimaryKeyConstraint("plan_id", "seq", name="pk_rollout_plan_events"),
+)
