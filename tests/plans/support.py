@@ -24,9 +24,15 @@ def in_progress(tenant: Tenant, app_id: str, percentage: float = 1.0) -> str:
     created = tenant.http.post(f"applications/{app_id}/submissions")
     assert created.status_code == 201, created.text
     sub_id = str(created.json()["id"])
-    with tenant.server.store.transaction(write=True) as tx:
+    force_rollout(tenant.server.store, tenant.tenant_id, app_id, sub_id, percentage)
+    return sub_id
+
+
+def force_rollout(store: Store, tenant_id: str, app_id: str, sub_id: str, percentage: float = 1.0) -> None:
+    """Put a pending submission where the pipeline would: Published, its rollout in progress."""
+    with store.transaction(write=True) as tx:
         previous = tx.last_published(f"app:{app_id}")
-        submission = tx.get_submission(tenant.tenant_id, sub_id)
+        submission = tx.get_submission(tenant_id, sub_id)
         assert submission is not None and previous is not None
         rollout = PackageRollout(
             is_package_rollout=True,
@@ -35,11 +41,9 @@ def in_progress(tenant: Tenant, app_id: str, percentage: float = 1.0) -> str:
             fallback_submission_id=previous.id,
         )
         delivery = submission.delivery.model_copy(update={"rollout": rollout})
-        tx.save_submission(
-            submission.model_copy(update={"status": Status.PUBLISHED, "published_at": dates.utcnow(), "delivery": delivery})
-        )
-        tx.bump_delivery_version(tenant.tenant_id, app_id)
-    return sub_id
+        published = {"status": Status.PUBLISHED, "published_at": dates.utcnow(), "delivery": delivery}
+        tx.save_submission(submission.model_copy(update=published))
+        tx.bump_delivery_version(tenant_id, app_id)
 
 
 def drain(store: Store, now: datetime | None = None, limit: int = 20) -> int:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from storeflight.cli import plans
 from storeflight.cli.output import JsonOption, Output
 from storeflight.cli.profiles import ProfileOption
 from storeflight.cli.session import AppArgument, FlightOption, Session, SubmissionOption, session
@@ -178,3 +179,6 @@ def health(
         flight_id = s.flight_id(app_id, flight)
         found = s.client.rollout_health(app_id, flight_id, submission_id=submission, hours=hours)
         show_health(s.out, found)
+
+
+app.add_typer(plans.app, name="plan")

@@ -414,3 +414,22 @@ def reject_change(change_id: str, reason: str | None) -> Call[dict[str, Any]]:
 def revise_change(change_id: str, percentage: float) -> Call[dict[str, Any]]:
     path = f"pendingchanges/{_seg(change_id)}"
     return Call("PATCH", path, _object, json={"percentage": percentage}, idempotent=True, what="change pending change")
+# rollout plans (storeflight extension): answers as plain JSON objects
+
+
+def _plan_path(app_id: str, submission_id: str, flight_id: str | None) -> str:
+    where = f"applications/{_seg(app_id)}" + (f"/flights/{_seg(flight_id)}" if flight_id else "")
+    return f"{where}/submissions/{_seg(submission_id)}/rolloutplan"
+
+
+def attach_plan(app_id: str, submission_id: str, plan: dict[str, Any], flight_id: str | None) -> Call[dict[str, Any]]:
+    return Call("PUT", _plan_path(app_id, submission_id, flight_id), _object, json=plan, what="attach rollout plan")
+
+
+def get_plan(app_id: str, submission_id: str, flight_id: str | None) -> Call[dict[str, Any]]:
+    return get(_plan_path(app_id, submission_id, flight_id), _object, "get rollout plan")
+
+
+def plan_verb(app_id: str, submission_id: str, verb: str, flight_id: str | None) -> Call[dict[str, Any]]:
+    path = f"{_plan_path(app_id, submission_id, flight_id)}/{_seg(verb)}"
+    return Call("POST", path, _object, what=f"{verb} rollout plan")

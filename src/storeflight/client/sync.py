@@ -417,6 +417,20 @@ class StoreClient:
         """Device-report health of the line's rollout (storeflight extension): per cohort, version and hour."""
         return self._send(ep.rollout_health(app_id, flight_id, submission_id=submission_id, hours=hours))
 
+    def attach_plan(
+        self, app_id: str, submission_id: str, plan: dict[str, Any], flight_id: str | None = None
+    ) -> dict[str, Any]:
+        """Attach a rollout plan to a published submission whose rollout is in progress (storeflight extension)."""
+        return self._send(ep.attach_plan(app_id, submission_id, plan, flight_id))
+
+    def get_plan(self, app_id: str, submission_id: str, flight_id: str | None = None) -> dict[str, Any]:
+        """A submission's rollout plan: steps, guard, state and events (storeflight extension)."""
+        return self._send(ep.get_plan(app_id, submission_id, flight_id))
+
+    def plan_verb(self, app_id: str, submission_id: str, verb: str, flight_id: str | None = None) -> dict[str, Any]:
+        """pause, resume, skip, approve or abort a rollout plan (storeflight extension)."""
+        return self._send(ep.plan_verb(app_id, submission_id, verb, flight_id))
+
     # upload
 
     def upload(
