@@ -414,6 +414,8 @@ def reject_change(change_id: str, reason: str | None) -> Call[dict[str, Any]]:
 def revise_change(change_id: str, percentage: float) -> Call[dict[str, Any]]:
     path = f"pendingchanges/{_seg(change_id)}"
     return Call("PATCH", path, _object, json={"percentage": percentage}, idempotent=True, what="change pending change")
+
+
 # rollout plans (storeflight extension): answers as plain JSON objects
 
 
