@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 
+from storeflight.audit.record import ADMIN
 from storeflight.cli.output import ExitCode
 from storeflight.devices import service
 from storeflight.domain import dates
@@ -45,7 +46,7 @@ def test_health_shows_what_the_devices_reported_per_cohort(account: Account, tmp
     assert run_json("rollout", "health", account.app_id)["cohorts"] == []
     tenant = account.tenant
     with tenant.server.store.transaction(write=True) as tx:
-        _, secret = service.create_key(tx, tenant.tenant_id, account.app_id, name="cli", now=dates.utcnow())
+        _, secret = service.create_key(tx, tenant.tenant_id, account.app_id, name="cli", now=dates.utcnow(), by=ADMIN)
     url = f"{account.url}/devices/v1/apps/{account.app_id}/reports"
     for i in range(20):
         events = [

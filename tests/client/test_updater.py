@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from storeflight.audit.record import ADMIN
 from storeflight.client.updater import (
     DOWNLOAD_FAILED,
     INSTALL_FAILED,
@@ -36,7 +37,7 @@ def rolled_out(tenant: Tenant, app: str, worker: Worker) -> tuple[str, str]:  # 
 
 def _key(tenant: Tenant, app_id: str) -> str:
     with tenant.server.store.transaction(write=True) as tx:
-        _, secret = service.create_key(tx, tenant.tenant_id, app_id, name="updater", now=dates.utcnow())
+        _, secret = service.create_key(tx, tenant.tenant_id, app_id, name="updater", now=dates.utcnow(), by=ADMIN)
     return secret
 
 
@@ -95,7 +96,7 @@ def test_a_wrong_download_or_a_failed_install_is_reported_as_a_failure(
 def test_a_device_url_needs_no_key(tenant: Tenant, rolled_out: tuple[str, str], tmp_path: Path) -> None:
     app_id, _ = rolled_out
     with tenant.server.store.transaction(write=True) as tx:
-        _, token = service.create_url(tx, tenant.tenant_id, app_id, CUSTOMER, dates.utcnow())
+        _, token = service.create_url(tx, tenant.tenant_id, app_id, CUSTOMER, dates.utcnow(), by=ADMIN)
     updater = Updater(DeviceEndpoint.with_url(f"{tenant.server.url}/devices/v1/d/{token}"), tmp_path)
     outcome = updater.update()
     assert outcome.installed == "2.0.0.0" and outcome.reports[0]["accepted"] == 1

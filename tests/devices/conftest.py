@@ -10,6 +10,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from storeflight.audit.record import ADMIN
 from storeflight.devices import service
 from storeflight.domain import dates
 from storeflight.pipeline.worker import Worker, WorkerSettings
@@ -48,7 +49,9 @@ def app(tenant: Tenant, worker: Worker) -> str:
 
 def new_key(tenant: Tenant, app_id: str | None, **options: Any) -> str:
     with tenant.server.store.transaction(write=True) as tx:
-        _, secret = service.create_key(tx, tenant.tenant_id, app_id, name="fleet", now=dates.utcnow(), **options)
+        _, secret = service.create_key(
+            tx, tenant.tenant_id, app_id, name="fleet", now=dates.utcnow(), **options, by=ADMIN
+        )
     return secret
 
 

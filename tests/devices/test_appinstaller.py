@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import httpx
 
+from storeflight.audit.record import ADMIN
 from storeflight.devices import service
 from storeflight.domain import dates
 from storeflight.pipeline.worker import Worker
@@ -93,7 +94,7 @@ def test_the_app_settings_shape_update_settings(tenant: Tenant, app: str) -> Non
         "forceUpdateFromAnyVersion": True,
     }
     with tenant.server.store.transaction(write=True) as tx:
-        service.update_settings(tx, tenant.tenant_id, app, changes)
+        service.update_settings(tx, tenant.tenant_id, app, changes, by=ADMIN)
     tenant.server.state.devices.forget()
     urls = enroll(tenant, app, new_key(tenant, app), "s@example.com")
     document = valid_installer(installer(urls["appInstallerUrl"]).content)

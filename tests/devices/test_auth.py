@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import update
 from starlette.requests import Request
 
+from storeflight.audit.record import ADMIN
 from storeflight.devices import service
 from storeflight.devices.auth import BAD_KEY, NEED_KEY, NO_APP, NO_URL, NOT_A_KEY, OTHER_APP, authenticate
 from storeflight.devices.model import DevicePrincipal
@@ -37,13 +38,15 @@ def request(tenant: Tenant, path: dict[str, str], authorization: str | None = No
 
 def new_key(tenant: Tenant, app_id: str | None, **options: Any) -> tuple[str, str]:
     with tenant.server.store.transaction(write=True) as tx:
-        key, secret = service.create_key(tx, tenant.tenant_id, app_id, name="fleet", now=dates.utcnow(), **options)
+        key, secret = service.create_key(
+            tx, tenant.tenant_id, app_id, name="fleet", now=dates.utcnow(), **options, by=ADMIN
+        )
     return key.id, secret
 
 
 def revoke(tenant: Tenant, key_id: str) -> None:
     with tenant.server.store.transaction(write=True) as tx:
-        service.revoke_key(tx, tenant.tenant_id, key_id, dates.utcnow())
+        service.revoke_key(tx, tenant.tenant_id, key_id, dates.utcnow(), by=ADMIN)
     tenant.server.state.devices.forget()
 
 
@@ -106,12 +109,14 @@ def test_a_device_url_names_tenant_app_and_customer_until_revoked(tenant: Tenant
     key_id, _ = new_key(tenant, app_id, rate_per_minute=5)
     with tenant.server.store.transaction(write=True) as tx:
         key = tx.get_delivery_key(tenant.tenant_id, key_id)
-        url, token = service.create_url(tx, tenant.tenant_id, app_id, " Ann@Example.com ", dates.utcnow(), key=key)
+        url, token = service.create_url(
+            tx, tenant.tenant_id, app_id, " Ann@Example.com ", dates.utcnow(), key=key, by=ADMIN
+        )
     assert token.startswith("sfdu_") and url.rate_per_minute == 5
     found = authenticate(request(tenant, {"token": token}, query=b"customerId=someone-else"))
     assert found == DevicePrincipal(tenant.tenant_id, app_id, None, url.id, "Ann@Example.com")
     with tenant.server.store.transaction(write=True) as tx:
-        service.revoke_url(tx, tenant.tenant_id, app_id, url.id, dates.utcnow())
+        service.revoke_url(tx, tenant.tenant_id, app_id, url.id, dates.utcnow(), by=ADMIN)
     tenant.server.state.devices.forget()
     with pytest.raises(NotFound, match=NO_URL):
         authenticate(request(tenant, {"token": token}))
@@ -119,7 +124,7 @@ def test_a_device_url_names_tenant_app_and_customer_until_revoked(tenant: Tenant
 
 def test_a_public_app_answers_without_a_key(tenant: Tenant, app_id: str) -> None:
     with tenant.server.store.transaction(write=True) as tx:
-        assert service.update_settings(tx, tenant.tenant_id, app_id, {"public": True}).public
+        assert service.update_settings(tx, tenant.tenant_id, app_id, {"public": True}, by=ADMIN).public
     found = authenticate(request(tenant, {"app_id": app_id}, query=b"customerId=x"))
     assert found == DevicePrincipal(tenant.tenant_id, app_id, None, None, "x")
 
@@ -139,7 +144,7 @@ def test_each_key_has_its_rate_limit(tenant: Tenant, app_id: str) -> None:
 def test_keys_and_urls_of_a_deleted_app_go_with_it(tenant: Tenant, app_id: str) -> None:
     key_id, _ = new_key(tenant, app_id)
     with tenant.server.store.transaction(write=True) as tx:
-        service.create_url(tx, tenant.tenant_id, app_id, "c", dates.utcnow())
+        service.create_url(tx, tenant.tenant_id, app_id, "c", dates.utcnow(), by=ADMIN)
         tx.delete_app(app_id)
         assert tx.get_delivery_key(tenant.tenant_id, key_id) is None
         assert tx.list_device_urls(tenant.tenant_id, app_id, None) == []

@@ -7,6 +7,7 @@ import hashlib
 
 import httpx
 
+from storeflight.audit.record import ADMIN
 from storeflight.devices import service
 from storeflight.domain import dates
 from tests.devices.conftest import DEVICE, device_client, enroll, new_key
@@ -90,8 +91,10 @@ def test_every_wrong_credential_gets_its_refusal_and_nothing_more(tenant: Tenant
     stranger_key = new_key(stranger, stranger_app)
     urls = enroll(tenant, app, key, "victim@example.com")
     with tenant.server.store.transaction(write=True) as tx:
-        revoked_key, revoked_secret = service.create_key(tx, tenant.tenant_id, app, name="old", now=dates.utcnow())
-        service.revoke_key(tx, tenant.tenant_id, revoked_key.id, dates.utcnow())
+        revoked_key, revoked_secret = service.create_key(
+            tx, tenant.tenant_id, app, name="old", now=dates.utcnow(), by=ADMIN
+        )
+        service.revoke_key(tx, tenant.tenant_id, revoked_key.id, dates.utcnow(), by=ADMIN)
     params = {"customerId": "a@example.com"}
     cases = [
         (f"apps/{app}/decision", tenant.token, 401),  # a publisher token
@@ -113,7 +116,7 @@ def test_every_wrong_credential_gets_its_refusal_and_nothing_more(tenant: Tenant
             assert secret not in response.text
     forged = httpx.get(f"{tenant.server.url}/devices/v1/d/sfdu_{'C' * 43}/decision")
     with tenant.server.store.transaction(write=True) as tx:
-        service.revoke_url(tx, tenant.tenant_id, app, urls["deviceUrlId"], dates.utcnow())
+        service.revoke_url(tx, tenant.tenant_id, app, urls["deviceUrlId"], dates.utcnow(), by=ADMIN)
     tenant.server.state.devices.forget()
     revoked = httpx.get(urls["decisionUrl"])
     assert revoked.status_code == forged.status_code == 404 and revoked.json() == forged.json()
@@ -131,7 +134,7 @@ def test_a_public_app_serves_devices_without_credentials(tenant: Tenant, app: st
     url = f"{tenant.server.url}/devices/v1/apps/{app}/app.appinstaller"
     assert httpx.get(url, params={"customerId": "p@example.com"}).status_code == 401
     with tenant.server.store.transaction(write=True) as tx:
-        service.update_settings(tx, tenant.tenant_id, app, {"public": True})
+        service.update_settings(tx, tenant.tenant_id, app, {"public": True}, by=ADMIN)
     tenant.server.state.devices.forget()
     response = httpx.get(url, params={"customerId": "p@example.com"})
     assert response.status_code == 200, response.text

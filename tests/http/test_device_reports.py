@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from storeflight.audit.record import ADMIN
 from storeflight.devices import service
 from storeflight.domain import dates
 from storeflight.http.device_reports import BATCHES_PER_MINUTE, ReportLimits
@@ -17,14 +18,14 @@ from tests.support import Tenant, new_tenant
 def _key(tenant: Tenant, app_id: str | None, rate: int = 6000) -> str:
     with tenant.server.store.transaction(write=True) as tx:
         _, secret = service.create_key(
-            tx, tenant.tenant_id, app_id, name="fleet", now=dates.utcnow(), rate_per_minute=rate
+            tx, tenant.tenant_id, app_id, name="fleet", now=dates.utcnow(), rate_per_minute=rate, by=ADMIN
         )
     return secret
 
 
 def _url(tenant: Tenant, app_id: str, customer: str) -> str:
     with tenant.server.store.transaction(write=True) as tx:
-        _, token = service.create_url(tx, tenant.tenant_id, app_id, customer, dates.utcnow())
+        _, token = service.create_url(tx, tenant.tenant_id, app_id, customer, dates.utcnow(), by=ADMIN)
     return f"{tenant.server.url}/devices/v1/d/{token}/reports"
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from storeflight.audit.record import ADMIN
 from storeflight.client.updater import DeviceEndpoint, Updater
 from storeflight.delivery.bucket import bucket, threshold
 from storeflight.devices import service
@@ -96,7 +97,7 @@ def test_a_fleet_follows_the_rollout_and_the_health_numbers_match(
     with tenant.server.store.transaction(write=True) as tx:
         submission = tx.get_submission(tenant.tenant_id, sub_id)
         _, key = service.create_key(
-            tx, tenant.tenant_id, app, name="fleet", now=dates.utcnow(), rate_per_minute=MAX_RATE
+            tx, tenant.tenant_id, app, name="fleet", now=dates.utcnow(), rate_per_minute=MAX_RATE, by=ADMIN
         )
     assert submission is not None
     seed = submission.rollout_seed or submission.id

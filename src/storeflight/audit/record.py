@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from storeflight.audit.model import Actor, AuditRecord, Entry, link
+from storeflight.audit.model import Actor, ActorKind, AuditRecord, Entry, link
 from storeflight.domain import dates
 
 if TYPE_CHECKING:
@@ -48,3 +49,40 @@ def record(
     appended = link(entry, head_seq, head_hash)
     tx.add_audit(appended)
     return appended
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who a change is recorded for, and the request it came with: what use cases without a `Context` take."""
+
+    actor: Actor
+    correlation_id: str | None = None
+
+    def record(
+        self,
+        tx: AuditTx,
+        tenant_id: str,
+        action: str,
+        resource: tuple[str, str],
+        before: Any,
+        after: Any,
+        *,
+        reason: str | None = None,
+    ) -> AuditRecord | None:
+        """`record` with this author; `resource` is (type, id)."""
+        return record(
+            tx,
+            tenant_id=tenant_id,
+            actor=self.actor,
+            action=action,
+            resource_type=resource[0],
+            resource_id=resource[1],
+            before=before,
+            after=after,
+            correlation_id=self.correlation_id,
+            reason=reason,
+        )
+
+
+ADMIN = Author(Actor(ActorKind.ADMIN, "admin-cli", "storeflight admin"))
+PIPELINE = Author(Actor(ActorKind.SERVER, "pipeline", "ingestion pipeline"))

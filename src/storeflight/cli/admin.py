@@ -344,6 +344,7 @@ def rename_app(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Give an app a new primary name (its Store ID, identity and submissions stay)."""
+
     def rename(tx: Tx) -> dict[str, Any]:
         renamed = service.rename_app(tx, tenant_id=tenant_id, app_id=app_id, name=name)
         return render.application(renamed, None, tx.last_published(f"app:{renamed.id}"))
@@ -379,4 +380,6 @@ def rotate_token_key(data_dir: DataDir = Path("./data"), database_url: DatabaseU
     _in_write(data_dir, database_url, tokens.rotate)
     print_json({"rotated": True, "restart": "restart every server process to sign with the new key"})
 
+
+from storeflight.cli import admin_audit as _audit  # noqa: E402, F401 - registers the audit commands
 from storeflight.cli import admin_devices as _devices  # noqa: E402, F401 - registers the device commands

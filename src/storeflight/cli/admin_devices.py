@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from storeflight.audit.record import ADMIN
 from storeflight.cli.admin import AppId, Tenant, _in_write, app
 from storeflight.cli.common import DatabaseUrl, DataDir, print_json
 from storeflight.cli.jsonfile import read_frameworks
@@ -28,7 +29,9 @@ def create_delivery_key(
     """Create a delivery key for the device endpoints; its secret (`key`) is printed once."""
 
     def create(tx: Tx) -> dict[str, Any]:
-        key, secret = service.create_key(tx, tenant_id, app_id, name=name, now=dates.utcnow(), rate_per_minute=rate)
+        key, secret = service.create_key(
+            tx, tenant_id, app_id, name=name, now=dates.utcnow(), rate_per_minute=rate, by=ADMIN
+        )
         return wire.render_key(key, secret)
 
     print_json(_in_write(data_dir, database_url, create))
@@ -43,7 +46,9 @@ def revoke_delivery_key(
 ) -> None:
     """Revoke a delivery key (every serving process refuses it within a second)."""
     body = _in_write(
-        data_dir, database_url, lambda tx: wire.render_key(service.revoke_key(tx, tenant_id, key_id, dates.utcnow()))
+        data_dir,
+        database_url,
+        lambda tx: wire.render_key(service.revoke_key(tx, tenant_id, key_id, dates.utcnow(), by=ADMIN)),
     )
     print_json(body)
 
@@ -68,6 +73,6 @@ def device_settings(
     body = _in_write(
         data_dir,
         database_url,
-        lambda tx: wire.render_settings(service.update_settings(tx, tenant_id, app_id, changes)),
+        lambda tx: wire.render_settings(service.update_settings(tx, tenant_id, app_id, changes, by=ADMIN)),
     )
     print_json(body)

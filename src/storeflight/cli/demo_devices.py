@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+from storeflight.audit.record import ADMIN
 from storeflight.cli.output import Output
 from storeflight.client import StoreClient
 from storeflight.client.updater import DeviceEndpoint, Updater
@@ -27,7 +28,9 @@ def update_devices(
 ) -> dict[str, Any]:
     """Let DEVICES insiders update with a delivery key and report a launch each (every fifth a crash too)."""
     with store.transaction(write=True) as tx:
-        _, key = service.create_key(tx, scene.tenant_id, scene.app_id, name="demo devices", now=dates.utcnow())
+        _, key = service.create_key(
+            tx, scene.tenant_id, scene.app_id, name="demo devices", now=dates.utcnow(), by=ADMIN
+        )
     installed = 0
     for n, customer in enumerate(sorted(scene.insiders)[:DEVICES]):
         endpoint = DeviceEndpoint.with_key(url, scene.app_id, key, customer)

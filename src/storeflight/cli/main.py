@@ -16,7 +16,19 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from storeflight.cli import approvals, apps, delivery, devices, flights, groups, package, profiles, rollout, submission
+from storeflight.cli import (
+    approvals,
+    apps,
+    delivery,
+    devices,
+    flights,
+    groups,
+    history,
+    package,
+    profiles,
+    rollout,
+    submission,
+)
 from storeflight.cli.publish import publish
 
 # command name -> (module, attribute: a Typer app or a command function)
@@ -62,6 +74,7 @@ app = typer.Typer(
 app.command("login")(profiles.login)
 app.command("logout")(profiles.logout)
 app.command("profiles")(profiles.list_profiles)
+app.command("history")(history.history)
 app.add_typer(apps.app, name="apps")
 app.add_typer(flights.app, name="flights")
 app.add_typer(groups.app, name="groups")

@@ -222,6 +222,15 @@ def serve(
         ),
     ] = 1,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
+    audit: Annotated[
+        bool,
+        typer.Option(
+            "--audit/--no-audit",
+            envvar="STOREFLIGHT_AUDIT",
+            help="Record every change in the audit history (default). --no-audit is a benchmark/ops knob: "
+            "changes made meanwhile are missing from the history.",
+        ),
+    ] = True,
     rough_edges: RoughEdgesFile = None,
     rough_seed: RoughSeed = None,
     rough_503_rate: Rough503Rate = None,
@@ -265,6 +274,7 @@ def serve(
         max_staged_bytes=max_staged_bytes,
         min_free_bytes=min_free_bytes,
         max_tenant_uploads=max_tenant_uploads,
+        audit=audit,
         quotas=quotas(quota_members, quota_groups, quota_flights, quota_packages, quota_stored_bytes),
     )
     if allow_any_token:
@@ -277,6 +287,7 @@ def serve(
     intercept = prepare_intercept(host, data_dir, intercept_port, tls_port) if intercepting else None
     main_socket = _bind(host, port) if workers > 1 else None  # before migrating: a port in use stops us first
     store = open_store(data_dir, database_url)  # migrated here, once, before any worker starts
+    store.audit = audit
     try:
         state = build_state(store, settings)
     except ValueError as error:  # a blob backend that cannot work with these settings

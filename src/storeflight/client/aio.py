@@ -401,6 +401,13 @@ class AsyncStoreClient:
         """Device-report health of the line's rollout (storeflight extension): per cohort, version and hour."""
         return await self._send(ep.rollout_health(app_id, flight_id, submission_id=submission_id, hours=hours))
 
+    async def history(
+        self, filters: dict[str, str | None] | None = None, *, skip: int = 0, top: int = ep.DEFAULT_PAGE
+    ) -> dict[str, Any]:
+        """A page of the tenant's audit history (storeflight extension), newest first, filtered by
+        resourceType, resourceId, actor, actorKind, action, since and until."""
+        return await self._send(ep.history(filters or {}, skip, top))
+
     # upload
 
     async def upload(

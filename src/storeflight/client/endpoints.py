@@ -435,3 +435,12 @@ def get_plan(app_id: str, submission_id: str, flight_id: str | None) -> Call[dic
 def plan_verb(app_id: str, submission_id: str, verb: str, flight_id: str | None) -> Call[dict[str, Any]]:
     path = f"{_plan_path(app_id, submission_id, flight_id)}/{_seg(verb)}"
     return Call("POST", path, _object, what=f"{verb} rollout plan")
+# the audit history (storeflight extension): records as plain JSON objects
+
+HISTORY_FILTERS = ("resourceType", "resourceId", "actor", "actorKind", "action", "since", "until")
+
+
+def history(filters: dict[str, str | None], skip: int = 0, top: int = DEFAULT_PAGE) -> Call[dict[str, Any]]:
+    """A page of the tenant's audit history, newest first; `filters` are named as in HISTORY_FILTERS."""
+    given = {name: value for name, value in filters.items() if value and name in HISTORY_FILTERS}
+    return get("history", _object, "read audit history", **given, skip=str(skip), top=str(top))

@@ -430,6 +430,12 @@ class StoreClient:
     def plan_verb(self, app_id: str, submission_id: str, verb: str, flight_id: str | None = None) -> dict[str, Any]:
         """pause, resume, skip, approve or abort a rollout plan (storeflight extension)."""
         return self._send(ep.plan_verb(app_id, submission_id, verb, flight_id))
+    def history(
+        self, filters: dict[str, str | None] | None = None, *, skip: int = 0, top: int = ep.DEFAULT_PAGE
+    ) -> dict[str, Any]:
+        """A page of the tenant's audit history (storeflight extension), newest first, filtered by
+        resourceType, resourceId, actor, actorKind, action, since and until."""
+        return self._send(ep.history(filters or {}, skip, top))
 
     # upload
 

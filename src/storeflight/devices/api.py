@@ -222,7 +222,9 @@ def _create_key(api: Any, app_id: str | None, body: Any) -> StoreJSONResponse:
         if app_id is not None:
             service.app_of(tx, api.caller.tenant_id, app_id)  # another tenant's app: 404 before any 400
         options = _key_options(body)
-        key, secret = service.create_key(tx, api.caller.tenant_id, app_id, now=dates.utcnow(), **options)
+        key, secret = service.create_key(
+            tx, api.caller.tenant_id, app_id, now=dates.utcnow(), by=api.ctx.author, **options
+        )
     return ok(render_key(key, secret), 201)
 
 
@@ -266,14 +268,16 @@ async def list_tenant_keys(api: ApiDep) -> StoreJSONResponse:
 def revoke_app_key(application_id: str, key_id: str, api: ApiDep) -> StoreJSONResponse:
     with api.tx(write=True) as tx:
         service.app_of(tx, api.caller.tenant_id, application_id)
-        key = service.revoke_key(tx, api.caller.tenant_id, key_id, dates.utcnow(), app_id=application_id)
+        key = service.revoke_key(
+            tx, api.caller.tenant_id, key_id, dates.utcnow(), app_id=application_id, by=api.ctx.author
+        )
     return ok(render_key(key))
 
 
 @router.delete("/deliverykeys/{key_id}", summary="Revoke a delivery key of the tenant")
 def revoke_tenant_key(key_id: str, api: ApiDep) -> StoreJSONResponse:
     with api.tx(write=True) as tx:
-        key = service.revoke_key(tx, api.caller.tenant_id, key_id, dates.utcnow())
+        key = service.revoke_key(tx, api.caller.tenant_id, key_id, dates.utcnow(), by=api.ctx.author)
     return ok(render_key(key))
 
 
@@ -289,7 +293,9 @@ def create_device_url(application_id: str, request: Request, api: ApiDep, body: 
         customer = _object(body).get("customerId")
         if not isinstance(customer, str):
             raise InvalidParameterValue("customerId must be a string.", target="customerId")
-        url, token = service.create_url(tx, api.caller.tenant_id, application_id, customer, dates.utcnow())
+        url, token = service.create_url(
+            tx, api.caller.tenant_id, application_id, customer, dates.utcnow(), by=api.ctx.author
+        )
     return ok(render_url(url, f"{public_url(request, api.state)}{PREFIX}/d/{token}"), 201)
 
 
@@ -302,7 +308,7 @@ async def list_device_urls(application_id: str, api: ApiDep, customer: CustomerQ
 @router.delete("/applications/{application_id}/deviceurls/{url_id}", summary="Revoke a per-device URL")
 def revoke_device_url(application_id: str, url_id: str, api: ApiDep) -> StoreJSONResponse:
     with api.tx(write=True) as tx:
-        url = service.revoke_url(tx, api.caller.tenant_id, application_id, url_id, dates.utcnow())
+        url = service.revoke_url(tx, api.caller.tenant_id, application_id, url_id, dates.utcnow(), by=api.ctx.author)
     return ok(render_url(url))
 
 
@@ -320,5 +326,5 @@ async def get_settings(application_id: str, api: ApiDep) -> StoreJSONResponse:
 def change_settings(application_id: str, api: ApiDep, body: BodyDep) -> StoreJSONResponse:
     changes = _object(body)
     with api.tx(write=True) as tx:
-        updated = service.update_settings(tx, api.caller.tenant_id, application_id, changes)
+        updated = service.update_settings(tx, api.caller.tenant_id, application_id, changes, by=api.ctx.author)
     return ok(render_settings(updated))

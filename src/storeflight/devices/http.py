@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from storeflight.audit.model import Actor, ActorKind
+from storeflight.audit.record import Author
 from storeflight.devices import service
 from storeflight.devices.answers import DEVICE_PARAMETERS, PREFIX, app_installer, decision
 from storeflight.devices.auth import NEED_KEY, authenticate
@@ -28,6 +30,7 @@ from storeflight.domain import dates
 from storeflight.domain.errors import InvalidParameterValue, Unauthorized
 from storeflight.http.delivery_query import read_device
 from storeflight.http.deps import json_body, public_url, server_state
+from storeflight.http.middleware import correlation_id
 from storeflight.http.responses import ok
 
 Handler = Callable[[Request, DevicePrincipal], Awaitable[Response]]
@@ -65,7 +68,10 @@ async def enroll(request: Request, principal: DevicePrincipal) -> Response:
         with state.store.transaction(write=True) as tx:
             key = tx.get_delivery_key(principal.tenant_id, principal.key_id or "")
             customer = body["customerId"]
-            return service.create_url(tx, principal.tenant_id, principal.app_id, customer, dates.utcnow(), key=key)
+            by = Author(Actor(ActorKind.DELIVERY_KEY, principal.key_id or ""), correlation_id(request.scope))
+            return service.create_url(
+                tx, principal.tenant_id, principal.app_id, customer, dates.utcnow(), key=key, by=by
+            )
 
     url, token = await run_in_threadpool(write)
     base = f"{public_url(request, state)}{PREFIX}/d/{token}"

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from storeflight.audit import snapshots as snap
+from storeflight.audit.record import Author
 from storeflight.auth.secrets import hash_secret
 from storeflight.devices import frameworks
 from storeflight.devices.model import (
@@ -62,6 +64,7 @@ def create_key(
     now: datetime,
     rate_per_minute: int = DEFAULT_RATE,
     expires_at: datetime | None = None,
+    by: Author,
 ) -> tuple[DeliveryKey, str]:
     """A new key for one app (or, with `app_id` None, every app of the tenant) and its secret, shown once."""
     if app_id is not None:
@@ -83,6 +86,7 @@ def create_key(
         expires_at=expires_at,
     )
     tx.add_delivery_key(key)
+    by.record(tx, tenant_id, "delivery_key.create", ("delivery_key", key.id), None, snap.delivery_key(key))
     return key, secret
 
 
@@ -93,19 +97,30 @@ def list_keys(tx: Tx, tenant_id: str, app_id: str | None) -> list[DeliveryKey]:
     return tx.list_delivery_keys(tenant_id, app_id)
 
 
-def revoke_key(tx: Tx, tenant_id: str, key_id: str, now: datetime, *, app_id: str | None = None) -> DeliveryKey:
+def revoke_key(
+    tx: Tx, tenant_id: str, key_id: str, now: datetime, *, app_id: str | None = None, by: Author
+) -> DeliveryKey:
     """Revoke the tenant's key (of this app, when given); revoking twice keeps the first time."""
     key = tx.get_delivery_key(tenant_id, key_id)
     if key is None or (app_id is not None and (key.app_id or "") != app_id.upper()):
         raise NotFound(f"The delivery key '{key_id}' was not found.", target="deliveryKey")
     if key.revoked_at is None:
         tx.revoke_delivery_key(key.id, now)
-        key = replace(key, revoked_at=now)
+        before, key = key, replace(key, revoked_at=now)
+        after = snap.delivery_key(key)
+        by.record(tx, tenant_id, "delivery_key.revoke", ("delivery_key", key.id), snap.delivery_key(before), after)
     return key
 
 
 def create_url(
-    tx: Tx, tenant_id: str, app_id: str, customer_id: str, now: datetime, *, key: DeliveryKey | None = None
+    tx: Tx,
+    tenant_id: str,
+    app_id: str,
+    customer_id: str,
+    now: datetime,
+    *,
+    key: DeliveryKey | None = None,
+    by: Author,
 ) -> tuple[DeviceUrl, str]:
     """A per-device URL naming the app and the customer, and its token (shown once). A device enrolling
     with a key gets the key's rate limit for its own URL."""
@@ -121,6 +136,7 @@ def create_url(
         key_id=key.id if key is not None else None,
     )
     tx.add_device_url(url)
+    by.record(tx, tenant_id, "device_url.create", ("device_url", url.id), None, snap.device_url(url))
     return url, token
 
 
@@ -128,13 +144,15 @@ def list_urls(tx: Tx, tenant_id: str, app_id: str, customer_id: str | None) -> l
     return tx.list_device_urls(tenant_id, app_of(tx, tenant_id, app_id).id, customer_id)
 
 
-def revoke_url(tx: Tx, tenant_id: str, app_id: str, url_id: str, now: datetime) -> DeviceUrl:
+def revoke_url(tx: Tx, tenant_id: str, app_id: str, url_id: str, now: datetime, *, by: Author) -> DeviceUrl:
     url = tx.get_device_url(tenant_id, url_id)
     if url is None or url.app_id != app_id.upper():
         raise NotFound(f"The device URL '{url_id}' was not found.", target="deviceUrl")
     if url.revoked_at is None:
         tx.revoke_device_url(url.id, now)
-        url = replace(url, revoked_at=now)
+        before, url = url, replace(url, revoked_at=now)
+        after = snap.device_url(url)
+        by.record(tx, tenant_id, "device_url.revoke", ("device_url", url.id), snap.device_url(before), after)
     return url
 
 
@@ -151,7 +169,7 @@ SETTINGS = {  # the name clients use -> (the field, its type)
 }
 
 
-def update_settings(tx: Tx, tenant_id: str, app_id: str, changes: dict[str, Any]) -> DeviceSettings:
+def update_settings(tx: Tx, tenant_id: str, app_id: str, changes: dict[str, Any], *, by: Author) -> DeviceSettings:
     """Change some of the app's device settings (named as in SETTINGS); the others keep their values."""
     current = settings(tx, tenant_id, app_id)
     fields: dict[str, Any] = {}
@@ -175,4 +193,8 @@ def update_settings(tx: Tx, tenant_id: str, app_id: str, changes: dict[str, Any]
         )
     updated = replace(current, **fields)
     tx.put_device_settings(updated)
+    resource = ("device_settings", updated.app_id)
+    by.record(
+        tx, tenant_id, "device_settings.update", resource, snap.device_settings(current), snap.device_settings(updated)
+    )
     return updated

@@ -27,6 +27,7 @@ from storeflight.http import (
     flights,
     groups,
     health,
+    history,
     reports,
     rollout_health,
     schemas,
@@ -88,6 +89,7 @@ def create_app(state: ServerState) -> FastAPI:
         plans_api.router,
         device_api.router,
         approvals_api.router,
+        history.router,
     )
     # What devices call, so most of a device-facing server's traffic: matched first, as a plain route.
     devices = [*device_endpoints.routes(), *device_reports.ROUTES]  # with their own credentials (docs/devices.md)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from storeflight.audit import snapshots as snap
+from storeflight.audit.record import PIPELINE
 from storeflight.blobs.protocol import BlobStore
 from storeflight.blobs.space import is_out_of_space
 from storeflight.domain import dates, ids
@@ -149,6 +151,7 @@ class Worker:
                 failed = fail(sub, fault.code, fault.details or f"Injected failure at {sub.status.value}.")
                 tx.finish(failed, owner=self.owner)
                 tx.add_event(sub.id, now, sub.status.value, failed.status.value, self.owner)
+                _record_status(tx, sub, failed, reason=f"injected failure {fault.code}")
                 return sub, None
             return sub, self._input(tx, sub, now)
 
@@ -205,6 +208,19 @@ class Worker:
                 tx.discard_blob(after.upload_blob_id, dates.utcnow())
             if after.status != before.status:
                 tx.add_event(after.id, dates.utcnow(), before.status.value, after.status.value, self.owner)
+                _record_status(tx, before, after)
+
+
+def _record_status(tx: Tx, before: Submission, after: Submission, *, reason: str | None = None) -> None:
+    """The pipeline's move of a submission, in the audit history (actor: the server)."""
+    errors = [e.code for e in after.status_details.errors]
+    changed: dict[str, object] = {"status": after.status.value, **({"errors": errors} if errors else {})}
+    if after.status == Status.PUBLISHED:
+        changed["packageRollout"] = snap.rollout(after.delivery.rollout)
+    resource = ("submission", after.id)
+    PIPELINE.record(
+        tx, after.tenant_id, "submission.status", resource, {"status": before.status.value}, changed, reason=reason
+    )
 
 
 def _record_kept_packages(tx: Tx, before: Submission, after: Submission) -> None:

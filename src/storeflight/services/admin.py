@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+from storeflight.audit import snapshots as snap
+from storeflight.audit.record import ADMIN
 from storeflight.auth.secrets import hash_secret, new_secret
 from storeflight.domain import ids, text
 from storeflight.domain import submissions as subs
@@ -28,6 +30,7 @@ def create_client(tx: Tx, *, tenant_id: str | None, name: str, now: datetime) ->
         created_at=now,
     )
     tx.add_client(client)
+    ADMIN.record(tx, client.tenant_id, "client.create", ("client", client.client_id), None, snap.client(client))
     return client, secret
 
 
@@ -36,8 +39,10 @@ def revoke_client(tx: Tx, client_id: str, *, now: datetime) -> ApiClient:
     if client is None:
         raise NotFound(f"No client '{client_id}'.", target="client")
     if client.revoked_at is None:
-        client = client.model_copy(update={"revoked_at": now})
+        before, client = client, client.model_copy(update={"revoked_at": now})
         tx.save_client(client)
+        resource = ("client", client.client_id)
+        ADMIN.record(tx, client.tenant_id, "client.revoke", resource, snap.client(before), snap.client(client))
     return client
 
 
@@ -78,7 +83,10 @@ def create_app(
     )
     tx.add_app(app)
     if baseline:
-        tx.add_submission(_baseline(app, now).model_copy(update={"packages": list(baseline_packages)}))
+        first = _baseline(app, now).model_copy(update={"packages": list(baseline_packages)})
+        tx.add_submission(first)
+        ADMIN.record(tx, app.tenant_id, "submission.create", ("submission", first.id), None, snap.submission(first))
+    ADMIN.record(tx, app.tenant_id, "application.create", ("application", app.id), None, snap.app(app))
     return app
 
 
@@ -99,7 +107,7 @@ def _baseline(app: Application, now: datetime) -> Submission:
 def create_group(tx: Tx, *, tenant_id: str, name: str, members: list[str], now: datetime) -> FlightGroup:
     """A group made by the operator: blank members are skipped, the rest normalised as the API does."""
     normalised = groups.members([m for m in members if m.strip()], "member")
-    return groups.create_group(tx, tenant_id=tenant_id, name=name, members=normalised, now=now).group
+    return groups.create_group(tx, tenant_id=tenant_id, name=name, members=normalised, now=now, by=ADMIN).group
 
 
 def inject_failure(tx: Tx, *, tenant_id: str, app_id: str, stage: str, code: str, details: str, now: datetime) -> int:
@@ -144,8 +152,10 @@ def require_free_identity(tx: Tx, tenant_id: str, identity_name: str) -> None:
 
 def delete_client(tx: Tx, client_id: str) -> None:
     """Remove a client for good: its tokens stop working at once (as after a revoke), and its secret is gone."""
-    if not tx.delete_client(client_id):
+    client = tx.get_client(client_id)
+    if client is None or not tx.delete_client(client_id):
         raise NotFound(f"No client '{client_id}'.", target="client")
+    ADMIN.record(tx, client.tenant_id, "client.delete", ("client", client.client_id), snap.client(client), None)
 
 
 def rename_app(tx: Tx, *, tenant_id: str, app_id: str, name: str) -> Application:
@@ -157,6 +167,7 @@ def rename_app(tx: Tx, *, tenant_id: str, app_id: str, name: str) -> Application
         raise NotFound(f"No app '{app_id}' in tenant '{tenant_id}'.", target="application")
     renamed = app.model_copy(update={"primary_name": name.strip()})
     tx.save_app(renamed)
+    ADMIN.record(tx, app.tenant_id, "application.update", ("application", app.id), snap.app(app), snap.app(renamed))
     return renamed
 
 
@@ -183,4 +194,5 @@ def delete_app(tx: Tx, *, tenant_id: str, app_id: str, now: datetime) -> int:
                 tx.discard_blob(ids.package_blob(package.id), now)
     tx.delete_app(app.id)
     tx.bump_delivery_version(app.tenant_id, app.id, members=True)
+    ADMIN.record(tx, app.tenant_id, "application.delete", ("application", app.id), snap.app(app), None)
     return len(gone)

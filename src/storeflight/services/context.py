@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from storeflight.audit.model import Actor, ActorKind
+from storeflight.audit.record import Author
 from storeflight.audit.record import record as audit_record
 from storeflight.domain import dates, ids
 from storeflight.domain.errors import InvalidState, NotFound
@@ -42,6 +43,10 @@ class Context:
     @property
     def who(self) -> Actor:
         return self.actor or Actor(ActorKind.CLIENT, self.caller.client_id)
+
+    @property
+    def author(self) -> Author:
+        return Author(self.who, self.correlation_id)
 
     def record(
         self,

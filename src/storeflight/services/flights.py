@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storeflight.audit import snapshots as snap
 from storeflight.domain import flights as ranking
 from storeflight.domain import ids, text
 from storeflight.domain import submissions as subs
@@ -111,6 +112,8 @@ def create(tx: Tx, ctx: Context, app_id: str, request: NewFlight) -> FlightView:
     first = subs.fresh(ctx.new_identity(app.id, flight.id))
     tx.add_submission(first)
     tx.add_event(first.id, ctx.now, None, first.status.value, ctx.caller.client_id)
+    ctx.record(tx, "submission.create", "submission", first.id, None, snap.submission(first))
+    ctx.record(tx, "flight.create", "flight", flight.id, None, snap.flight(flight))
     return view(tx, flight, [*siblings, flight])
 
 
@@ -126,6 +129,7 @@ def modify(tx: Tx, ctx: Context, app_id: str, flight_id: str, change: FlightChan
         )
     siblings = tx.list_flights(ctx.caller.tenant_id, app.id)
     others = [f for f in siblings if f.id != flight.id]
+    before = snap.flight(flight)
     updates: dict[str, object] = {}
     if change.friendly_name is not None:
         name = _check_name(change.friendly_name)
@@ -144,6 +148,7 @@ def modify(tx: Tx, ctx: Context, app_id: str, flight_id: str, change: FlightChan
         tx.bump_delivery_version(app.tenant_id, app.id, members=True)
     except StorageConflict:
         raise InvalidParameterValue(f"A flight named '{flight.friendly_name}' already exists for this app.") from None
+    ctx.record(tx, "flight.update", "flight", flight.id, before, snap.flight(flight))
     return view(tx, flight, tx.list_flights(ctx.caller.tenant_id, app.id))
 
 
@@ -196,6 +201,9 @@ def delete(tx: Tx, ctx: Context, app_id: str, flight_id: str) -> None:
     _discard_blobs(tx, ctx, app.id, flight.id, pending)
     tx.delete_flight(flight.id)
     tx.bump_delivery_version(app.tenant_id, app.id, members=True)
+    if pending is not None:
+        ctx.record(tx, "submission.delete", "submission", pending.id, snap.submission(pending), None)
+    ctx.record(tx, "flight.delete", "flight", flight.id, snap.flight(flight), None)
 
 
 def _discard_blobs(tx: Tx, ctx: Context, app_id: str, flight_id: str, pending: Submission | None) -> None:

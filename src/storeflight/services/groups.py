@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storeflight.audit import snapshots as snap
+from storeflight.audit.record import Author
 from storeflight.domain import ids, text
 from storeflight.domain.errors import InvalidParameterValue, InvalidState, NotFound
 from storeflight.domain.models import FlightGroup
@@ -70,8 +72,8 @@ def members(values: Any, field: str) -> list[str]:
     return list(dict.fromkeys(member(v, f"{field}[{i}]") for i, v in enumerate(values)))
 
 
-def create_group(tx: Tx, *, tenant_id: str, name: str, members: Sequence[str], now: datetime) -> GroupView:
-    """A new group of `tenant_id` with already-normalised `members` (see `members`)."""
+def create_group(tx: Tx, *, tenant_id: str, name: str, members: Sequence[str], now: datetime, by: Author) -> GroupView:
+    """A new group of `tenant_id` with already-normalised `members` (see `members`), recorded for `by`."""
     group = FlightGroup(id=ids.new_decimal_id(), tenant_id=tenant_id.lower(), name=check_name(name), created_at=now)
     tx.add_group(group, [])
     if members:
@@ -79,6 +81,7 @@ def create_group(tx: Tx, *, tenant_id: str, name: str, members: Sequence[str], n
     view = GroupView(group, tx.count_members(group.id))
     if view.member_count:
         tx.add_tenant_members(group.tenant_id, view.member_count)
+    by.record(tx, group.tenant_id, "group.create", ("group", group.id), None, snap.group(group, view.member_count))
     return view
 
 
@@ -87,7 +90,7 @@ def create(tx: Tx, ctx: Context, name: str, new_members: Sequence[str]) -> Group
     tenant_id = ctx.caller.tenant_id
     if ctx.quotas.groups:
         ctx.quotas.check("groups", tx.count_groups(tenant_id), 1)
-    view = create_group(tx, tenant_id=tenant_id, name=name, members=new_members, now=ctx.now)
+    view = create_group(tx, tenant_id=tenant_id, name=name, members=new_members, now=ctx.now, by=ctx.author)
     _check_members_quota(tx, ctx, view.member_count)
     return view
 
@@ -119,10 +122,12 @@ def list_page(tx: Tx, ctx: Context, *, skip: int, top: int) -> tuple[list[GroupV
 
 
 def rename(tx: Tx, ctx: Context, group_id: str, name: str) -> GroupView:
-    group = load_group(tx, ctx, group_id, lock=True)
-    group = group.model_copy(update={"name": check_name(name)})
+    old = load_group(tx, ctx, group_id, lock=True)
+    group = old.model_copy(update={"name": check_name(name)})
     tx.rename_group(group.id, group.name)
-    return GroupView(group, tx.count_members(group.id))
+    count = tx.count_members(group.id)
+    ctx.record(tx, "group.update", "group", group.id, snap.group(old, count), snap.group(group, count))
+    return GroupView(group, count)
 
 
 def delete(tx: Tx, ctx: Context, group_id: str) -> None:
@@ -138,6 +143,7 @@ def delete(tx: Tx, ctx: Context, group_id: str) -> None:
     if count:
         tx.add_tenant_members(group.tenant_id, -count)
     tx.bump_group_delivery(group.tenant_id, group.id)
+    ctx.record(tx, "group.delete", "group", group.id, snap.group(group, count), None)
 
 
 def change_members(tx: Tx, ctx: Context, group_id: str, add: Sequence[str], remove: Sequence[str]) -> MemberChange:
@@ -158,6 +164,8 @@ def change_members(tx: Tx, ctx: Context, group_id: str, add: Sequence[str], remo
         tx.add_tenant_members(group.tenant_id, after - before)
     _check_members_quota(tx, ctx, after - middle)
     tx.bump_group_delivery(group.tenant_id, group.id)
+    counted = {"added": after - middle, "removed": before - middle}  # counted, never listed
+    ctx.record(tx, "group.members", "group", group.id, {"memberCount": before}, {"memberCount": after, **counted})
     return MemberChange(added=after - middle, removed=before - middle, member_count=after)
 
 

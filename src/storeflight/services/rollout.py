@@ -5,6 +5,7 @@ from __future__ import annotations
 from storeflight.approvals import gate
 from storeflight.approvals.model import PendingChange
 from storeflight.approvals.rules import Action, Attempt
+from storeflight.audit import snapshots as snap
 from storeflight.domain import rollout as domain
 from storeflight.domain.models import PackageRollout
 from storeflight.plans import service as plans
@@ -47,4 +48,6 @@ def change(
     tx.save_submission(changed)
     tx.bump_delivery_version(submission.tenant_id, submission.app_id)
     plans.on_manual_change(tx, ctx, submission, changed, action)  # a live plan pauses or ends with the rollout
+    was, now = snap.rollout(before), snap.rollout(rollout)
+    ctx.record(tx, f"rollout.{action.value}", "submission", submission.id, was, now)
     return rollout

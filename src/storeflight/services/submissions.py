@@ -9,6 +9,7 @@ from datetime import timedelta
 from storeflight.approvals import gate
 from storeflight.approvals.model import PendingChange
 from storeflight.approvals.rules import Action, Attempt
+from storeflight.audit import snapshots as snap
 from storeflight.domain import submissions as subs
 from storeflight.domain.errors import InvalidState, NotCreatedThroughApi, NotFound
 from storeflight.domain.lifecycle import Event, Operation, Status, check_allowed, next_status
@@ -90,6 +91,7 @@ def create(tx: Tx, ctx: Context, parent: Parent) -> Submission:
     except StorageConflict:
         raise InvalidState("Create submission failed: another submission is in progress.") from None
     tx.add_event(submission.id, ctx.now, None, submission.status.value, ctx.caller.client_id)
+    ctx.record(tx, "submission.create", "submission", submission.id, None, snap.submission(submission))
     return submission
 
 
@@ -98,6 +100,7 @@ def update(tx: Tx, ctx: Context, parent: Parent, submission_id: str, change: sub
     updated = subs.apply_update(submission, change)
     _check_packages_quota(tx, ctx, submission, updated)
     tx.save_submission(updated)
+    ctx.record(tx, "submission.update", "submission", updated.id, snap.submission(submission), snap.submission(updated))
     return updated
 
 
@@ -132,6 +135,8 @@ def commit(
     committed = submission.model_copy(update={"status": status, "next_run_at": ctx.now + delay})
     tx.save_submission(committed)
     tx.add_event(submission.id, ctx.now, submission.status.value, status.value, ctx.caller.client_id)
+    before, after = snap.submission(submission), snap.submission(committed)
+    ctx.record(tx, "submission.commit", "submission", submission.id, before, after)
     return committed
 
 
@@ -140,6 +145,7 @@ def delete(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> None:
     tx.delete_submission(submission.id)
     tx.discard_blob(submission.upload_blob_id, ctx.now)
     tx.add_event(submission.id, ctx.now, submission.status.value, "Deleted", ctx.caller.client_id)
+    ctx.record(tx, "submission.delete", "submission", submission.id, snap.submission(submission), None)
 
 
 def _writable(tx: Tx, ctx: Context, parent: Parent, submission_id: str, operation: Operation) -> Submission:
@@ -165,6 +171,8 @@ def publish(
     gate.require(tx, ctx, attempt, submission.id, {}, approved=approved)
     released = submission.model_copy(update={"release_approved_at": ctx.now, "next_run_at": ctx.now})
     tx.save_submission(released)
+    after = {**snap.submission(released), "releaseApprovedAt": ctx.now.isoformat()}
+    ctx.record(tx, "submission.publish", "submission", released.id, snap.submission(submission), after)
     return released
 
 

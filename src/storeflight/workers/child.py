@@ -36,7 +36,7 @@ def run(spec: WorkerSpec, sockets: list[socket.socket]) -> None:
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         # The supervisor migrated the database before starting any worker.
-        store = SqlStore(make_engine(spec.settings.effective_database_url))
+        store = SqlStore(make_engine(spec.settings.effective_database_url), audit=spec.settings.audit)
         state = build_state(store, spec.settings)
     except Exception:
         log.exception("worker %d could not start", os.getpid())
