@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from http_bench import HOST, WRK_REPORT, postgres_database, running_server, seed_admin, store_options, wrk_version
 from sqlalchemy import insert, text
 
+from storeflight.audit.record import ADMIN
 from storeflight.delivery.snapshot import Snapshot, build_members, build_view
 from storeflight.devices import service as devices
 from storeflight.services.reports import device_key, ingest
@@ -88,7 +89,13 @@ def seed(store_args: list[str], url: str) -> tuple[str, str, str]:
     store = open_store(url)
     with store.transaction(write=True) as tx:
         _, key = devices.create_key(
-            tx, seeded["tenant"], seeded["app_id"], name="bench", now=datetime.now(UTC), rate_per_minute=1_000_000
+            tx,
+            seeded["tenant"],
+            seeded["app_id"],
+            name="bench",
+            now=datetime.now(UTC),
+            rate_per_minute=1_000_000,
+            by=ADMIN,
         )
     store.close()
     return seeded["tenant"], seeded["app_id"], key

@@ -18,6 +18,7 @@ import httpx
 import jsonschema_rs
 import pytest
 
+from storeflight.audit.record import ADMIN
 from storeflight.devices import service as devices
 from storeflight.domain import dates
 from storeflight.pipeline.worker import Worker, WorkerSettings
@@ -114,6 +115,12 @@ def _validate(document: dict[str, Any], path: str, method: str, response: httpx.
     assert not errors, (where, errors, response.text[:2000])
 
 
+def _history(client: httpx.Client) -> None:
+    """The audit history of everything above, a page of it and its export."""
+    assert client.get("history", params={"top": 2}).status_code == 200
+    assert client.get("history/export").status_code == 200
+
+
 @pytest.fixture
 def recorder(tenant: Tenant) -> Iterator[tuple[Recorder, httpx.Client]]:
     recorder = Recorder(_document(tenant.server))
@@ -138,6 +145,7 @@ def test_real_answers_match_the_declared_schemas(tenant: Tenant, recorder: tuple
     _device_reports(tenant, client, app)
     _device_credentials(client, app)
     _approvals(tenant, client, app)
+    _history(client)
     for path, method, response in record.seen:
         _validate(record.document, path, method, response)
     answered = {(path, method) for path, method, r in record.seen if str(r.status_code) in SUCCESS}
@@ -277,8 +285,10 @@ def _manual_publish(client: httpx.Client, app: str, worker: Worker) -> None:
 
 def _device_reports(tenant: Tenant, client: httpx.Client, app: str) -> None:
     with tenant.server.store.transaction(write=True) as tx:
-        _, key = devices.create_key(tx, tenant.tenant_id, app, name="fleet", now=dates.utcnow(), rate_per_minute=600)
-        _, token = devices.create_url(tx, tenant.tenant_id, app, "a@example.com", dates.utcnow())
+        _, key = devices.create_key(
+            tx, tenant.tenant_id, app, name="fleet", now=dates.utcnow(), rate_per_minute=600, by=ADMIN
+        )
+        _, token = devices.create_url(tx, tenant.tenant_id, app, "a@example.com", dates.utcnow(), by=ADMIN)
     root = tenant.server.url
     events = {"events": [{"id": "e1", "type": "launched", "version": "1.3.0.0"}, {"id": "e2", "type": "nonsense"}]}
     by_key = client.post(

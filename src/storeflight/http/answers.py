@@ -334,6 +334,30 @@ class RolloutHealth(_Answer):
     series: list[HourHealth]
 
 
+class AuditActor(_Answer):
+    kind: Literal["client", "delivery_key", "console", "admin", "server"]
+    id: str
+    display: str | None
+
+
+class AuditRecord(_Answer):
+    """One record of the tenant's audit history (storeflight extension): its hashed content and its hash."""
+
+    tenantId: str
+    seq: int = Field(description="1, 2, 3... in the order of the tenant's chain")
+    at: str = Field(description="ISO 8601 in UTC with six fractional digits")
+    actor: AuditActor
+    action: str = Field(description="e.g. flight.update, rollout.halt, submission.status")
+    resourceType: str
+    resourceId: str
+    before: Any = Field(description="The resource before the change (compact JSON), null for a creation")
+    after: Any = Field(description="The resource after the change (compact JSON), null for a deletion")
+    correlationId: str | None = Field(description="The MS-CorrelationId of the request that made the change")
+    reason: str | None
+    prevHash: str = Field(description="The previous record's hash (64 zeros for the first)")
+    hash: str = Field(description="SHA-256 of the canonical JSON of every other field")
+
+
 MODELS: dict[str, type[BaseModel]] = {
     "Application": Application,
     "ApplicationPage": Page[Application],
@@ -358,6 +382,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "Delivery": Delivery,
     "DeviceReports": DeviceReports,
     "RolloutHealth": RolloutHealth,
+    "AuditPage": Page[AuditRecord],
 }
 
 
@@ -396,6 +421,7 @@ SUCCESS: dict[tuple[str, str], str] = {
     (f"{_APP}/flights/{{flight_id}}/rollouthealth", "get"): "RolloutHealth",
     ("/devices/v1/apps/{app_id}/reports", "post"): "DeviceReports",
     ("/devices/v1/d/{token}/reports", "post"): "DeviceReports",
+    ("/v1.0/my/history", "get"): "AuditPage",
     ("/v1.0/my/flightgroups", "get"): "GroupPage",
     ("/v1.0/my/flightgroups", "post"): "Group",
     (_GROUP, "get"): "Group",

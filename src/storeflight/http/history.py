@@ -12,37 +12,53 @@ from fastapi.responses import StreamingResponse
 from storeflight.audit import history
 from storeflight.audit.model import ActorKind, AuditFilter, as_json, canonical
 from storeflight.domain import dates
-from storeflight.domain.errors import InvalidParameterValue
+from storeflight.http import schemas
 from storeflight.http.deps import ApiDep
 from storeflight.http.paging import PagingDep
 from storeflight.http.responses import StoreJSONResponse, ok
 
 router = APIRouter(prefix="/v1.0/my/history", tags=["audit history (extension)"])
+schemas.declare_error(
+    404,
+    "The resourceId filter names a resource this tenant's history does not (another tenant's are not found either)",
+    lambda op: op.path.startswith("/v1.0/my/history"),
+)
+_JSON_LINES = {
+    200: {
+        "description": "One canonical JSON object per line, each an AuditRecord, oldest first",
+        "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+    }
+}
 
 Text = Annotated[str | None, Query(max_length=128)]
-TimeQuery = Annotated[str | None, Query(max_length=40, description="ISO 8601; since inclusive, until exclusive")]
+TimeQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=40,
+        description="ISO 8601; since inclusive, until exclusive",
+        json_schema_extra={"format": "date-time"},
+    ),
+]
+TypeQuery = Annotated[history.ResourceType | None, Query(description="The kind of resource")]
+KindQuery = Annotated[ActorKind | None, Query(description="The kind of actor")]
 
 
 def _filter(
     resource_type: str | None,
     resource_id: str | None,
     actor: str | None,
-    actor_kind: str | None,
+    actor_kind: ActorKind | None,
     action: str | None,
     since: str | None,
     until: str | None,
 ) -> AuditFilter:
-    try:
-        kind = ActorKind(actor_kind) if actor_kind else None
-    except ValueError:
-        known = ", ".join(k.value for k in ActorKind)
-        raise InvalidParameterValue(f"actorKind must be one of {known}.", target="actorKind") from None
     return history.check(
         AuditFilter(
             resource_type=resource_type or None,
             resource_id=resource_id or None,
             actor_id=actor or None,
-            actor_kind=kind,
+            actor_kind=actor_kind,
             action=action or None,
             since=dates.parse(since, field="since"),
             until=dates.parse(until, field="until"),
@@ -58,10 +74,10 @@ def _query(values: dict[str, str | None]) -> dict[str, str]:
 async def read_history(
     api: ApiDep,
     paging: PagingDep,
-    resourceType: Text = None,
+    resourceType: TypeQuery = None,
     resourceId: Text = None,
     actor: Text = None,
-    actorKind: Text = None,
+    actorKind: KindQuery = None,
     action: Text = None,
     since: TimeQuery = None,
     until: TimeQuery = None,
@@ -71,19 +87,25 @@ async def read_history(
     found = await api.read(lambda tx: history.page(tx, tenant, where, skip=paging.skip, top=paging.top))
     body: dict[str, object] = {"value": [as_json(r) for r in found.items], "totalCount": found.total}
     if paging.skip + paging.top < found.total:
-        names = {"resourceType": resourceType, "resourceId": resourceId, "actor": actor, "actorKind": actorKind}
+        kind = actorKind.value if actorKind else None
+        names = {"resourceType": resourceType, "resourceId": resourceId, "actor": actor, "actorKind": kind}
         query = _query({**names, "action": action, "since": since, "until": until})
         body["@nextLink"] = f"history?{urlencode({**query, 'skip': paging.skip + paging.top, 'top': paging.top})}"
     return ok(body)
 
 
-@router.get("/export", summary="Export the audit history as JSON lines (extension)")
+@router.get(
+    "/export",
+    summary="Export the audit history as JSON lines (extension)",
+    response_class=StreamingResponse,
+    responses=_JSON_LINES,  # type: ignore[arg-type]
+)
 def export_history(
     api: ApiDep,
-    resourceType: Text = None,
+    resourceType: TypeQuery = None,
     resourceId: Text = None,
     actor: Text = None,
-    actorKind: Text = None,
+    actorKind: KindQuery = None,
     action: Text = None,
     since: TimeQuery = None,
     until: TimeQuery = None,
