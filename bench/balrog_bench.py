@@ -37,7 +37,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from delivery_bench import QUERY, WRK_DELIVERY, WRK_PLAIN, run_wrk, server
+from delivery_bench import QUERY, WRK_PLAIN, delivery_script, run_wrk, server
 from delivery_seed import seed
 from http_bench import HOST, fetch_token, free_port, request, wrk_version
 
@@ -212,9 +212,7 @@ def run(args: argparse.Namespace, work: Path, venv: Path) -> list[str]:
         print(
             f"storeflight, a flight at 25% with a fallback: {dict(ours_sample(port, token, seeded.app_id, customers))}"
         )
-        ours_lua = WRK_DELIVERY.format(
-            ids=", ".join(f'"{c}"' for c in customers), app_id=seeded.app_id, query=QUERY, token=token
-        )
+        ours_lua = delivery_script(customers, seeded.app_id, token)
         ours_path = f"/v1.0/my/applications/{seeded.app_id}/delivery?{QUERY}&customerId={customers[0]}"
         plain = WRK_PLAIN.format(path=UPDATE_PATH)
         for rules in args.rules:

@@ -52,11 +52,11 @@ from storeflight.devices.service import MAX_RATE
 
 QUERY = "deviceFamily=Windows.Desktop&osVersion=10.0.19045.0&architecture=x64"
 
-WRK_DELIVERY = """
+# GETs of `base` + a random customer id of `ids`, with one Authorization header (a token or a delivery key).
+WRK_RANDOM_CUSTOMER = """
 local ids = {{{ids}}}
-local base = "/v1.0/my/applications/{app_id}/delivery?{query}&customerId="
-local headers = {{["Authorization"] = "Bearer {token}"}}
-local counter = 0
+local base = "{base}"
+local headers = {{["Authorization"] = "Bearer {bearer}"}}
 function init(args)
   math.randomseed(os.time() * 1000 + index)
 end
@@ -65,17 +65,12 @@ function request()
 end
 """
 
-WRK_DEVICE = """
-local ids = {{{ids}}}
-local base = "/devices/v1/apps/{app_id}/{endpoint}?{query}&customerId="
-local headers = {{["Authorization"] = "Bearer {key}"}}
-function init(args)
-  math.randomseed(os.time() * 1000 + index)
-end
-function request()
-  return wrk.format("GET", base .. ids[math.random(#ids)], headers)
-end
-"""
+
+def delivery_script(ids: list[str], app_id: str, token: str) -> str:
+    """The wrk script of the delivery API for random customers of `ids` (already URL-encoded)."""
+    base = f"/v1.0/my/applications/{app_id}/delivery?{QUERY}&customerId="
+    return WRK_RANDOM_CUSTOMER.format(ids=", ".join(f'"{c}"' for c in ids), base=base, bearer=token)
+
 
 WRK_PLAIN = """
 wrk.method = "GET"
@@ -179,7 +174,8 @@ def device_scripts(store: list[str], seeded: Seeded, picks: list[str]) -> list[t
     ids = ", ".join(f'"{c}"' for c in picks)
     found = []
     for endpoint in ("decision", "app.appinstaller"):
-        script = WRK_DEVICE.format(ids=ids, app_id=seeded.app_id, endpoint=endpoint, query=QUERY, key=created["key"])
+        base = f"/devices/v1/apps/{seeded.app_id}/{endpoint}?{QUERY}&customerId="
+        script = WRK_RANDOM_CUSTOMER.format(ids=ids, base=base, bearer=created["key"])
         path = f"/devices/v1/apps/{seeded.app_id}/{endpoint}?{QUERY}&customerId={picks[0]}"
         found.append((f"device {endpoint}", script, path))
     return found
@@ -237,9 +233,7 @@ def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir
             + ", ".join(f"{reason} {count / sum(reasons.values()):.1%}" for reason, count in reasons.most_common()),
             flush=True,
         )
-        delivery_lua = WRK_DELIVERY.format(
-            ids=", ".join(f'"{c}"' for c in picks), app_id=seeded.app_id, query=QUERY, token=token
-        )
+        delivery_lua = delivery_script(picks, seeded.app_id, token)
         health_lua = WRK_PLAIN.format(path="/healthz")
         measured = [("healthz", health_lua, "/healthz"), ("delivery", delivery_lua, path0)]
         if args.device:

@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from delivery_bench import QUERY, delivery_script
 from http_bench import (
     HOST,
     WRK_GET,
@@ -48,19 +49,6 @@ from http_bench import (
     wrk_version,
 )
 from tests.workers.processes import connections_of, established, listening_pids
-
-QUERY = "deviceFamily=Windows.Desktop&osVersion=10.0.19045.0&architecture=x64"
-WRK_DELIVERY = """
-local ids = {{{ids}}}
-local base = "/v1.0/my/applications/{app_id}/delivery?{query}&customerId="
-local headers = {{["Authorization"] = "Bearer {token}"}}
-function init(args)
-  math.randomseed(os.time() * 1000 + index)
-end
-function request()
-  return wrk.format("GET", base .. ids[math.random(#ids)], headers)
-end
-"""
 
 
 @contextlib.contextmanager
@@ -95,8 +83,7 @@ def scripts(port: int, seeded: dict[str, str]) -> dict[str, tuple[str, str]]:
         raise RuntimeError(f"create a flight: HTTP {status}: {flight}")
     path = (f"/v1.0/my/applications/{app_id}/flights/{flight['flightId']}/submissions/"
             f"{flight['pendingFlightSubmission']['id']}")
-    ids = ", ".join(f'"customer{n}@example.com"' for n in range(1000))
-    delivery = WRK_DELIVERY.format(ids=ids, app_id=app_id, query=QUERY, token=token)
+    delivery = delivery_script([f"customer{n}@example.com" for n in range(1000)], app_id, token)
     return {
         "GET submission": (WRK_GET.format(path=path, token=token), path),
         "delivery": (delivery, f"/v1.0/my/applications/{app_id}/delivery"),
