@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,8 +72,13 @@ def timestamp(at: datetime) -> str:
 
 
 def canonical(value: Any) -> str:
-    """Canonical JSON: sorted keys, no spaces, UTF-8 text as is (the same value always gives the same text)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Canonical JSON: sorted keys, no spaces, UTF-8 text as is (the same value always gives the same text);
+    a lone surrogate (bad text stored by older versions) becomes U+FFFD, as the API shows it."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _SURROGATE.sub("\ufffd", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def content(entry: Entry, seq: int, prev_hash: str) -> dict[str, Any]:
