@@ -37,6 +37,7 @@ class Settings:
     min_free_bytes: int = 64 * 2**20  # writes that would leave less free in data_dir are refused (503)
     max_tenant_uploads: int = 8  # uploads of one tenant at once on the blob endpoint
     quotas: Quotas = field(default_factory=Quotas)
+    commit_hold: timedelta = timedelta(0)  # how long CommitStarted lasts unless a rough-edges rule says (--stage-delay)
     audit: bool = True  # record changes in the audit history; off only as a benchmark/ops knob (docs/audit.md)
     # Interception mode: requests for these hosts get URLs on them (https), whatever public_url says.
     intercept_hosts: tuple[str, ...] = ()

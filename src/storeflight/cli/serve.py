@@ -275,6 +275,7 @@ def serve(
         min_free_bytes=min_free_bytes,
         max_tenant_uploads=max_tenant_uploads,
         audit=audit,
+        commit_hold=timedelta(seconds=stage_delay),
         quotas=quotas(quota_members, quota_groups, quota_flights, quota_packages, quota_stored_bytes),
     )
     if allow_any_token:

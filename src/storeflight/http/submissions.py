@@ -1,7 +1,7 @@
 """Flight submissions and app submissions: one set of handlers, mounted under both parents."""
 
 from collections.abc import Awaitable, Callable
-from functools import partial
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -77,8 +77,12 @@ def _routes(router: APIRouter, parent_of: Callable[..., Awaitable[Parent]], pack
 
     @router.post("/{submission_id}/commit", summary=f"Commit {a} {kind} submission")
     def commit(submission_id: str, api: ApiDep, parent: Annotated[Parent, Depends(parent_of)]) -> StoreJSONResponse:
-        rough = api.state.rough
-        hold = partial(rough.commit_delay, api.caller.tenant_id) if rough is not None else None
+        rough, fixed = api.state.rough, api.state.settings.commit_hold
+        tenant = api.caller.tenant_id
+
+        def hold() -> timedelta:  # a rough-edges rule for CommitStarted, else every status's --stage-delay
+            return (rough.commit_delay(tenant) if rough is not None else None) or fixed
+
         with api.tx(write=True) as tx:
             committed = submissions.commit(tx, api.ctx, parent, submission_id, hold=hold)
         api.state.wake_pipeline()
