@@ -32,17 +32,19 @@ def _publish(tx: Tx, ctx: Context, change: PendingChange) -> None:
     submissions.publish(tx, ctx, Parent(change.app_id, change.flight_id), change.submission_id, approved=change)
 
 
+def _plan(tx: Tx, ctx: Context, change: PendingChange) -> None:
+    from storeflight.plans import service as plans  # noqa: PLC0415 - the plans package imports the rollout use cases
+
+    plans.apply_approved(tx, ctx, change)
+
+
 APPLIERS: dict[Action, Applier] = {
     Action.ROLLOUT: _rollout,
     Action.FINALIZE: _rollout,
     Action.COMMIT: _commit,
     Action.PUBLISH: _publish,
+    Action.PLAN: _plan,
 }
-
-
-def register(action: Action, applier: Applier) -> None:
-    """Let another package carry out its own guarded action (rollout plans register Action.PLAN)."""
-    APPLIERS[action] = applier
 
 
 def carry_out(tx: Tx, ctx: Context, change: PendingChange) -> None:

@@ -67,8 +67,11 @@ def _hold(plan: Plan, state: PlanState, now: datetime, verdict: Verdict | None) 
         return False, None, f"holding at {step.percentage:g}% until approved"
     if verdict is not None and verdict.outcome == Outcome.ADVANCE:
         return True, None, f"guard: {verdict.reason}"
-    return False, None, f"holding at {step.percentage:g}% for the guard: " + (
-        verdict.reason if verdict is not None else "no health numbers yet"
+    return (
+        False,
+        None,
+        f"holding at {step.percentage:g}% for the guard: "
+        + (verdict.reason if verdict is not None else "no health numbers yet"),
     )
 
 

@@ -8,6 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from storeflight.approvals import gate
+from storeflight.approvals.model import PendingChange
+from storeflight.approvals.rules import Action as Guarded
+from storeflight.approvals.rules import Attempt
 from storeflight.audit.model import Actor, ActorKind
 from storeflight.domain import ids
 from storeflight.domain import rollout as rollouts
@@ -121,7 +125,15 @@ def _commit(
     return saved
 
 
-def create(tx: Tx, ctx: Context, parent: Parent, submission_id: str, plan: Plan) -> StoredPlan:
+def _gate(tx: Tx, ctx: Context, submission: Submission, params: dict[str, Any], approved: PendingChange | None) -> None:
+    """A rule guarding plan changes on this line turns the change into a pending change (ApprovalRequired)."""
+    attempt = Attempt(Guarded.PLAN, submission.app_id, submission.flight_id)
+    gate.require(tx, ctx, attempt, submission.id, params, approved=approved)
+
+
+def create(
+    tx: Tx, ctx: Context, parent: Parent, submission_id: str, plan: Plan, *, approved: PendingChange | None = None
+) -> StoredPlan:
     """Attach `plan` to a published submission whose rollout is in progress; its first step is due now."""
     submission = submissions.get(tx, ctx, parent, submission_id, lock=True)
     if not _in_progress(submission):
@@ -132,6 +144,7 @@ def create(tx: Tx, ctx: Context, parent: Parent, submission_id: str, plan: Plan)
         )
     if tx.get_plan(ctx.caller.tenant_id, submission.id) is not None:
         raise InvalidState(f"The submission '{submission.id}' already has a rollout plan.", target="plan")
+    _gate(tx, ctx, submission, {"operation": "attach", "plan": plan.model_dump(mode="json", by_alias=True)}, approved)
     stored = StoredPlan(
         id=ids.new_decimal_id(),
         tenant_id=submission.tenant_id,
@@ -164,10 +177,20 @@ def show(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> PlanView:
 
 
 def _manual(
-    tx: Tx, ctx: Context, parent: Parent, submission_id: str, name: str, change: Callable[[Plan, PlanState], PlanState]
+    tx: Tx,
+    ctx: Context,
+    parent: Parent,
+    submission_id: str,
+    name: str,
+    change: Callable[[Plan, PlanState], PlanState],
+    *,
+    guarded: bool = False,
+    approved: PendingChange | None = None,
 ) -> StoredPlan:
     submission, stored = _load(tx, ctx, parent, submission_id)
     state = change(stored.plan, stored.state)
+    if guarded:  # an operation that makes the plan go further or faster than it would by itself
+        _gate(tx, ctx, submission, {"operation": name.removeprefix("plan."), "step": stored.state.step}, approved)
     return _commit(tx, ctx, stored, state, submission, submission, (name, None))
 
 
@@ -175,12 +198,17 @@ def pause(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> StoredPla
     return _manual(tx, ctx, parent, submission_id, "plan.pause", lambda _, s: decide.pause(s, "paused by hand"))
 
 
-def resume(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> StoredPlan:
-    return _manual(tx, ctx, parent, submission_id, "plan.resume", lambda _, s: decide.resume(s, ctx.now))
+def resume(
+    tx: Tx, ctx: Context, parent: Parent, submission_id: str, *, approved: PendingChange | None = None
+) -> StoredPlan:
+    change: Callable[[Plan, PlanState], PlanState] = lambda _, s: decide.resume(s, ctx.now)  # noqa: E731
+    return _manual(tx, ctx, parent, submission_id, "plan.resume", change, guarded=True, approved=approved)
 
 
-def skip(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> StoredPlan:
-    return _manual(tx, ctx, parent, submission_id, "plan.skip", decide.skip)
+def skip(
+    tx: Tx, ctx: Context, parent: Parent, submission_id: str, *, approved: PendingChange | None = None
+) -> StoredPlan:
+    return _manual(tx, ctx, parent, submission_id, "plan.skip", decide.skip, guarded=True, approved=approved)
 
 
 def approve(tx: Tx, ctx: Context, parent: Parent, submission_id: str) -> StoredPlan:
@@ -274,3 +302,16 @@ def run(tx: Tx, stored: StoredPlan, now: datetime, *, owner: str, poll: timedelt
         if not tx.save_plan(saved, owner=owner):
             raise LeaseLost(stored.id)
     return action
+
+
+def apply_approved(tx: Tx, ctx: Context, change: PendingChange) -> None:
+    """Carry out an approved plan change (the approvals package calls this once the signoffs are in)."""
+    parent, operation = Parent(change.app_id, change.flight_id), change.params.get("operation")
+    if operation == "attach":
+        create(tx, ctx, parent, change.submission_id, Plan.model_validate(change.params["plan"]), approved=change)
+    elif operation == "skip":
+        skip(tx, ctx, parent, change.submission_id, approved=change)
+    elif operation == "resume":
+        resume(tx, ctx, parent, change.submission_id, approved=change)
+    else:
+        raise InvalidState(f"No plan operation '{operation}' to carry out.", target="pendingChange")
