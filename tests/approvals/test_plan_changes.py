@@ -45,6 +45,13 @@ def test_attaching_a_plan_waits_for_approval_and_is_attached_once_approved(
     _approve(colleague, change_id)
     plan = tenant.http.get(f"{base}/rolloutplan").json()
     assert plan["status"] == "running" and [s["percentage"] for s in plan["plan"]["steps"]] == [10, 50]
+    for kind, resource_id, action in [
+        ("rollout_plan", plan["id"], "plan.create"),
+        ("pendingchange", change_id, "pendingchange.apply"),
+    ]:
+        history = tenant.http.get("history", params={"resourceType": kind, "resourceId": resource_id})
+        assert history.status_code == 200, history.text
+        assert action in [r["action"] for r in history.json()["value"]]
 
 
 def test_skip_and_resume_wait_for_approval_while_pause_and_abort_never_do(

@@ -20,8 +20,9 @@ ResourceType = Literal[
     "delivery_key",
     "device_url",
     "device_settings",
-    "plan",
-    "approval",
+    "rollout_plan",
+    "approvalrule",
+    "pendingchange",
     "webhook",
 ]
 RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
