@@ -39,6 +39,10 @@ class Settings:
     quotas: Quotas = field(default_factory=Quotas)
     commit_hold: timedelta = timedelta(0)  # how long CommitStarted lasts unless a rough-edges rule says (--stage-delay)
     audit: bool = True  # record changes in the audit history; off only as a benchmark/ops knob (docs/audit.md)
+    warm_delivery: bool = False  # build every app's delivery snapshot at start (readiness waits for it)
+    log_format: str = "text"  # "text" or "json" (ops/logs.py)
+    metrics_port: int | None = None  # serve /metrics (Prometheus) on this port; None: no metrics at all
+    metrics_host: str = "127.0.0.1"
     # Interception mode: requests for these hosts get URLs on them (https), whatever public_url says.
     intercept_hosts: tuple[str, ...] = ()
 

@@ -156,6 +156,7 @@ def test_real_answers_match_the_declared_schemas(tenant: Tenant, recorder: tuple
 def _token_service(tenant: Tenant, client: httpx.Client) -> None:
     root = tenant.server.url
     assert client.get(f"{root}/healthz").status_code == 200
+    assert client.get(f"{root}/readyz").status_code == 200
     form = {"grant_type": "client_credentials", "client_id": tenant.client_id, "client_secret": tenant.secret}
     v1 = {**form, "resource": "https://manage.devcenter.microsoft.com"}
     assert client.post(f"{root}/{tenant.tenant_id}/oauth2/token", data=v1).status_code == 200

@@ -19,6 +19,7 @@ import uvicorn
 from storeflight import scratch
 from storeflight.blobs import BACKENDS
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
+from storeflight.cli.ops_options import LogFormat, MetricsHost, MetricsPort, configure_logs
 from storeflight.cli.quota_options import (
     DEFAULT_QUOTAS,
     QuotaFlights,
@@ -222,6 +223,9 @@ def serve(
         ),
     ] = 1,
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
+    log_format: LogFormat = "text",
+    metrics_port: MetricsPort = None,
+    metrics_host: MetricsHost = "127.0.0.1",
     audit: Annotated[
         bool,
         typer.Option(
@@ -243,7 +247,7 @@ def serve(
         raise typer.BadParameter(f"--blob-store must be one of {', '.join(BACKENDS)}, not {blob_store!r}.")
     if blob_store == "azure" and not azure_connection_string:
         raise typer.BadParameter("--blob-store azure needs --azure-connection-string.")
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    configure_logs(log_level, log_format)
     scratch.sweep_stage_folders()  # what killed stages of earlier processes left in the temporary folder
     rough = rough_profile(rough_edges, rough_seed, rough_503_rate, rough_requests_per_minute)
     if rough is not None and rough.tokens.lifetime:
@@ -276,6 +280,10 @@ def serve(
         max_tenant_uploads=max_tenant_uploads,
         audit=audit,
         commit_hold=timedelta(seconds=stage_delay),
+        warm_delivery=warm_delivery,
+        log_format=log_format,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
         quotas=quotas(quota_members, quota_groups, quota_flights, quota_packages, quota_stored_bytes),
     )
     if allow_any_token:
@@ -303,14 +311,23 @@ def serve(
         "port": port,
         "log_level": log_level.lower(),
         "timeout_graceful_shutdown": 10,
+        "log_config": None,  # logging is ours (ops/logs.py): uvicorn's records go through the same handler
+        "access_log": False,  # the request log (ops/requestlog.py) says it, with the route and correlation id
         "ssl_certfile": str(tls_cert) if tls_cert else None,
         "ssl_keyfile": str(tls_key) if tls_key else None,
     }
     code = 0
     if main_socket is not None:
         listen = main_socket.getsockname()[:2] if _REUSE_PORT else None
-        spec = WorkerSpec(settings, options, os.getpid(), pipeline is not None, warm_delivery,
-                          intercept[1] if intercept else None, listen)
+        spec = WorkerSpec(
+            settings,
+            options,
+            os.getpid(),
+            pipeline is not None,
+            warm_delivery,
+            intercept[1] if intercept else None,
+            listen,
+        )
         code = _run_workers(spec, workers, main_socket, intercept, pipeline)
     else:
         _run_single(create_app(state), {**options, **uvicorn_options(settings)}, intercept, warm_delivery, state)
@@ -402,8 +419,11 @@ def prepare_intercept(
     except ca.AuthorityError as error:
         raise typer.BadParameter(str(error)) from None
     if created:
-        log.info("created the interception CA %s (SHA-256 %s): trust it where clients run",
-                 authority.cert_path, authority.fingerprint)
+        log.info(
+            "created the interception CA %s (SHA-256 %s): trust it where clients run",
+            authority.cert_path,
+            authority.fingerprint,
+        )
     bound: list[socket.socket] = []
     try:
         bound.append(serving.bind(host, tls_port or 0))

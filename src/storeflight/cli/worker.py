@@ -13,6 +13,7 @@ import typer
 
 from storeflight import scratch
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
+from storeflight.cli.ops_options import LogFormat, configure_logs
 from storeflight.cli.rough import RoughEdgesFile, RoughSeed, rough_profile
 from storeflight.config import Settings
 from storeflight.http.app import build_state
@@ -94,6 +95,7 @@ def worker(
     azure_connection_string: Annotated[str | None, typer.Option(envvar="STOREFLIGHT_AZURE_CONNECTION_STRING")] = None,
     azure_container: Annotated[str, typer.Option(envvar="STOREFLIGHT_AZURE_CONTAINER")] = "ingestion",
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
+    log_format: LogFormat = "text",
     rough_edges: RoughEdgesFile = None,
     rough_seed: RoughSeed = None,
     plan_poll: PlanPoll = 60.0,
@@ -105,7 +107,7 @@ def worker(
     stopping = threading.Event()
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: stopping.set())
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    configure_logs(log_level, log_format)
     scratch.sweep_stage_folders()  # what killed stages of earlier processes left in the temporary folder
     profile = rough_profile(rough_edges, rough_seed, None, None)
     settings = Settings(

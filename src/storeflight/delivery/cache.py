@@ -39,6 +39,7 @@ class SnapshotCache:
         self._checked = 0.0
         self.builds: Counter[str] = Counter()  # app id -> snapshots built
         self.index_builds: Counter[str] = Counter()  # app id -> membership indexes built
+        self.warmed = threading.Event()  # set once `warm` has built every published app's snapshot
 
     def fresh(self, tenant_id: str, app_id: str) -> Snapshot | None:
         """The app's snapshot when it may answer without the database (see the module); None when the caller
@@ -90,6 +91,7 @@ class SnapshotCache:
                 if app is not None and self.fresh(tenant_id, app_id) is None:
                     self.get(tx, tenant_id, app_id, _given(app))
                     built += 1
+        self.warmed.set()
         return built
 
     def refresh(self) -> None:

@@ -15,6 +15,7 @@ from storeflight.domain import dates
 from storeflight.domain.errors import Forbidden, NotFound, Unauthorized
 from storeflight.http.delivery_query import read_query
 from storeflight.http.deps import server_state
+from storeflight.http.middleware import note_tenant
 
 NO_URL = "There is no device URL at this address."
 NO_APP = "The application was not found."
@@ -28,6 +29,12 @@ OTHER_APP = "This delivery key is for another app."
 
 def authenticate(request: Request) -> DevicePrincipal:
     """The principal of a device request to `/devices/v1/d/{token}/...` or `/devices/v1/apps/{app_id}/...`."""
+    principal = _principal(request)
+    note_tenant(request.scope, principal.tenant_id)
+    return principal
+
+
+def _principal(request: Request) -> DevicePrincipal:
     gate = server_state(request).devices
     token = request.path_params.get("token")
     if token is not None:

@@ -176,6 +176,14 @@ class Health(_Answer):
     status: str
 
 
+class Readiness(_Answer):
+    status: Literal["ready", "unready"]
+    checks: dict[str, str] = Field(
+        description="database, migrations, blobs and (with --warm-delivery) delivery: 'ok' or why not."
+    )
+    failing: list[str] = Field(description="The checks that are not 'ok'.")
+
+
 class TokenV1(_Answer):
     token_type: str
     expires_in: str = Field(description="Seconds, as a string (Azure AD v1).")
@@ -374,6 +382,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "CommitAnswer": CommitAnswer,
     "PackageRollout": PackageRollout,
     "Health": Health,
+    "Readiness": Readiness,
     "TokenV1": TokenV1,
     "TokenV2": TokenV2,
     "OpenIdConfiguration": OpenIdConfiguration,
@@ -408,6 +417,7 @@ _GROUP = "/v1.0/my/flightgroups/{group_id}"
 # (path, method) -> the model of its success answer (204s and the HTML report need none).
 SUCCESS: dict[tuple[str, str], str] = {
     ("/healthz", "get"): "Health",
+    ("/readyz", "get"): "Readiness",
     ("/v1.0/my/applications", "get"): "ApplicationPage",
     (_APP, "get"): "Application",
     (f"{_APP}/listflights", "get"): "FlightPage",

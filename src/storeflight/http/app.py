@@ -39,8 +39,9 @@ from storeflight.http import blobs as blob_endpoint
 from storeflight.http.body_limit import BodyLimitMiddleware
 from storeflight.http.deps import ServerState
 from storeflight.http.hosts import TrustedHostMiddleware, trusted_hosts
-from storeflight.http.middleware import CorrelationIdMiddleware, NormalisePathMiddleware, literal_segments
+from storeflight.http.middleware import NormalisePathMiddleware, literal_segments
 from storeflight.http.space_floor import SpaceFloorMiddleware
+from storeflight.ops.requestlog import RequestLogMiddleware, name_routes
 from storeflight.plans import api as plans_api
 from storeflight.roughedges.middleware import RoughEdgesMiddleware
 from storeflight.services.report_writer import ReportWriter
@@ -106,6 +107,7 @@ def create_app(state: ServerState) -> FastAPI:
         app.include_router(blob_endpoint.router)
     apidocs.install(app)
     plain = [delivery.ROUTE, *devices, *submission_reads.ROUTES]
+    name_routes(plain)  # for the request log and metrics: the route template, never the raw path
     endpoints = [*plain, *(route for router in (*routers, apidocs.router) for route in router.routes)]
     errors.install(app, endpoints)
     schemas.install_openapi(
@@ -117,9 +119,9 @@ def create_app(state: ServerState) -> FastAPI:
     )
     paths = [str(getattr(r, "path", "")) for r in endpoints]
     words = literal_segments(paths)
-    # Outermost last: correlation id -> trusted hosts -> body bounds -> catch-all 500 -> free-space floor
-    # -> path normalisation (never of blob paths) -> rough edges (only when a profile turns throttling or 503s
-    # on) -> routing.
+    # Outermost last: correlation id and request log -> trusted hosts -> body bounds -> catch-all 500 -> free-space
+    # floor -> path normalisation (never of blob paths) -> rough edges (only when a profile turns throttling or
+    # 503s on) -> routing.
     if state.rough is not None and state.rough.profile.api_active:
         app.add_middleware(RoughEdgesMiddleware, edges=state.rough, tenant_of=state.bearer_tenant)
     app.add_middleware(NormalisePathMiddleware, words=words, skip_prefixes=(blob_endpoint.PREFIX,))
@@ -128,5 +130,5 @@ def create_app(state: ServerState) -> FastAPI:
     app.add_middleware(errors.UnexpectedErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=state.settings, blob_prefix=blob_endpoint.PREFIX)
     app.add_middleware(TrustedHostMiddleware, hosts=trusted_hosts(state.settings), blob_prefix=blob_endpoint.PREFIX)
-    app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(RequestLogMiddleware)
     return app

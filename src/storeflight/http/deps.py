@@ -18,8 +18,9 @@ from storeflight.delivery.cache import SnapshotCache
 from storeflight.devices.gate import DeviceGate
 from storeflight.domain.errors import InvalidParameterValue, StoreflightError, Unauthorized
 from storeflight.http import json_input
-from storeflight.http.middleware import correlation_id
+from storeflight.http.middleware import correlation_id, note_tenant
 from storeflight.http.upload_slots import UploadSlots
+from storeflight.ops.ready import Readiness
 from storeflight.roughedges.gate import RoughEdges
 from storeflight.services.context import Caller, Context
 from storeflight.storage.protocol import Store, Tx
@@ -74,6 +75,7 @@ class ServerState:
     token_throttle: TokenThrottle = field(init=False)
     upload_slots: UploadSlots = field(init=False)
     devices: DeviceGate = field(init=False)  # device credentials, remembered briefly, and their rate limits
+    readiness: Readiness = field(init=False)  # what GET /readyz answers
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.jwt_key, previous=self.jwt_previous_key))
@@ -84,6 +86,8 @@ class ServerState:
         object.__setattr__(self, "rough", RoughEdges(profile) if profile is not None else None)
         object.__setattr__(self, "upload_slots", UploadSlots(self.store, self.settings.max_tenant_uploads))
         object.__setattr__(self, "devices", DeviceGate(self.store))
+        warm = self.settings.warm_delivery
+        object.__setattr__(self, "readiness", Readiness(self.store, self.blobs, self.delivery, warm_delivery=warm))
 
     def bearer_tenant(self, authorization: str) -> str | None:
         """The tenant a valid `Authorization: Bearer` header speaks for, None for any other header."""
@@ -187,9 +191,11 @@ async def authenticate(request: Request) -> Api:
     correlation = correlation_id(request.scope)
     if proxy_tenant:
         caller = Caller(proxy_tenant.lower(), "proxy")
+        note_tenant(request.scope, caller.tenant_id)
         return Api(state, caller, public_url(request, state), check_client=False, correlation_id=correlation)
     claims = state.tokens.verify(token.strip())
     caller = Caller(claims.tenant_id, claims.client_id)
+    note_tenant(request.scope, caller.tenant_id)
     return Api(state, caller, public_url(request, state), check_client=True, correlation_id=correlation)
 
 

@@ -1,12 +1,12 @@
-"""ASGI middleware: path normalisation (case, trailing slash) and the MS-CorrelationId header."""
+"""ASGI middleware: path normalisation (case, trailing slash); where a request's correlation id and tenant wait in
+its scope (the request log, `ops/requestlog.py`, sets the one and logs both)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storeflight.domain.errors import InvalidParameterValue
 from storeflight.http.errors import store_error_response
@@ -59,12 +59,13 @@ class NormalisePathMiddleware:
             return
         if scope["type"] == "http" and not skipped:
             path = normalise_path(scope["path"], self.words)
-            if path != scope["path"]:
-                scope = dict(scope, path=path, raw_path=path.encode())
+            if path != scope["path"]:  # in place: the request log reads the route the router sets in this scope
+                scope["path"], scope["raw_path"] = path, path.encode()
         await self.app(scope, receive, send)
 
 
 CORRELATION_KEY = "storeflight.correlation_id"  # where the request's id waits in the ASGI scope
+TENANT_KEY = "storeflight.tenant"  # the tenant an authenticated request speaks for (for the request log)
 
 
 def correlation_id(scope: Scope) -> str | None:
@@ -73,25 +74,6 @@ def correlation_id(scope: Scope) -> str | None:
     return found if isinstance(found, str) else None
 
 
-class CorrelationIdMiddleware:
-    """Every response carries a fresh `MS-CorrelationId`, as the real service's do; handlers find it in the
-    scope (`correlation_id`)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        text = str(uuid.uuid4())
-        correlation = text.encode()
-        scope[CORRELATION_KEY] = text
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"ms-correlationid", correlation)]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
+def note_tenant(scope: Scope, tenant: str) -> None:
+    """Say which tenant the request speaks for (authentication does), for its log line."""
+    scope[TENANT_KEY] = tenant

@@ -300,8 +300,19 @@ class PlansTx(Protocol):
         """The plan's latest `limit` events, oldest first."""
 
 
+class OpsTx(Protocol):
+    """What the readiness probe and the metrics read."""
+
+    def schema_revision(self) -> str | None:
+        """The database's migration revision (raises when the database cannot be reached)."""
+
+    def pipeline_queue(self, now: datetime) -> list[tuple[str, int, datetime | None]]:
+        """Per status, the submissions the pipeline still has to work on and the earliest time one of them became
+        due without a worker holding it yet (None: none such)."""
+
+
 class Tx(
-    PipelineTx, DeliveryTx, GarbageTx, UsageTx, DevicesTx, ReportsTx, AuditTx, ApprovalsTx, PlansTx, Protocol
+    PipelineTx, DeliveryTx, GarbageTx, UsageTx, DevicesTx, ReportsTx, AuditTx, ApprovalsTx, PlansTx, OpsTx, Protocol
 ):
     """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
 

@@ -25,6 +25,7 @@ from storeflight.storage.engine import WRITE_OPTION
 from storeflight.storage.garbage_sql import GarbageSql
 from storeflight.storage.groups_sql import GroupsSql
 from storeflight.storage.hot_reads import HotReads
+from storeflight.storage.ops_sql import OpsSql
 from storeflight.storage.plans_sql import PlansSql
 from storeflight.storage.protocol import Page, StorageConflict
 from storeflight.storage.reports_sql import ReportsSql
@@ -198,7 +199,17 @@ class PipelineSql:
 
 
 class SqlTx(
-    PipelineSql, GroupsSql, DeliverySql, GarbageSql, UsageSql, DevicesSql, ReportsSql, AuditSql, ApprovalsSql, PlansSql
+    PipelineSql,
+    GroupsSql,
+    DeliverySql,
+    GarbageSql,
+    UsageSql,
+    DevicesSql,
+    ReportsSql,
+    AuditSql,
+    ApprovalsSql,
+    PlansSql,
+    OpsSql,
 ):
     """One transaction on one connection."""
 

@@ -18,12 +18,14 @@ import uvicorn
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.http.app import build_state, create_app
 from storeflight.http.connection import uvicorn_options
+from storeflight.ops import logs
 from storeflight.storage.engine import make_engine
 from storeflight.storage.sql import SqlStore
 from storeflight.workers.spec import STARTUP_FAILURE, WorkerSpec
 
 log = logging.getLogger("storeflight.workers")
 PARENT_CHECK = 1.0  # seconds between checks that the supervisor is still there
+WARM_RETRY = 2.0  # seconds between attempts to warm the delivery snapshots
 
 
 def run(spec: WorkerSpec, sockets: list[socket.socket]) -> None:
@@ -33,7 +35,7 @@ def run(spec: WorkerSpec, sockets: list[socket.socket]) -> None:
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: None)
     level = str(spec.options.get("log_level", "info"))
-    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(level, spec.settings.log_format)
     try:
         # The supervisor migrated the database before starting any worker.
         store = SqlStore(make_engine(spec.settings.effective_database_url), audit=spec.settings.audit)
@@ -90,13 +92,16 @@ def warm_in_background(cache: SnapshotCache) -> None:
     threading.Thread(target=_warm, args=(cache,), name="storeflight-delivery-warm", daemon=True).start()
 
 
-def _warm(cache: SnapshotCache) -> None:
+def _warm(cache: SnapshotCache, retry: float = WARM_RETRY) -> None:
+    """Warm until it succeeds (a database not reachable yet at start is tried again): readiness waits for it."""
     started = time.monotonic()
-    try:
-        built = cache.warm()
-    except Exception:  # requests still build what they need
-        log.exception("warming delivery snapshots failed")
-        return
+    while True:
+        try:
+            built = cache.warm()
+            break
+        except Exception:  # requests still build what they need
+            log.exception("warming delivery snapshots failed; trying again in %.0f s", retry)
+            time.sleep(retry)
     logging.getLogger("storeflight").info(
         "warmed delivery snapshots of %d apps in %.1f s", built, time.monotonic() - started
     )

@@ -1,0 +1,1 @@
+"""Operations: Prometheus metrics, the readiness probe, structured request logs and the log scrubber."""
