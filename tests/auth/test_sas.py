@@ -67,3 +67,12 @@ def test_a_permission_the_signature_does_not_grant_is_a_mismatch() -> None:
     with pytest.raises(sas.SasRejected) as raised:
         sas.verify(KEY, blob_path="/a/b/c", query=query, needed="w", now=NOW)
     assert raised.value.code == "AuthorizationPermissionMismatch"
+
+
+def test_a_url_signed_with_the_previous_key_still_verifies_and_its_expiry_still_counts() -> None:
+    path, query = _signed()
+    sas.verify_any(("new", KEY), blob_path=path, query=query, needed="w", now=NOW)
+    with pytest.raises(sas.SasRejected, match="did not match"):
+        sas.verify_any(("new", "newer"), blob_path=path, query=query, needed="w", now=NOW)
+    with pytest.raises(sas.SasRejected, match="must be in the future"):
+        sas.verify_any(("new", KEY), blob_path=path, query=query, needed="w", now=NOW + timedelta(hours=2))

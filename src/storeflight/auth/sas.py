@@ -6,7 +6,7 @@ import base64
 import functools
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
@@ -16,6 +16,7 @@ SAS_VERSION = "2021-08-06"
 ACCOUNT = "storeflight"
 CONTAINER = "ingestion"
 PERMISSIONS = "rwl"
+_NO_MATCH = "Signature did not match."
 
 
 def signature(key: str, *, blob_path: str, permissions: str, expiry: str, version: str) -> str:
@@ -62,7 +63,7 @@ def verify(key: str, *, blob_path: str, query: Mapping[str, str], needed: str, n
         raise SasRejected("AuthenticationFailed", "Signature fields may not contain line breaks.")
     expected = signature(key, blob_path=blob_path, permissions=values["sp"], expiry=values["se"], version=values["sv"])
     if values["sr"] != "b" or not hmac.compare_digest(expected.encode(), values["sig"].encode()):
-        raise SasRejected("AuthenticationFailed", "Signature did not match.")
+        raise SasRejected("AuthenticationFailed", _NO_MATCH)
     try:
         expiry = datetime.fromisoformat(values["se"].replace("Z", "+00:00"))
     except ValueError:
@@ -73,3 +74,20 @@ def verify(key: str, *, blob_path: str, query: Mapping[str, str], needed: str, n
         raise SasRejected(
             "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation."
         )
+
+
+def verify_any(keys: Sequence[str], *, blob_path: str, query: Mapping[str, str], needed: str, now: datetime) -> None:
+    """`verify` with each of `keys` in turn (current, then previous): a URL signed before a rotation still
+    grants what it granted; the first key's refusal is the one raised when no key grants it."""
+    refusal: SasRejected | None = None
+    for key in keys:
+        try:
+            verify(key, blob_path=blob_path, query=query, needed=needed, now=now)
+            return
+        except SasRejected as rejected:
+            if refusal is None:
+                refusal = rejected
+            if rejected.detail != _NO_MATCH:  # the signature matched: expiry or permissions refuse it
+                raise
+    assert refusal is not None
+    raise refusal

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from storeflight.domain import dates
 from storeflight.domain.errors import Unauthorized
+from storeflight.signing import keys
+from storeflight.signing.keys import KeyPair
 from storeflight.storage.protocol import Tx
 
 RESOURCE = "https://manage.devcenter.microsoft.com"
 SCOPE = RESOURCE + "/.default"
-_KEY_SETTING = "jwt_signing_key"
-_PREVIOUS_SETTING = "jwt_previous_key"
 _ALGORITHM = "HS256"
 
 
@@ -28,19 +29,18 @@ def is_store_resource(resource: str, public_url: str) -> bool:
 
 def signing_key(tx: Tx) -> str:
     """The shared signing key; the first process to ask creates it, every process then uses the same one."""
-    return tx.put_setting_if_absent(_KEY_SETTING, secrets.token_urlsafe(48))
+    return keys.ensure(tx, keys.TOKEN).current
 
 
 def previous_key(tx: Tx) -> str | None:
     """The key the last rotation replaced: tokens it signed are still accepted until they expire."""
-    return tx.get_setting(_PREVIOUS_SETTING)
+    return keys.ensure(tx, keys.TOKEN).previous
 
 
 def rotate(tx: Tx) -> None:
     """A new signing key; the current one becomes the previous one (and the one before it is dropped), so
     tokens already issued keep working until they expire while new ones are signed with the new key."""
-    tx.set_setting(_PREVIOUS_SETTING, signing_key(tx))
-    tx.set_setting(_KEY_SETTING, secrets.token_urlsafe(48))
+    keys.rotate(tx, keys.TOKEN, now=dates.utcnow())
 
 
 @dataclass(frozen=True)
@@ -98,19 +98,25 @@ def verify(key: str, token: str) -> Claims:
 class VerifiedTokens:
     """Remembers tokens already verified, so each is checked once and then only for expiry.
 
-    Bounded: when full it starts over, which costs one signature check per token again.
+    `keys` gives the current and previous signing keys (they change when the keys are rotated: what was
+    remembered is then checked again, so a dropped key's tokens are refused). Bounded: when full it starts
+    over, which costs one signature check per token again.
     """
 
-    def __init__(self, key: str, max_entries: int = 10_000, previous: str | None = None) -> None:
-        self._key = key
-        self._previous = previous
+    def __init__(self, keys: KeyPair | Callable[[], KeyPair], max_entries: int = 10_000) -> None:
+        self._keys = keys if callable(keys) else (lambda: keys)
         self._max = max_entries
         self._seen: dict[str, Claims] = {}
+        self._seen_with: KeyPair | None = None
 
     def verify(self, token: str) -> Claims:
+        pair = self._keys()
+        if pair is not self._seen_with:
+            self._seen.clear()
+            self._seen_with = pair
         claims = self._seen.get(token)
         if claims is None:
-            claims = self._verify(token)
+            claims = self._verify(pair, token)
             if len(self._seen) >= self._max:
                 self._seen.clear()
             self._seen[token] = claims
@@ -118,11 +124,12 @@ class VerifiedTokens:
             raise Unauthorized("The access token has expired. Request a new token.")
         return claims
 
-    def _verify(self, token: str) -> Claims:
+    @staticmethod
+    def _verify(pair: KeyPair, token: str) -> Claims:
         """Checked with the current key, else with the previous one (a rotation does not log anyone out)."""
         try:
-            return verify(self._key, token)
+            return verify(pair.current, token)
         except Unauthorized:
-            if self._previous is None:
+            if pair.previous is None:
                 raise
-            return verify(self._previous, token)
+            return verify(pair.previous, token)

@@ -35,7 +35,7 @@ import secrets
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -63,6 +63,7 @@ from storeflight.blobs.protocol import (
 )
 from storeflight.blobs.space import SpaceFloor
 from storeflight.private import private_dir
+from storeflight.signing.keys import KeyPair, fixed
 
 STALE_TEMP = timedelta(days=1)
 STALE_BLOCKS = timedelta(days=7)  # Azure discards uncommitted blocks after a week too
@@ -104,14 +105,14 @@ class LocalBlobStore:
     def __init__(
         self,
         root: Path,
-        sas_key: str,
+        sas_keys: str | Callable[[], KeyPair],
         *,
         fsync: bool = True,
         limits: BlockLimits | None = None,
         min_free_bytes: int = 0,
     ) -> None:
         self.root = root
-        self.sas_key = sas_key
+        self._sas_keys = sas_keys if callable(sas_keys) else fixed(KeyPair(sas_keys))
         self.fsync = fsync
         self.limits = limits or BlockLimits()
         self.floor = SpaceFloor(root, min_free_bytes)
@@ -128,6 +129,15 @@ class LocalBlobStore:
         self._work = scratch.LockedFolder(self._tmp, "proc-")  # this process's, locked while it lives
         files.remove_older_than(self._blocks, STALE_BLOCKS.total_seconds())
         files.remove_older_than(self._trash, 0)
+
+    @property
+    def sas_key(self) -> str:
+        """The key new URLs are signed with (the previous one still verifies: `sas_keys`)."""
+        return self._sas_keys().current
+
+    def sas_keys(self) -> KeyPair:
+        """The keys a URL's signature is checked against: current, then previous."""
+        return self._sas_keys()
 
     def upload_url(self, name: str, *, public_url: str, expires_at: datetime) -> str:
         return sas.upload_url(self.sas_key, public_url=public_url, blob_id=check_name(name), expires_at=expires_at)

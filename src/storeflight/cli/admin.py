@@ -371,15 +371,6 @@ def delete_app(
     print_json({"appId": app_id.upper(), "deleted": True, "submissions": count})
 
 
-@app.command("rotate-token-key")
-def rotate_token_key(data_dir: DataDir = Path("./data"), database_url: DatabaseUrl = None) -> None:
-    """Sign new access tokens with a new key; tokens signed with the current one keep working until they
-    expire. Servers pick the new key up when restarted (one at a time is fine)."""
-    from storeflight.auth import tokens  # noqa: PLC0415
-
-    _in_write(data_dir, database_url, tokens.rotate)
-    print_json({"rotated": True, "restart": "restart every server process to sign with the new key"})
-
-
 from storeflight.cli import admin_audit as _audit  # noqa: E402, F401 - registers the audit commands
 from storeflight.cli import admin_devices as _devices  # noqa: E402, F401 - registers the device commands
+from storeflight.cli import admin_keys as _keys  # noqa: E402, F401 - registers the key rotation commands

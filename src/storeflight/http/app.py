@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import FastAPI
 
 from storeflight import __version__
 from storeflight.approvals import api as approvals_api
-from storeflight.auth import tokens
 from storeflight.blobs import open_blob_store
 from storeflight.blobs.local import LocalBlobStore
 from storeflight.blobs.protocol import BlobStore
@@ -45,25 +42,22 @@ from storeflight.ops.requestlog import RequestLogMiddleware, name_routes
 from storeflight.plans import api as plans_api
 from storeflight.roughedges.middleware import RoughEdgesMiddleware
 from storeflight.services.report_writer import ReportWriter
+from storeflight.signing import keys
+from storeflight.signing.live import LiveKeys
 from storeflight.storage.protocol import Store
-
-_SAS_KEY_SETTING = "sas_signing_key"
 
 
 def build_state(store: Store, settings: Settings, blobs: BlobStore | None = None) -> ServerState:
-    """Load (or create, on first start) the signing keys shared by every process on this database.
+    """Load (or create, on first start) the signing keys shared by every process on this database; they are
+    re-read every few seconds, so a rotation reaches running processes (`signing/live.py`).
 
     `blobs` defaults to the blob backend the settings name (`blobs.open_blob_store`).
     """
     with store.transaction(write=True) as tx:
-        jwt_key = tokens.signing_key(tx)
-        jwt_previous = tokens.previous_key(tx)
-        sas_key = tx.put_setting_if_absent(_SAS_KEY_SETTING, secrets.token_urlsafe(48))
+        live = LiveKeys(store, keys.load(tx))
     if blobs is None:
-        blobs = open_blob_store(settings, sas_key=sas_key)
-    return ServerState(
-        store=store, settings=settings, jwt_key=jwt_key, sas_key=sas_key, blobs=blobs, jwt_previous_key=jwt_previous
-    )
+        blobs = open_blob_store(settings, sas_keys=live.sas)
+    return ServerState(store=store, settings=settings, keys=live, blobs=blobs)
 
 
 def create_app(state: ServerState) -> FastAPI:

@@ -173,8 +173,12 @@ def _check_floor(request: Request, state: ServerState) -> None:
 
 def _authorize(request: Request, state: ServerState, path: str, *, needed: str) -> None:
     try:
-        sas.verify(
-            state.sas_key, blob_path=PREFIX + path, query=request.query_params, needed=needed, now=dates.utcnow()
+        sas.verify_any(
+            state.keys.sas().all(),
+            blob_path=PREFIX + path,
+            query=request.query_params,
+            needed=needed,
+            now=dates.utcnow(),
         )
     except sas.SasRejected as rejected:
         if rejected.code == "AuthorizationPermissionMismatch":

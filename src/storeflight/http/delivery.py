@@ -36,8 +36,9 @@ def _expiry(now: datetime) -> datetime:
 
 
 @lru_cache(maxsize=8192)
-def _package(blobs: Hashable, p: PackageView, public_url: str, expires: datetime) -> dict[str, Any]:
-    """A package's entry in the answer (shared: never mutated); the same for everyone until the hour turns."""
+def _package(blobs: Hashable, p: PackageView, public_url: str, expires: datetime, signer: str) -> dict[str, Any]:
+    """A package's entry in the answer (shared: never mutated); the same for everyone until the hour turns or
+    the URL signing key (`signer`) is rotated."""
     url = cast(BlobStore, blobs).download_url(ids.package_blob(p.id), public_url=public_url, expires_at=expires)
     return {
         "id": p.id,
@@ -85,7 +86,8 @@ def _render(
     api: Api, app_id: str, device: Device, decision: Decision, explain: bool, expires: datetime
 ) -> dict[str, Any]:
     blobs, public_url = cast(Hashable, api.state.blobs), api.public_url
-    packages = [_package(blobs, p, public_url, expires) for p in decision.packages]
+    signer = api.state.sas_key
+    packages = [_package(blobs, p, public_url, expires, signer) for p in decision.packages]
     return decision_body(app_id, device.customer_id, decision, packages, explain)
 
 

@@ -23,6 +23,7 @@ from storeflight.http.upload_slots import UploadSlots
 from storeflight.ops.ready import Readiness
 from storeflight.roughedges.gate import RoughEdges
 from storeflight.services.context import Caller, Context
+from storeflight.signing.live import LiveKeys
 from storeflight.storage.protocol import Store, Tx
 
 T = TypeVar("T")
@@ -62,10 +63,8 @@ class ServerState:
 
     store: Store
     settings: Settings
-    jwt_key: str
-    sas_key: str
+    keys: LiveKeys  # token and URL signing keys, current and previous, re-read every few seconds
     blobs: BlobStore
-    jwt_previous_key: str | None = None  # the key before the last rotation: its tokens still verify
     clients: ActiveClients = field(default_factory=ActiveClients)
     # Called after a commit or a manual publish, so an embedded pipeline worker starts at once.
     wake_pipeline: Callable[[], None] = field(default=lambda: None)
@@ -78,7 +77,7 @@ class ServerState:
     readiness: Readiness = field(init=False)  # what GET /readyz answers
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.jwt_key, previous=self.jwt_previous_key))
+        object.__setattr__(self, "tokens", tokens.VerifiedTokens(self.keys.token))
         limits = (self.settings.token_attempts_per_client, self.settings.token_attempts_per_address)
         object.__setattr__(self, "token_throttle", TokenThrottle(*limits))
         object.__setattr__(self, "delivery", SnapshotCache(self.store))
@@ -88,6 +87,16 @@ class ServerState:
         object.__setattr__(self, "devices", DeviceGate(self.store))
         warm = self.settings.warm_delivery
         object.__setattr__(self, "readiness", Readiness(self.store, self.blobs, self.delivery, warm_delivery=warm))
+
+    @property
+    def jwt_key(self) -> str:
+        """The key new access tokens are signed with."""
+        return self.keys.token().current
+
+    @property
+    def sas_key(self) -> str:
+        """The key new upload and download URLs are signed with."""
+        return self.keys.sas().current
 
     def bearer_tenant(self, authorization: str) -> str | None:
         """The tenant a valid `Authorization: Bearer` header speaks for, None for any other header."""
