@@ -321,6 +321,31 @@ def backup_command(
     )
 
 
+@app.command("restore")
+def restore_command(
+    source: Annotated[Path, typer.Option("--from", help="A folder `admin backup` wrote.")],
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="The new (or empty) data folder to restore into.")],
+) -> None:
+    """Check a backup (SQLite integrity, a schema this version knows) and copy it into a new data folder."""
+    from storeflight.backup import BackupError  # noqa: PLC0415
+    from storeflight.backup.restore import restore  # noqa: PLC0415
+
+    try:
+        report = restore(source, data_dir)
+    except (BackupError, OSError) as error:
+        message = str(error) if isinstance(error, BackupError) else f"cannot restore: {error}"
+        print_json({"error": {"code": "RestoreFailed", "message": message}})
+        raise typer.Exit(2) from None
+    print_json(
+        {
+            "database": str(report.database),
+            "schemaRevision": report.revision,
+            "blobs": report.blobs,
+            "blobBytes": report.blob_bytes,
+        }
+    )
+
+
 AppId = Annotated[str, typer.Option("--app-id", help="The app's Store ID.")]
 
 
