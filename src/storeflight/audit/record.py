@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from storeflight.audit.model import Actor, ActorKind, AuditRecord, Entry, link
 from storeflight.domain import dates
+from storeflight.webhooks import outbox
 
 if TYPE_CHECKING:
-    from storeflight.storage.protocol import AuditTx
+    from storeflight.storage.protocol import RecordingTx
 
 
 def record(
-    tx: AuditTx,
+    tx: RecordingTx,
     *,
     tenant_id: str,
     actor: Actor,
@@ -30,9 +31,9 @@ def record(
     """Append a record of a change to the tenant's chain, in `tx` (it commits or rolls back with the change).
 
     The chain's head stays locked until `tx` ends, so concurrent writers of one tenant append one after
-    the other: record a change last in its transaction. None when auditing is switched off."""
-    if not tx.audit_enabled:
-        return None
+    the other: record a change last in its transaction. None when auditing is switched off.
+
+    The webhook events the change is go to the outbox here too, in `tx`, audited or not."""
     entry = Entry(
         tenant_id=tenant_id,
         at=at or dates.utcnow(),
@@ -45,6 +46,9 @@ def record(
         correlation_id=correlation_id,
         reason=reason,
     )
+    outbox.on_audited(tx, entry)
+    if not tx.audit_enabled:
+        return None
     head_seq, head_hash = tx.lock_audit_head(tenant_id)
     appended = link(entry, head_seq, head_hash)
     tx.add_audit(appended)
@@ -60,7 +64,7 @@ class Author:
 
     def record(
         self,
-        tx: AuditTx,
+        tx: RecordingTx,
         tenant_id: str,
         action: str,
         resource: tuple[str, str],

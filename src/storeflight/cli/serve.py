@@ -36,8 +36,10 @@ from storeflight.cli.worker import (
     MaxExtractedBytes,
     PlanPoll,
     StageDelay,
+    WebhookRetry,
     WorkerSlots,
     plan_worker,
+    webhook_worker,
     worker_settings,
 )
 from storeflight.config import Settings
@@ -48,6 +50,7 @@ from storeflight.intercept import INTERCEPTED_HOSTS
 from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import Worker, WorkerSettings
 from storeflight.plans.worker import PlanWorker
+from storeflight.webhooks.worker import WebhookWorker
 from storeflight.workers.child import warm_in_background
 from storeflight.workers.spec import WorkerSpec
 
@@ -174,13 +177,14 @@ def serve(
     worker_slots: WorkerSlots = 2,
     max_extracted_bytes: MaxExtractedBytes = DEFAULT_MAX_EXTRACTED,
     plan_poll: PlanPoll = 60.0,
+    webhook_retry: WebhookRetry = 60.0,
     embedded_worker: Annotated[
         bool,
         typer.Option(
             "--worker/--no-worker",
             envvar="STOREFLIGHT_EMBEDDED_WORKER",
-            help="Run the ingestion pipeline and the rollout plans in this process (turn off when `storeflight "
-            "worker` processes run).",
+            help="Run the ingestion pipeline, the rollout plans and webhook deliveries in this process (turn off "
+            "when `storeflight worker` processes run).",
         ),
     ] = True,
     warm_delivery: Annotated[
@@ -302,10 +306,10 @@ def serve(
     except ValueError as error:  # a blob backend that cannot work with these settings
         store.close()
         raise typer.BadParameter(str(error)) from None
-    pipeline, plans = None, None
+    pipeline, others = None, list[PlanWorker | WebhookWorker]()
     if embedded_worker:
         pipeline_settings = worker_settings(stage_delay, lease_seconds, max_extracted_bytes, state.rough)
-        state, pipeline, plans = _background(state, pipeline_settings, worker_slots, plan_poll)
+        state, pipeline, others = _background(state, pipeline_settings, worker_slots, (plan_poll, webhook_retry))
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -333,21 +337,23 @@ def serve(
         _run_single(create_app(state), {**options, **uvicorn_options(settings)}, intercept, warm_delivery, state)
     if pipeline is not None:
         pipeline.stop()
-    if plans is not None:
-        plans.stop()
+    for other in others:
+        other.stop()
     store.close()
     if code:
         raise typer.Exit(code)
 
 
 def _background(
-    state: ServerState, settings: WorkerSettings, slots: int, plan_poll: float
-) -> tuple[ServerState, BackgroundWorker, PlanWorker]:
-    """The embedded pipeline and plan worker, started; the state wakes the pipeline after a commit."""
+    state: ServerState, settings: WorkerSettings, slots: int, polls: tuple[float, float]
+) -> tuple[ServerState, BackgroundWorker, list[PlanWorker | WebhookWorker]]:
+    """The embedded pipeline, plan and webhook workers, started; the state wakes the pipeline after a commit.
+    `polls`: the plan poll and the first webhook retry, in seconds."""
     pipeline = BackgroundWorker(Worker(state.store, state.blobs, settings), slots).start()
-    plans = plan_worker(state.store, settings.lease.total_seconds(), plan_poll)
+    plans = plan_worker(state.store, settings.lease.total_seconds(), polls[0])
+    hooks = webhook_worker(state.store, polls[1])
     log.info("ingestion pipeline runs in process %d with %d slots", os.getpid(), slots)
-    return dataclasses.replace(state, wake_pipeline=pipeline.wake), pipeline, plans
+    return dataclasses.replace(state, wake_pipeline=pipeline.wake), pipeline, [plans, hooks]
 
 
 def _run_single(

@@ -23,6 +23,8 @@ from storeflight.pipeline.worker import StageTiming, Worker, WorkerSettings
 from storeflight.plans.worker import PlanWorker, PlanWorkerSettings
 from storeflight.roughedges.gate import RoughEdges
 from storeflight.storage.protocol import Store
+from storeflight.webhooks.signing import Backoff
+from storeflight.webhooks.worker import WebhookWorker, WebhookWorkerSettings
 
 StageDelay = Annotated[
     float,
@@ -49,6 +51,22 @@ def plan_worker(store: Store, lease_seconds: float, plan_poll: float) -> PlanWor
     poll = timedelta(seconds=plan_poll)
     settings = PlanWorkerSettings(lease=timedelta(seconds=lease_seconds), poll=poll, idle=min(1.0, plan_poll))
     return PlanWorker(store, settings).start()
+
+
+WebhookRetry = Annotated[
+    float,
+    typer.Option(
+        min=0.05,
+        envvar="STOREFLIGHT_WEBHOOK_RETRY",
+        help="Seconds before a failed webhook delivery's first retry (each next one waits three times longer).",
+    ),
+]
+
+
+def webhook_worker(store: Store, first_retry: float) -> WebhookWorker:
+    """The webhook delivery worker, started."""
+    backoff = Backoff(first=timedelta(seconds=first_retry))
+    return WebhookWorker(store, WebhookWorkerSettings(backoff=backoff, idle=min(1.0, first_retry))).start()
 
 
 WorkerSlots = Annotated[
@@ -99,8 +117,10 @@ def worker(
     rough_edges: RoughEdgesFile = None,
     rough_seed: RoughSeed = None,
     plan_poll: PlanPoll = 60.0,
+    webhook_retry: WebhookRetry = 60.0,
 ) -> None:
-    """Run the ingestion pipeline and the rollout plans until SIGTERM (the current stage finishes first).
+    """Run the ingestion pipeline, the rollout plans and webhook deliveries until SIGTERM (the current stage
+    finishes first).
 
     With --rough-edges, stage durations come from the profile's [stages] (its API settings are the server's).
     """
@@ -123,9 +143,11 @@ def worker(
     runner = Worker(store, state.blobs, worker_settings(stage_delay, lease_seconds, max_extracted_bytes, timing))
     pool = BackgroundWorker(runner, worker_slots).start()
     plans = plan_worker(store, lease_seconds, plan_poll)
+    hooks = webhook_worker(store, webhook_retry)
     logging.getLogger("storeflight.pipeline").info("worker %s started with %d slots", runner.owner, worker_slots)
     while not stopping.wait(1.0):
         pass
     pool.stop(timeout=None)
     plans.stop(timeout=None)
+    hooks.stop(timeout=None)
     store.close()

@@ -31,6 +31,7 @@ from storeflight.http import (
     submission_reads,
     submissions,
     token,
+    webhooks,
 )
 from storeflight.http import blobs as blob_endpoint
 from storeflight.http.body_limit import BodyLimitMiddleware
@@ -85,6 +86,7 @@ def create_app(state: ServerState) -> FastAPI:
         device_api.router,
         approvals_api.router,
         history.router,
+        webhooks.router,
     )
     # What devices call, so most of a device-facing server's traffic: matched first, as a plain route.
     devices = [*device_endpoints.routes(), *device_reports.ROUTES]  # with their own credentials (docs/devices.md)

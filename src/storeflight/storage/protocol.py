@@ -16,6 +16,7 @@ from storeflight.domain.models import ApiClient, Application, Fault, Flight, Fli
 from storeflight.plans.stored import PlanEvent, StoredPlan
 from storeflight.telemetry.cohort import Cohort
 from storeflight.telemetry.tally import Counts, DeviceState, RowKey
+from storeflight.webhooks.model import Attempt, Claimed, Delivery, DeliveryStatus, Event, Subscription
 
 
 class StorageConflict(Exception):
@@ -231,6 +232,16 @@ class AuditTx(Protocol):
         """Whether the tenant's history names this resource (of this type, if given)."""
 
 
+class RecordingTx(AuditTx, Protocol):
+    """What recording a change needs: the audit chain, and the webhook outbox its events go to."""
+
+    def webhook_subscriptions(self, tenant_id: str) -> list[Subscription]: ...
+
+    def webhook_subject(self, tenant_id: str, resource_type: str, resource_id: str) -> dict[str, Any]: ...
+
+    def add_webhook_event(self, event: Event, subscription_ids: Sequence[str]) -> list[str]: ...
+
+
 class ApprovalsTx(Protocol):
     """Roles of API clients, approval rules and the changes waiting for approvals, each of one tenant."""
 
@@ -311,8 +322,60 @@ class OpsTx(Protocol):
         due without a worker holding it yet (None: none such)."""
 
 
+class WebhooksTx(Protocol):
+    """Webhook subscriptions of one tenant, the outbox of events and their leased deliveries."""
+
+    def add_webhook(self, subscription: Subscription, sealed_secret: str) -> None:
+        """Store a new subscription with its sealed signing secret."""
+
+    def get_webhook(self, tenant_id: str, subscription_id: str) -> Subscription | None:
+        """The tenant's subscription, or None."""
+
+    def webhook_subscriptions(self, tenant_id: str) -> list[Subscription]:
+        """Every subscription of the tenant, oldest first."""
+
+    def delete_webhook(self, subscription_id: str) -> None:
+        """Forget a subscription with its deliveries and their attempts."""
+
+    def webhook_subject(self, tenant_id: str, resource_type: str, resource_id: str) -> dict[str, Any]:
+        """What an event names of an audited resource: applicationId, flightId, submissionId (and the plan or
+        pending change id); {} when the resource is unknown."""
+
+    def add_webhook_event(self, event: Event, subscription_ids: Sequence[str]) -> list[str]:
+        """Store an event and a pending delivery of it to each subscription, due at once; the delivery ids."""
+
+    def claim_webhook_deliveries(
+        self, *, now: datetime, owner: str, lease_until: datetime, limit: int
+    ) -> list[Claimed]:
+        """Lease up to `limit` due deliveries that no live worker holds, at most one per subscription and none
+        of a subscription another delivery of which is leased (best-effort order per subscription)."""
+
+    def finish_webhook_attempt(
+        self, delivery_id: str, *, owner: str, attempt: Attempt, status: DeliveryStatus, next_at: datetime | None
+    ) -> bool:
+        """Log an attempt and set the delivery's status, its next attempt and release the lease, if `owner`
+        still holds it; False (nothing written) otherwise."""
+
+    def webhook_deliveries(self, subscription_id: str, *, skip: int, top: int) -> Page[Delivery]:
+        """A page of the subscription's deliveries, newest first, each with its attempts."""
+
+    def forget_app_webhooks(self, app_id: str) -> None:
+        """Forget the subscriptions limited to this app (it is being deleted)."""
+
+
 class Tx(
-    PipelineTx, DeliveryTx, GarbageTx, UsageTx, DevicesTx, ReportsTx, AuditTx, ApprovalsTx, PlansTx, OpsTx, Protocol
+    PipelineTx,
+    DeliveryTx,
+    GarbageTx,
+    UsageTx,
+    DevicesTx,
+    ReportsTx,
+    AuditTx,
+    ApprovalsTx,
+    PlansTx,
+    OpsTx,
+    WebhooksTx,
+    Protocol,
 ):
     """One transaction. Nothing is visible to others until the owning `Store.transaction` block ends."""
 

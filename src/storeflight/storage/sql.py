@@ -30,6 +30,7 @@ from storeflight.storage.plans_sql import PlansSql
 from storeflight.storage.protocol import Page, StorageConflict
 from storeflight.storage.reports_sql import ReportsSql
 from storeflight.storage.usage_sql import UsageSql
+from storeflight.storage.webhooks_sql import WebhooksSql
 from storeflight.storage.write_lock import WriteLock
 
 
@@ -210,6 +211,7 @@ class SqlTx(
     ApprovalsSql,
     PlansSql,
     OpsSql,
+    WebhooksSql,
 ):
     """One transaction on one connection."""
 
@@ -284,6 +286,7 @@ class SqlTx(
         self.forget_app_devices(app_id)
         self.delete_app_reports(app_id)
         self.forget_app_approvals(app_id)
+        self.forget_app_webhooks(app_id)
         self.conn.execute(delete(t.applications).where(t.applications.c.id == app_id))
 
     def save_app(self, app: Application) -> None:

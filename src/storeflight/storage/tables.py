@@ -284,7 +284,13 @@ device_report_hours = Table(
     Column("crashes", BigInteger, nullable=False),
     Column("heartbeats", BigInteger, nullable=False),
     PrimaryKeyConstraint(
-        "app_id", "line", "rollout_submission_id", "cohort", "submission_id", "version", "hour",
+        "app_id",
+        "line",
+        "rollout_submission_id",
+        "cohort",
+        "submission_id",
+        "version",
+        "hour",
         name="pk_device_report_hours",
     ),
 )
@@ -406,4 +412,61 @@ rollout_plan_events = Table(
     Column("reason", Text, nullable=False),
     Column("numbers", JSON, nullable=False),
     PrimaryKeyConstraint("plan_id", "seq", name="pk_rollout_plan_events"),
+)
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("app_id", String(16), nullable=True, comment="None: every app of the tenant"),
+    Column("url", Text, nullable=False),
+    Column("event_types", JSON, nullable=False, comment="[]: every event type"),
+    Column("secret", Text, nullable=False, comment="AES-GCM sealed under the settings' webhook_secret_key"),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Index("ix_webhook_subscriptions_tenant", "tenant_id"),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("app_id", String(16), nullable=True),
+    Column("type", String(64), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("data", Text, nullable=False, comment="canonical JSON"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("event_id", String(36), ForeignKey("webhook_events.id", ondelete="CASCADE"), nullable=False),
+    Column("subscription_id", String(24), ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True, comment="None: delivered or dead"),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Index("ix_webhook_deliveries_due", "next_attempt_at"),
+    Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("delivery_id", String(36), ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    PrimaryKeyConstraint("delivery_id", "attempt", name="pk_webhook_attempts"),
 )
