@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic.json_schema import SkipJsonSchema
 
 from storeflight.domain import dates
 from storeflight.domain.errors import InvalidParameterValue
@@ -25,19 +24,21 @@ from storeflight.webhooks.model import MAX_URL, Attempt, Delivery, EventType, Su
 
 _BASE = "/v1.0/my/webhooks"
 _ONE = _BASE + "/{webhook_id}"
+_PORT = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+URL_PATTERN = f"^https?://[A-Za-z0-9.-]+(:{_PORT})?([/?#][^\\u0000-\\u0020\\u007f]*)?$"  # what check_url accepts, roughly
 Subscribable = Annotated[str, Field(json_schema_extra={"enum": [t.value for t in EventType if t != EventType.PING]})]
 
 
 @schemas.declare_model
 class WebhookSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    url: Annotated[str, Field(min_length=1, max_length=MAX_URL)] = Field(
+    model_config = ConfigDict(extra="forbid", strict=True)
+    url: Annotated[str, Field(min_length=1, max_length=MAX_URL, json_schema_extra={"pattern": URL_PATTERN})] = Field(
         description="An http or https URL, without a user name or password: events are POSTed to it."
     )
-    eventTypes: list[Subscribable] | SkipJsonSchema[None] = Field(
-        None, description="The event types to send (absent or empty: all of them)."
+    eventTypes: list[Subscribable] = Field(
+        default_factory=list, description="The event types to send (absent or empty: all of them)."
     )
-    applicationId: str | SkipJsonSchema[None] = Field(None, description="Only this app's events (absent: all).")
+    applicationId: str = Field("", max_length=16, description="Only this app's events (absent or empty: all).")
     enabled: bool = Field(True, description="A disabled webhook gets no events (its test ping still goes).")
 
 

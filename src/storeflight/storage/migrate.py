@@ -16,7 +16,7 @@ from storeflight.storage.engine import WRITE_OPTION
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _log = logging.getLogger("storeflight.storage")
-HEAD_REVISION = "0014"  # the newest file in migrations/versions; a test keeps the two in step
+HEAD_REVISION = "0015"  # the newest file in migrations/versions; a test keeps the two in step
 _PG_LOCK_KEY = 0x5F1167  # any constant; serialises concurrent migrators on PostgreSQL
 
 

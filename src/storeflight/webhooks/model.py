@@ -105,7 +105,7 @@ def check_url(url: object) -> str:
         raise InvalidParameterValue("The url must be an http or https URL.", target="url")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise InvalidParameterValue("The url must not hold a user name or password.", target="url")
-    if not parts.hostname or any(c.isspace() or ord(c) < 32 for c in url):
+    if not parts.hostname or any(ord(c) <= 32 or ord(c) == 127 for c in url):
         raise InvalidParameterValue("The url must name a host and hold no spaces.", target="url")
     return url
 
