@@ -25,7 +25,7 @@ from storeflight.webhooks.model import MAX_URL, Attempt, Delivery, EventType, Su
 _BASE = "/v1.0/my/webhooks"
 _ONE = _BASE + "/{webhook_id}"
 _PORT = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
-URL_PATTERN = f"^https?://[A-Za-z0-9.-]+(:{_PORT})?([/?#][^\\u0000-\\u0020\\u007f]*)?$"  # what check_url accepts, roughly
+URL_PATTERN = f"^https?://[A-Za-z0-9.-]+(:{_PORT})?([/?#][^\\u0000-\\u0020\\u007f]*)?$"  # check_url, roughly
 Subscribable = Annotated[str, Field(json_schema_extra={"enum": [t.value for t in EventType if t != EventType.PING]})]
 
 
