@@ -7,6 +7,7 @@ import json
 import shutil
 import sqlite3
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,16 @@ def _delivered(http: httpx.Client, app_id: str) -> tuple[str, int, str]:
     assert download.status_code == 200
     assert (len(download.content), hashlib.sha256(download.content).hexdigest()) == (package["size"], package["sha256"])
     return str(package["version"]), len(download.content), hashlib.sha256(download.content).hexdigest()
+
+
+def _delivered_soon(http: httpx.Client, app_id: str, version: str) -> bool:
+    """Whether delivery hands out `version` within seconds (a publish reaches the snapshots in about 0.5 s)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if _delivered(http, app_id)[0] == version:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 @pytest.fixture
@@ -109,7 +120,7 @@ def test_a_backup_taken_while_serving_restores_into_a_working_server(
             assert _delivered(http, app_id) == before  # the same package bytes, from the restored blobs
             sid = _commit_one(http, app_id, "1.2.4.0")
             assert _wait_status(http, app_id, sid, {"Published", "CommitFailed"}, timeout=60) == "Published"
-            assert _delivered(http, app_id)[0] == "1.2.4.0"
+            assert _delivered_soon(http, app_id, "1.2.4.0")
     finally:
         again.stop()
 

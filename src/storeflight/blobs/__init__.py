@@ -16,13 +16,13 @@ from storeflight.signing.keys import KeyPair
 BACKENDS = ("local", "azure")
 
 
-def open_blob_store(settings: Settings, *, sas_keys: str | Callable[[], KeyPair]) -> BlobStore:
-    """The backend the settings name. `sas_keys` (a key, or what gives the current keys) signs the local
+def open_blob_store(settings: Settings, *, sas_key: str | Callable[[], KeyPair]) -> BlobStore:
+    """The backend the settings name. `sas_key` (a key, or what gives the current keys) signs the local
     backend's upload URLs."""
     if settings.blob_backend == "local":
         limits = BlockLimits(settings.max_blob_blocks, settings.max_staged_blocks, settings.max_staged_bytes)
         return LocalBlobStore(
-            settings.data_dir / "blobs", sas_keys, limits=limits, min_free_bytes=settings.min_free_bytes
+            settings.data_dir / "blobs", sas_key, limits=limits, min_free_bytes=settings.min_free_bytes
         )
     if settings.blob_backend == "azure":
         if not settings.azure_connection_string:

@@ -105,14 +105,14 @@ class LocalBlobStore:
     def __init__(
         self,
         root: Path,
-        sas_keys: str | Callable[[], KeyPair],
+        sas_key: str | Callable[[], KeyPair],
         *,
         fsync: bool = True,
         limits: BlockLimits | None = None,
         min_free_bytes: int = 0,
     ) -> None:
         self.root = root
-        self._sas_keys = sas_keys if callable(sas_keys) else fixed(KeyPair(sas_keys))
+        self._sas_keys = sas_key if callable(sas_key) else fixed(KeyPair(sas_key))
         self.fsync = fsync
         self.limits = limits or BlockLimits()
         self.floor = SpaceFloor(root, min_free_bytes)

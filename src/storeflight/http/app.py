@@ -57,7 +57,7 @@ def build_state(store: Store, settings: Settings, blobs: BlobStore | None = None
     with store.transaction(write=True) as tx:
         live = LiveKeys(store, keys.load(tx))
     if blobs is None:
-        blobs = open_blob_store(settings, sas_keys=live.sas)
+        blobs = open_blob_store(settings, sas_key=live.sas)
     return ServerState(store=store, settings=settings, keys=live, blobs=blobs)
 
 
