@@ -2,7 +2,8 @@
 
 Server-side commands (`serve`, `worker`, `admin`, `dev-cert`, `ca`, and `demo`, which runs a server) work on a
 server's own database; the user-facing commands (`login`, `apps`, `flights`, `groups`, `submission`,
-`publish`, `rollout`, `delivery`) call a server through `storeflight.client` with a profile (docs/cli.md).
+`publish`, `rollout`, `delivery`, `webhooks`, ...) call a server through `storeflight.client` with a profile
+(docs/cli.md).
 
 The server-side commands are loaded only when named: they import the whole server (FastAPI, SQLAlchemy,
 uvicorn), which would otherwise add most of a second to every `storeflight apps list`.
@@ -28,6 +29,7 @@ from storeflight.cli import (
     profiles,
     rollout,
     submission,
+    webhooks,
 )
 from storeflight.cli.publish import publish
 
@@ -85,3 +87,4 @@ app.add_typer(delivery.app, name="delivery")
 app.add_typer(devices.app, name="devices")
 app.add_typer(approvals.app, name="approvals")
 app.add_typer(package.app, name="package")
+app.add_typer(webhooks.app, name="webhooks")

@@ -401,6 +401,33 @@ class AsyncStoreClient:
         """Device-report health of the line's rollout (storeflight extension): per cohort, version and hour."""
         return await self._send(ep.rollout_health(app_id, flight_id, submission_id=submission_id, hours=hours))
 
+    # webhooks (storeflight extension)
+
+    async def create_webhook(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """A new webhook (`spec`: url, eventTypes, applicationId, enabled); its signing secret is in `secret`,
+        shown once."""
+        return await self._send(ep.create_webhook(spec))
+
+    async def list_webhooks(self) -> dict[str, Any]:
+        """The tenant's webhooks."""
+        return await self._send(ep.list_webhooks())
+
+    async def webhook(self, webhook_id: str) -> dict[str, Any]:
+        """One webhook (never its secret)."""
+        return await self._send(ep.webhook(webhook_id))
+
+    async def delete_webhook(self, webhook_id: str) -> dict[str, Any]:
+        """Delete a webhook with its delivery log."""
+        return await self._send(ep.delete_webhook(webhook_id))
+
+    async def test_webhook(self, webhook_id: str) -> dict[str, Any]:
+        """Queue a webhook.ping to it: {eventId, deliveryId}."""
+        return await self._send(ep.test_webhook(webhook_id))
+
+    async def webhook_deliveries(self, webhook_id: str, skip: int = 0, top: int = 50) -> dict[str, Any]:
+        """A page of the webhook's deliveries, newest first, each with its attempts."""
+        return await self._send(ep.webhook_deliveries(webhook_id, skip, top))
+
     async def history(
         self, filters: dict[str, str | None] | None = None, *, skip: int = 0, top: int = ep.DEFAULT_PAGE
     ) -> dict[str, Any]:

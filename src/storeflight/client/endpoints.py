@@ -416,6 +416,34 @@ def revise_change(change_id: str, percentage: float) -> Call[dict[str, Any]]:
     return Call("PATCH", path, _object, json={"percentage": percentage}, idempotent=True, what="change pending change")
 
 
+# webhooks (storeflight extension): answers as plain JSON objects
+
+
+def create_webhook(spec: dict[str, Any]) -> Call[dict[str, Any]]:
+    return Call("POST", "webhooks", _object, json=spec, what="create webhook")
+
+
+def list_webhooks() -> Call[dict[str, Any]]:
+    return get("webhooks", _object, "list webhooks")
+
+
+def webhook(webhook_id: str) -> Call[dict[str, Any]]:
+    return get(f"webhooks/{_seg(webhook_id)}", _object, "get webhook")
+
+
+def delete_webhook(webhook_id: str) -> Call[dict[str, Any]]:
+    return Call("DELETE", f"webhooks/{_seg(webhook_id)}", _object, idempotent=True, what="delete webhook")
+
+
+def test_webhook(webhook_id: str) -> Call[dict[str, Any]]:
+    return Call("POST", f"webhooks/{_seg(webhook_id)}/test", _object, what="test webhook")
+
+
+def webhook_deliveries(webhook_id: str, skip: int, top: int) -> Call[dict[str, Any]]:
+    path = f"webhooks/{_seg(webhook_id)}/deliveries"
+    return get(path, _object, "list webhook deliveries", skip=str(skip), top=str(top))
+
+
 # rollout plans (storeflight extension): answers as plain JSON objects
 
 
@@ -435,6 +463,8 @@ def get_plan(app_id: str, submission_id: str, flight_id: str | None) -> Call[dic
 def plan_verb(app_id: str, submission_id: str, verb: str, flight_id: str | None) -> Call[dict[str, Any]]:
     path = f"{_plan_path(app_id, submission_id, flight_id)}/{_seg(verb)}"
     return Call("POST", path, _object, what=f"{verb} rollout plan")
+
+
 # the audit history (storeflight extension): records as plain JSON objects
 
 HISTORY_FILTERS = ("resourceType", "resourceId", "actor", "actorKind", "action", "since", "until")

@@ -430,6 +430,34 @@ class StoreClient:
     def plan_verb(self, app_id: str, submission_id: str, verb: str, flight_id: str | None = None) -> dict[str, Any]:
         """pause, resume, skip, approve or abort a rollout plan (storeflight extension)."""
         return self._send(ep.plan_verb(app_id, submission_id, verb, flight_id))
+
+    # webhooks (storeflight extension)
+
+    def create_webhook(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """A new webhook (`spec`: url, eventTypes, applicationId, enabled); its signing secret is in `secret`,
+        shown once."""
+        return self._send(ep.create_webhook(spec))
+
+    def list_webhooks(self) -> dict[str, Any]:
+        """The tenant's webhooks."""
+        return self._send(ep.list_webhooks())
+
+    def webhook(self, webhook_id: str) -> dict[str, Any]:
+        """One webhook (never its secret)."""
+        return self._send(ep.webhook(webhook_id))
+
+    def delete_webhook(self, webhook_id: str) -> dict[str, Any]:
+        """Delete a webhook with its delivery log."""
+        return self._send(ep.delete_webhook(webhook_id))
+
+    def test_webhook(self, webhook_id: str) -> dict[str, Any]:
+        """Queue a webhook.ping to it: {eventId, deliveryId}."""
+        return self._send(ep.test_webhook(webhook_id))
+
+    def webhook_deliveries(self, webhook_id: str, skip: int = 0, top: int = 50) -> dict[str, Any]:
+        """A page of the webhook's deliveries, newest first, each with its attempts."""
+        return self._send(ep.webhook_deliveries(webhook_id, skip, top))
+
     def history(
         self, filters: dict[str, str | None] | None = None, *, skip: int = 0, top: int = ep.DEFAULT_PAGE
     ) -> dict[str, Any]:

@@ -443,7 +443,8 @@ webhook_events = Table(
 webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,
-    Column("id", String(36), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=True, comment="the order deliveries were made in"),
+    Column("id", String(36), nullable=False, unique=True),
     Column("event_id", String(36), ForeignKey("webhook_events.id", ondelete="CASCADE"), nullable=False),
     Column("subscription_id", String(24), ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), nullable=False),
     Column("status", String(16), nullable=False),
@@ -456,7 +457,7 @@ webhook_deliveries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     Index("ix_webhook_deliveries_due", "next_attempt_at"),
-    Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at"),
+    Index("ix_webhook_deliveries_subscription", "subscription_id", "seq"),
 )
 
 webhook_attempts = Table(

@@ -182,7 +182,7 @@ class WebhooksSql:
         )
         free = d.c.lease_until.is_(None) | (d.c.lease_until < now)
         due = select(d.c.id, d.c.subscription_id).where(d.c.next_attempt_at <= now, free, ~busy)
-        due = due.order_by(d.c.next_attempt_at, d.c.created_at).limit(limit * 4)
+        due = due.order_by(d.c.next_attempt_at, d.c.seq).limit(limit * 4)
         if self.lock_rows:
             due = due.with_for_update(skip_locked=True, of=d)
         picked: dict[str, str] = {}
@@ -225,7 +225,7 @@ class WebhooksSql:
 
     def webhook_deliveries(self, subscription_id: str, *, skip: int, top: int) -> Page[Delivery]:
         total = self.conn.scalar(select(func.count()).select_from(d).where(d.c.subscription_id == subscription_id))
-        query = _joined().where(d.c.subscription_id == subscription_id).order_by(d.c.created_at.desc(), d.c.id)
+        query = _joined().where(d.c.subscription_id == subscription_id).order_by(d.c.seq.desc())
         rows = list(self.conn.execute(query.offset(skip).limit(top)))
         logs: dict[str, list[Attempt]] = {row.id: [] for row in rows}
         if logs:

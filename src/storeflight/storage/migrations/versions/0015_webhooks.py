@@ -40,7 +40,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "webhook_deliveries",
-        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True, comment="the order deliveries were made in"),
+        sa.Column("id", sa.String(36), nullable=False, unique=True),
         sa.Column("event_id", sa.String(36), sa.ForeignKey("webhook_events.id", ondelete="CASCADE"), nullable=False),
         sa.Column(
             "subscription_id",
@@ -59,7 +60,7 @@ def upgrade() -> None:
         sa.Column("delivered_at", TZ, nullable=True),
     )
     op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["next_attempt_at"])
-    op.create_index("ix_webhook_deliveries_subscription", "webhook_deliveries", ["subscription_id", "created_at"])
+    op.create_index("ix_webhook_deliveries_subscription", "webhook_deliveries", ["subscription_id", "seq"])
     op.create_table(
         "webhook_attempts",
         sa.Column(
