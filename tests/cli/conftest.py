@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 from click.testing import Result
+from keyring.backends import fail
 from typer.testing import CliRunner
 
 from storeflight.cli.main import app
@@ -48,13 +50,18 @@ def fails(code: int, *args: str) -> Result:
 
 
 @pytest.fixture(autouse=True)
-def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Profiles in a temporary folder; no STOREFLIGHT_* credentials leak in from the environment."""
-    for name in [*ENV.values(), "STOREFLIGHT_PROFILE"]:
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Profiles in a temporary folder; no STOREFLIGHT_* credentials leak in from the environment, and no
+    secret reaches the machine's own keyring (keyring's fail backend, here and in CLI subprocesses)."""
+    for name in [*ENV.values(), "STOREFLIGHT_PROFILE", "STOREFLIGHT_NO_KEYRING"]:
         monkeypatch.delenv(name, raising=False)
     folder = tmp_path / "config"
     monkeypatch.setenv("STOREFLIGHT_CONFIG_DIR", str(folder))
-    return folder
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield folder
+    keyring.set_keyring(before)
 
 
 @pytest.fixture(scope="module")

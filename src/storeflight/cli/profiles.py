@@ -1,9 +1,10 @@
 """Named profiles (`storeflight login`): where the server is and which credentials to use.
 
 Profiles live in `profiles.json` in the config folder (`typer.get_app_dir("storeflight")`, or
-`STOREFLIGHT_CONFIG_DIR`), written with mode 0600 in a 0700 folder. The secret is stored there when it was
-typed at the prompt; with `--secret-env` or `--secret-file` only the variable's name or the file's path is
-stored and read on every command. Environment variables override a profile's values per option, so CI can
+`STOREFLIGHT_CONFIG_DIR`), written with mode 0600 in a 0700 folder. A secret typed at the prompt goes to the
+system keyring where there is one (`keyring_secrets.py`; the profile then names the entry), else into that
+file; with `--secret-env` or `--secret-file` only the variable's name or the file's path is stored and read
+on every command. Environment variables override a profile's values per option, so CI can
 run without a profile at all. The secret is never printed.
 """
 
@@ -17,6 +18,7 @@ from typing import Annotated, Any, Literal, cast
 
 import typer
 
+from storeflight.cli import keyring_secrets
 from storeflight.cli.output import CliError, ExitCode, JsonOption, Output, guard
 from storeflight.client import ClientConfig, StoreClient
 
@@ -54,6 +56,7 @@ class Profile:
     secret: str | None = field(default=None, repr=False)
     secret_env: str | None = None
     secret_file: str | None = None
+    secret_keyring: str | None = None  # the keyring entry holding the secret (keyring_secrets.entry_name)
     authority: str = MICROSOFT_AUTHORITY
     token_version: str = "v1"
     ca_bundle: str | None = None
@@ -65,6 +68,8 @@ class Profile:
         """The secret from wherever the profile says it is."""
         if self.secret:
             return self.secret
+        if self.secret_keyring:
+            return self._keyring_secret(self.secret_keyring)
         if self.secret_env:
             value = os.environ.get(self.secret_env)
             if not value:
@@ -76,6 +81,25 @@ class Profile:
             except OSError as error:
                 raise CliError(ExitCode.AUTH, f"cannot read the secret file {self.secret_file}: {error}") from None
         raise CliError(ExitCode.AUTH, f"profile {self.name!r} has no secret", _login_hint(self.name))
+
+    def _keyring_secret(self, entry: str) -> str:
+        value = keyring_secrets.get(entry)
+        if value:
+            return value
+        chosen = keyring_secrets.backend()
+        where = f"the system keyring ({keyring_secrets.backend_name(chosen)})" if chosen else "a system keyring"
+        raise CliError(
+            ExitCode.AUTH,
+            f"profile {self.name!r} keeps its secret in the system keyring, but {where} has no entry {entry!r}",
+            _login_hint(self.name) + "; add --no-keyring to keep the secret in the profile file, "
+            "or set STOREFLIGHT_CLIENT_SECRET",
+        )
+
+    def source(self) -> str:
+        """Where the secret is: "stored" (the profile file), "keyring", "env" or "file"."""
+        if self.secret:
+            return "stored"
+        return "keyring" if self.secret_keyring else ("env" if self.secret_env else "file")
 
     def config(self) -> ClientConfig:
         verify: bool | str = False if self.insecure else (self.ca_bundle or True)
@@ -95,7 +119,7 @@ class Profile:
     def public(self) -> dict[str, Any]:
         """What may be shown: everything but the secret itself."""
         shown = {k: v for k, v in asdict(self).items() if k != "secret"}
-        shown["secretSource"] = "stored" if self.secret else ("env" if self.secret_env else "file")
+        shown["secretSource"] = self.source()
         return shown
 
 
@@ -151,7 +175,7 @@ def _with_env(profile: Profile) -> Profile:
             kind = type(getattr(Profile(), attribute))
             changes[attribute] = kind(value) if kind in (int, float) else value
     if "secret" in changes:
-        changes.update(secret_env=None, secret_file=None)
+        changes.update(secret_env=None, secret_file=None, secret_keyring=None)
     return replace(profile, **changes)
 
 
@@ -210,6 +234,14 @@ def login(
     max_retries: Annotated[int, typer.Option(min=0, help="Retries on throttling and network errors.")] = 5,
     timeout: Annotated[float, typer.Option(help="Seconds per HTTP request.")] = 60.0,
     check: Annotated[bool, typer.Option(help="Get a token and list apps before saving.")] = True,
+    no_keyring: Annotated[
+        bool,
+        typer.Option(
+            "--no-keyring",
+            envvar=keyring_secrets.NO_KEYRING_ENV,
+            help="Keep a typed secret in the 0600 profile file even where a system keyring exists.",
+        ),
+    ] = False,
     profile: ProfileOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -232,13 +264,46 @@ def login(
     )
     values = replace(values, **_secret_source(secret_env, secret_file))
     apps = _check(values, out) if check else None
+    values, backend = _place_secret(values, keyring=not no_keyring)
     data = load_all()
-    data.setdefault("profiles", {})[name] = {k: v for k, v in asdict(values).items() if k != "name"}
+    before = data.setdefault("profiles", {}).get(name) or {}
+    data["profiles"][name] = {k: v for k, v in asdict(values).items() if k != "name"}
     if not data.get("default") or profile is None:
         data["default"] = name
     path = save_all(data)
+    _forget_unused(data, before.get("secret_keyring"))
+    where = _secret_text(values, path, backend)
     report = {"profile": name, "path": str(path), "checked": check, "applications": apps, **values.public()}
-    out.result(report, lambda: out.say(_login_text(values, path, apps)))
+    report.update(keyringBackend=backend, secretStorage=where)
+    out.result(report, lambda: out.say(_login_text(values, path, apps) + f"; {where}"))
+
+
+def _place_secret(values: Profile, *, keyring: bool) -> tuple[Profile, str | None]:
+    """The profile to save: a typed secret moved into the system keyring where one takes it (and the
+    backend's name), else left for the profile file."""
+    chosen = keyring_secrets.backend() if keyring and values.secret else None
+    if chosen is None or values.secret is None:
+        return values, None
+    entry = keyring_secrets.entry_name(values.client_id, values.base_url)
+    if not keyring_secrets.put(chosen, entry, values.secret):
+        return values, None
+    return replace(values, secret=None, secret_keyring=entry), keyring_secrets.backend_name(chosen)
+
+
+def _secret_text(profile: Profile, path: Path, backend: str | None) -> str:
+    if profile.secret_keyring:
+        return f"secret stored in the system keyring ({backend})"
+    if profile.secret:
+        return f"secret stored in {path} (mode 0600)"
+    if profile.secret_env:
+        return f"secret read from ${profile.secret_env} on every call"
+    return f"secret read from {profile.secret_file} on every call"
+
+
+def _forget_unused(data: dict[str, Any], entry: str | None) -> None:
+    """Delete a keyring entry no profile names any more (after a logout, or a login that moved the secret)."""
+    if entry and all(p.get("secret_keyring") != entry for p in data.get("profiles", {}).values()):
+        keyring_secrets.delete(entry)
 
 
 def default_authority(base_url: str, authority: str | None) -> str:
@@ -257,15 +322,18 @@ def _login_text(profile: Profile, path: Path, apps: int | None) -> str:
 
 
 def logout(profile: ProfileOption = None) -> None:
-    """Delete a profile (the default one unless --profile)."""
+    """Delete a profile (the default one unless --profile), and its secret in the system keyring."""
     data = load_all()
     name = profile or data.get("default") or DEFAULT_PROFILE
-    if data.get("profiles", {}).pop(name, None) is None:
+    removed = data.get("profiles", {}).pop(name, None)
+    if removed is None:
         Output().fail(ExitCode.NOT_FOUND, f"there is no profile {name!r}", "`storeflight profiles` lists them")
     if data.get("default") == name:
         data["default"] = next(iter(data["profiles"]), None)
     save_all(data)
-    typer.echo(f"deleted profile {name}")
+    _forget_unused(data, removed.get("secret_keyring"))
+    gone = " and its secret in the system keyring" if removed.get("secret_keyring") else ""
+    typer.echo(f"deleted profile {name}{gone}")
 
 
 def list_profiles(json_output: JsonOption = False) -> None:
