@@ -1,5 +1,5 @@
 """A tiny threaded HTTP receiver on 127.0.0.1 for webhook tests: it answers with the statuses it is given, in
-turn (then 200), and keeps every request it got."""
+turn (then 200), after `delay` seconds, and keeps every request it answered."""
 
 from __future__ import annotations
 
