@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Row, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from storeflight.audit.model import GENESIS, Actor, ActorKind, AuditFilter, AuditRecord, Entry, canonical
@@ -54,49 +54,63 @@ def _conditions(tenant_id: str, where: AuditFilter) -> list[Any]:
     return found
 
 
+# Built once: appending runs in every audited change, and a prebuilt statement skips SQLAlchemy's per-call
+# statement construction and cache-key work (bench/audit_bench.py).
+_H = t.audit_heads
+_SQLITE_READ_HEAD = "SELECT seq, hash FROM audit_heads WHERE tenant_id = ?"
+_PG_LOCK_HEAD = (
+    postgresql.insert(_H)
+    .on_conflict_do_update(index_elements=[_H.c.tenant_id], set_={"seq": _H.c.seq})  # a no-op that locks the row
+    .returning(_H.c.seq, _H.c.hash)
+)
+
+
+def _move_head(dialect: Any) -> Any:
+    """INSERT the head, or move it to the new last record (one statement)."""
+    upsert = dialect.insert(_H)
+    return upsert.on_conflict_do_update(
+        index_elements=[_H.c.tenant_id], set_={"seq": upsert.excluded.seq, "hash": upsert.excluded.hash}
+    )
+
+
+_PG_MOVE_HEAD, _SQLITE_MOVE_HEAD = _move_head(postgresql), _move_head(sqlite)
+_INSERT_RECORD = insert(t.audit_records)
+
+
 class AuditSql:
     conn: Connection
     audit_enabled: bool
     lock_rows: bool
 
     def lock_audit_head(self, tenant_id: str) -> tuple[int, str]:
-        h = t.audit_heads
-        if self.lock_rows:  # PostgreSQL: make sure the row exists, then wait for it; SQLite has one writer
-            self.conn.execute(
-                postgresql.insert(h).values(tenant_id=tenant_id, seq=0, hash=GENESIS).on_conflict_do_nothing()
-            )
-        query = select(h.c.seq, h.c.hash).where(h.c.tenant_id == tenant_id)
-        row = self.conn.execute(query.with_for_update() if self.lock_rows else query).first()
+        if self.lock_rows:  # PostgreSQL: one statement creates the row if need be and waits for its lock
+            row = self.conn.execute(_PG_LOCK_HEAD, {"tenant_id": tenant_id, "seq": 0, "hash": GENESIS}).first()
+        else:  # SQLite has one writer: a plain read
+            row = self.conn.exec_driver_sql(_SQLITE_READ_HEAD, (tenant_id,)).first()
         return (0, GENESIS) if row is None else (int(row.seq), str(row.hash))
 
     def add_audit(self, record: AuditRecord) -> None:
         entry = record.entry
-        self.conn.execute(
-            insert(t.audit_records).values(
-                tenant_id=entry.tenant_id,
-                seq=record.seq,
-                at=entry.at,
-                actor_kind=entry.actor.kind.value,
-                actor_id=entry.actor.id,
-                actor_display=entry.actor.display,
-                action=entry.action,
-                resource_type=entry.resource_type,
-                resource_id=entry.resource_id,
-                before=_json(entry.before),
-                after=_json(entry.after),
-                correlation_id=entry.correlation_id,
-                reason=entry.reason,
-                prev_hash=record.prev_hash,
-                hash=record.hash,
-            )
-        )
-        self._move_head(entry.tenant_id, record.seq, record.hash)
-
-    def _move_head(self, tenant_id: str, seq: int, hash_: str) -> None:
-        h = t.audit_heads
-        moved = self.conn.execute(update(h).where(h.c.tenant_id == tenant_id).values(seq=seq, hash=hash_))
-        if moved.rowcount == 0:
-            self.conn.execute(insert(h).values(tenant_id=tenant_id, seq=seq, hash=hash_))
+        values = {
+            "tenant_id": entry.tenant_id,
+            "seq": record.seq,
+            "at": entry.at,
+            "actor_kind": entry.actor.kind.value,
+            "actor_id": entry.actor.id,
+            "actor_display": entry.actor.display,
+            "action": entry.action,
+            "resource_type": entry.resource_type,
+            "resource_id": entry.resource_id,
+            "before": _json(entry.before),
+            "after": _json(entry.after),
+            "correlation_id": entry.correlation_id,
+            "reason": entry.reason,
+            "prev_hash": record.prev_hash,
+            "hash": record.hash,
+        }
+        self.conn.execute(_INSERT_RECORD, values)
+        head = _PG_MOVE_HEAD if self.lock_rows else _SQLITE_MOVE_HEAD
+        self.conn.execute(head, {"tenant_id": entry.tenant_id, "seq": record.seq, "hash": record.hash})
 
     def list_audit(self, tenant_id: str, where: AuditFilter, *, skip: int, top: int) -> Page[AuditRecord]:
         a = t.audit_records
