@@ -31,8 +31,8 @@ from http_bench import (
     Target,
     backend_database,
     free_port,
-    request,
     measure,
+    request,
     seed,
     seed_admin,
     store_options,
@@ -44,8 +44,18 @@ from http_bench import (
 @contextlib.contextmanager
 def serving(store: list[str], log_path: Path, *extra: str) -> Iterator[int]:
     port = free_port()
-    command = [*storeflight_command(), "serve", "--host", HOST, "--port", str(port), *store,
-               "--log-level", "warning", *extra]
+    command = [
+        *storeflight_command(),
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        *store,
+        "--log-level",
+        "warning",
+        *extra,
+    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -112,22 +122,36 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432")
     args = parser.parse_args(argv)
     loadgen = "wrk" if shutil.which("wrk") else "python"
-    return Options(args.duration, args.rounds, args.concurrency, args.backends.split(","), loadgen, 2.0,
-                   args.postgres_url, "warning", False)
+    return Options(
+        args.duration,
+        args.rounds,
+        args.concurrency,
+        args.backends.split(","),
+        loadgen,
+        2.0,
+        args.postgres_url,
+        "warning",
+        False,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
-    print(f"{options.duration:g} s per measurement, {options.rounds} interleaved rounds, "
-          f"{options.concurrency} clients ({options.loadgen}); each cycle is 3 changes, 3 audit records")
+    print(
+        f"{options.duration:g} s per measurement, {options.rounds} interleaved rounds, "
+        f"{options.concurrency} clients ({options.loadgen}); each cycle is 3 changes, 3 audit records"
+    )
     print("| backend | audit on, cycles/s | audit off, cycles/s | on / off | rounds |")
     print("| --- | --- | --- | --- | --- |")
     for backend in options.backends:
         on, off = run_backend(backend, options)
         rounds = [a / b for a, b in zip(on, off, strict=True) if b]
         ratio = sum(on) / sum(off) if sum(off) else 0.0
-        print(f"| {backend} | {sum(on) / len(on):.0f} | {sum(off) / len(off):.0f} | {ratio:.2f} | "
-              f"{min(rounds):.2f}-{max(rounds):.2f} |", flush=True)
+        print(
+            f"| {backend} | {sum(on) / len(on):.0f} | {sum(off) / len(off):.0f} | {ratio:.2f} | "
+            f"{min(rounds):.2f}-{max(rounds):.2f} |",
+            flush=True,
+        )
     return 0
 
 
