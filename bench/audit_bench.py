@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -25,49 +23,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from http_bench import (
-    HOST,
     Options,
     Spec,
     Target,
     backend_database,
-    free_port,
     measure,
     request,
+    running_server,
     seed,
     seed_admin,
     store_options,
-    storeflight_command,
-    wait_healthy,
 )
-
-
-@contextlib.contextmanager
-def serving(store: list[str], log_path: Path, *extra: str) -> Iterator[int]:
-    port = free_port()
-    command = [
-        *storeflight_command(),
-        "serve",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        *store,
-        "--log-level",
-        "warning",
-        *extra,
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_healthy(port, process, log_path)
-        yield port
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextlib.contextmanager
@@ -75,7 +41,7 @@ def seeded_server(backend: str, options: Options, workdir: Path, name: str, *ext
     with backend_database(backend, options) as database_url:
         store = store_options(workdir / name, database_url)
         seeded = seed_admin(store)
-        with serving(store, workdir / f"{name}.log", *extra) as port:
+        with running_server(store, workdir / f"{name}.log", "warning", *extra) as port:
             yield seed(port, seeded, options.concurrency)
 
 

@@ -20,7 +20,6 @@ import contextlib
 import json
 import platform
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -38,12 +37,10 @@ from http_bench import (
     WRK_REPORT,
     admin,
     fetch_token,
-    free_port,
     postgres_database,
     request,
+    serve_process,
     store_options,
-    storeflight_command,
-    wait_healthy,
     wrk_version,
 )
 
@@ -87,31 +84,8 @@ def rss_kib(pid: int) -> int:
 
 @contextlib.contextmanager
 def server(store: list[str], log_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    port = free_port()
-    command = [
-        *storeflight_command(),
-        "serve",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        *store,
-        "--log-level",
-        "warning",
-        "--no-worker",
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_healthy(port, process, log_path)
-        yield port, process
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serve_process(store, log_path, "warning", "--no-worker") as running:
+        yield running
 
 
 def run_wrk(script: str, path: str, port: int, args: argparse.Namespace, workdir: Path) -> dict[str, float]:

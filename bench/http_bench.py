@@ -253,15 +253,24 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(store: list[str], log_path: Path, log_level: str) -> Iterator[int]:
+def running_server(store: list[str], log_path: Path, log_level: str, *extra: str) -> Iterator[int]:
     """A `storeflight serve` subprocess on a free port, stopped (SIGINT, then SIGKILL) afterwards."""
+    with serve_process(store, log_path, log_level, *extra) as (port, _):
+        yield port
+
+
+@contextlib.contextmanager
+def serve_process(
+    store: list[str], log_path: Path, log_level: str, *extra: str
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`storeflight serve` with `extra` options on a free port, and its process; stopped afterwards."""
     port = free_port()
     command = [*storeflight_command(), "serve", "--host", HOST, "--port", str(port), *store, "--log-level", log_level]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([*command, *extra], stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_healthy(port, process, log_path)
-        yield port
+        yield port, process
     finally:
         process.send_signal(signal.SIGINT)
         try:

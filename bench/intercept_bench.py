@@ -45,8 +45,9 @@ def free_port() -> int:
 
 
 def storeflight(*args: str) -> Any:
-    done = subprocess.run([sys.executable, "-m", "storeflight", *args], capture_output=True, text=True,
-                          check=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "storeflight", *args], capture_output=True, text=True, check=True, timeout=120
+    )
     return json.loads(done.stdout) if done.stdout.lstrip().startswith("{") else done.stdout
 
 
@@ -102,21 +103,44 @@ def wait_up(port: int, process: subprocess.Popen[bytes]) -> None:
 
 def seed(data: Path, api_port: int) -> tuple[str, str]:
     client = storeflight("admin", "create-client", "--data-dir", str(data))
-    storeflight("admin", "create-app", "--data-dir", str(data), "--tenant-id", client["tenantId"],
-                "--name", "Bench", "--identity-name", "Bench.App", "--publisher", "CN=Bench")
-    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": client["clientId"],
-                                   "client_secret": client["clientSecret"], "resource": f"https://{API_HOST}"})
+    storeflight(
+        "admin",
+        "create-app",
+        "--data-dir",
+        str(data),
+        "--tenant-id",
+        client["tenantId"],
+        "--name",
+        "Bench",
+        "--identity-name",
+        "Bench.App",
+        "--publisher",
+        "CN=Bench",
+    )
+    form = urllib.parse.urlencode(
+        {
+            "grant_type": "client_credentials",
+            "client_id": client["clientId"],
+            "client_secret": client["clientSecret"],
+            "resource": f"https://{API_HOST}",
+        }
+    )
     conn = http.client.HTTPConnection("127.0.0.1", api_port, timeout=30)
-    conn.request("POST", f"/{client['tenantId']}/oauth2/token", body=form,
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    conn.request(
+        "POST",
+        f"/{client['tenantId']}/oauth2/token",
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     token = json.loads(conn.getresponse().read())["access_token"]
     conn.request("GET", "/v1.0/my/applications", headers={"Authorization": f"Bearer {token}"})
     app_id = json.loads(conn.getresponse().read())["value"][0]["id"]
     return token, f"/v1.0/my/applications/{app_id}"
 
 
-def measure(args: argparse.Namespace, ports: dict[str, int], ca_file: str, token: str, path: str
-            ) -> tuple[dict[str, list[float]], list[float]]:
+def measure(
+    args: argparse.Namespace, ports: dict[str, int], ca_file: str, token: str, path: str
+) -> tuple[dict[str, list[float]], list[float]]:
     results: dict[str, list[float]] = {mode: [] for mode in MODES}
     elapsed = dict.fromkeys(MODES, 0.0)
     per_round: list[float] = []
@@ -125,8 +149,10 @@ def measure(args: argparse.Namespace, ports: dict[str, int], ca_file: str, token
             counts = {}
             for mode in MODES:
                 started = time.perf_counter()
-                futures = [pool.submit(worker, mode, ports, ca_file, path, token, args.duration)
-                           for _ in range(args.concurrency)]
+                futures = [
+                    pool.submit(worker, mode, ports, ca_file, path, token, args.duration)
+                    for _ in range(args.concurrency)
+                ]
                 latencies = [x for f in futures for x in f.result()]
                 counts[mode] = len(latencies)
                 if round_number:
@@ -140,8 +166,10 @@ def measure(args: argparse.Namespace, ports: dict[str, int], ca_file: str, token
 
 
 def report(measured: dict[str, list[float]], per_round: list[float], args: argparse.Namespace) -> None:
-    print(f"{args.concurrency} keep-alive connections, {args.rounds} rounds of {args.duration:g} s per mode, "
-          f"{os.cpu_count()} CPUs (shared), GET one application (authenticated, SQLite)")
+    print(
+        f"{args.concurrency} keep-alive connections, {args.rounds} rounds of {args.duration:g} s per mode, "
+        f"{os.cpu_count()} CPUs (shared), GET one application (authenticated, SQLite)"
+    )
     p50: dict[str, float] = {}
     for mode in MODES:
         rate, *latencies = measured[mode]
@@ -149,10 +177,14 @@ def report(measured: dict[str, list[float]], per_round: list[float], args: argpa
         p50[mode] = statistics.median(latencies) * 1000
         print(f"  {mode:8} {rate:8.0f} req/s   p50 {p50[mode]:6.2f} ms   p90 {quantiles[8] * 1000:6.2f} ms")
     direct, tls, proxied = (measured[m][0] for m in MODES)
-    print(f"proxied/direct req/s ratio: {proxied / direct:.2f}   (tls/direct {tls / direct:.2f})   "
-          f"median of the per-round ratios: {statistics.median(per_round):.2f}")
-    print(f"p50 added by interception: {p50['proxied'] - p50['direct']:+.2f} ms "
-          f"(by TLS alone {p50['tls'] - p50['direct']:+.2f} ms)")
+    print(
+        f"proxied/direct req/s ratio: {proxied / direct:.2f}   (tls/direct {tls / direct:.2f})   "
+        f"median of the per-round ratios: {statistics.median(per_round):.2f}"
+    )
+    print(
+        f"p50 added by interception: {p50['proxied'] - p50['direct']:+.2f} ms "
+        f"(by TLS alone {p50['tls'] - p50['direct']:+.2f} ms)"
+    )
 
 
 def main() -> None:
@@ -164,9 +196,23 @@ def main() -> None:
     ports = {"api": free_port(), "tls": free_port(), "proxy": free_port()}
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
-        command = [sys.executable, "-m", "storeflight", "serve", "--data-dir", str(data), "--no-worker",
-                   "--log-level", "warning", "--port", str(ports["api"]), "--tls-port", str(ports["tls"]),
-                   "--intercept-port", str(ports["proxy"])]
+        command = [
+            sys.executable,
+            "-m",
+            "storeflight",
+            "serve",
+            "--data-dir",
+            str(data),
+            "--no-worker",
+            "--log-level",
+            "warning",
+            "--port",
+            str(ports["api"]),
+            "--tls-port",
+            str(ports["tls"]),
+            "--intercept-port",
+            str(ports["proxy"]),
+        ]
         server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_up(ports["api"], server)

@@ -100,8 +100,9 @@ class Phase:
         self.latencies: list[float] = []
         self.errors, self.cpu, self.seconds = 0, 0.0, 0.0
 
-    def run(self, pool: ProcessPoolExecutor, port: int, token: str, paths: list[str], args: argparse.Namespace,
-            pid: int) -> float:
+    def run(
+        self, pool: ProcessPoolExecutor, port: int, token: str, paths: list[str], args: argparse.Namespace, pid: int
+    ) -> float:
         """One round; returns its p99 in ms."""
         cpu = _cpu_seconds(pid)
         latencies, errors = pool.submit(_load, port, token, paths, args.connections, args.duration).result()
@@ -127,22 +128,39 @@ def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir
     data_dir.mkdir()
     db_url = url or f"sqlite:///{data_dir / 'storeflight.db'}"
     started = time.perf_counter()
-    quiet: Seeded = seed(db_url, flights=args.flights, groups=args.groups, members_per_group=args.members_per_group,
-                         customers=args.customers, groups_per_flight=args.groups // args.flights, rollout_share=0.35,
-                         rng=rng)
-    noisy: Seeded = seed(db_url, flights=1, groups=1, members_per_group=10, customers=50, groups_per_flight=1,
-                         rollout_share=0.0, rng=rng)
-    print(f"[{backend}] seeded {args.groups * args.members_per_group:,} memberships (quiet tenant) and a one-group "
-          f"tenant (noisy) in {time.perf_counter() - started:.1f} s", flush=True)
-    paths = [f"/v1.0/my/applications/{quiet.app_id}/delivery?{QUERY}&customerId={quote(c)}"
-             for c in rng.sample(quiet.members, min(2000, len(quiet.members)))]
+    quiet: Seeded = seed(
+        db_url,
+        flights=args.flights,
+        groups=args.groups,
+        members_per_group=args.members_per_group,
+        customers=args.customers,
+        groups_per_flight=args.groups // args.flights,
+        rollout_share=0.35,
+        rng=rng,
+    )
+    noisy: Seeded = seed(
+        db_url, flights=1, groups=1, members_per_group=10, customers=50, groups_per_flight=1, rollout_share=0.0, rng=rng
+    )
+    print(
+        f"[{backend}] seeded {args.groups * args.members_per_group:,} memberships (quiet tenant) and a one-group "
+        f"tenant (noisy) in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    paths = [
+        f"/v1.0/my/applications/{quiet.app_id}/delivery?{QUERY}&customerId={quote(c)}"
+        for c in rng.sample(quiet.members, min(2000, len(quiet.members)))
+    ]
     store = ["--data-dir", str(data_dir), "--database-url", db_url]
     with server(store, workdir / f"server-{backend}.log") as (port, process), ProcessPoolExecutor(1) as pool:
         quiet_token = fetch_token(port, quiet.as_http_bench())
         noisy_token = fetch_token(port, noisy.as_http_bench())
         for seeded, token in ((quiet, quiet_token), (noisy, noisy_token)):  # build both snapshots
-            status, body = request(port, "GET", f"/v1.0/my/applications/{seeded.app_id}/delivery?{QUERY}"
-                                   f"&customerId={quote(seeded.members[0])}", token)
+            status, body = request(
+                port,
+                "GET",
+                f"/v1.0/my/applications/{seeded.app_id}/delivery?{QUERY}&customerId={quote(seeded.members[0])}",
+                token,
+            )
             assert status == 200, body
         _load(port, quiet_token, paths, args.connections, 2.0)  # warm-up
         quiet_phase, noisy_phase, changes, failures = Phase(), Phase(), 0, 0
@@ -152,14 +170,20 @@ def run_backend(backend: str, url: str | None, args: argparse.Namespace, workdir
             with Neighbour(port, noisy_token, group_id, args.interval) as neighbour:
                 busy_p99 = noisy_phase.run(pool, port, quiet_token, paths, args, process.pid)
             changes, failures = changes + neighbour.changes, failures + neighbour.failures
-            print(f"[{backend}] round {round_ + 1}: p99 quiet {calm_p99:.2f} ms, noisy {busy_p99:.2f} ms "
-                  f"({neighbour.changes} member changes)", flush=True)
+            print(
+                f"[{backend}] round {round_ + 1}: p99 quiet {calm_p99:.2f} ms, noisy {busy_p99:.2f} ms "
+                f"({neighbour.changes} member changes)",
+                flush=True,
+            )
     calm, busy = quiet_phase.summary(), noisy_phase.summary()
-    print(f"[{backend}] quiet: {calm}\n[{backend}] noisy: {busy}; {changes} member changes, {failures} failed",
-          flush=True)
-    return (f"| {backend} | {calm['p50']:.2f} / {calm['p99']:.2f} | {calm['cpu']:.0f}% | {busy['p50']:.2f} / "
-            f"{busy['p99']:.2f} | {busy['cpu']:.0f}% | **{busy['p99'] / calm['p99']:.2f}** | {changes} | "
-            f"{calm['errors'] + busy['errors']:.0f} |")
+    print(
+        f"[{backend}] quiet: {calm}\n[{backend}] noisy: {busy}; {changes} member changes, {failures} failed", flush=True
+    )
+    return (
+        f"| {backend} | {calm['p50']:.2f} / {calm['p99']:.2f} | {calm['cpu']:.0f}% | {busy['p50']:.2f} / "
+        f"{busy['p99']:.2f} | {busy['cpu']:.0f}% | **{busy['p99'] / calm['p99']:.2f}** | {changes} | "
+        f"{calm['errors'] + busy['errors']:.0f} |"
+    )
 
 
 def main() -> None:
@@ -176,8 +200,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=400_000)
     parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args()
-    print(f"Python {platform.python_version()}, {platform.system()} {platform.release()}; {args.connections} "
-          f"connections, {args.duration:g} s per phase, a change every {args.interval:g} s", flush=True)
+    print(
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}; {args.connections} "
+        f"connections, {args.duration:g} s per phase, a change every {args.interval:g} s",
+        flush=True,
+    )
     table = [
         "| backend | quiet p50 / p99 ms | server CPU | noisy p50 / p99 ms | server CPU | p99 noisy / quiet "
         "| member changes | errors |",

@@ -152,8 +152,9 @@ def bench(label: str, url: str, runs: int, data: bytes) -> None:
 def prepare(store: SqlStore, base: str, data: bytes) -> tuple[httpx.Client, str]:
     """A submission of a new app with its package uploaded, ready to commit: (its client, its URL path)."""
     app_id, token = tenant_app(store, base)
-    http = httpx.Client(base_url=f"{base}/v1.0/my/applications/{app_id}/submissions",
-                        headers={"Authorization": f"Bearer {token}"})
+    http = httpx.Client(
+        base_url=f"{base}/v1.0/my/applications/{app_id}/submissions", headers={"Authorization": f"Bearer {token}"}
+    )
     sub = http.post("").json()
     sub["applicationPackages"] = [{"fileName": "App_1.2.3.0_x64.msix", "fileStatus": "PendingUpload"}]
     url = http.put(f"/{sub['id']}", json=sub).json()["fileUploadUrl"]
@@ -163,10 +164,23 @@ def prepare(store: SqlStore, base: str, data: bytes) -> tuple[httpx.Client, str]
 
 def workers(url: str, data_dir: str, count: int, slots: int) -> list[subprocess.Popen[str]]:
     """`count` `storeflight worker` processes, returned once each has said it started."""
-    command = [sys.executable, "-m", "storeflight", "worker", "--database-url", url, "--data-dir", data_dir,
-               "--worker-slots", str(slots), "--log-level", "info"]
-    started = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-               for _ in range(count)]
+    command = [
+        sys.executable,
+        "-m",
+        "storeflight",
+        "worker",
+        "--database-url",
+        url,
+        "--data-dir",
+        data_dir,
+        "--worker-slots",
+        str(slots),
+        "--log-level",
+        "info",
+    ]
+    started = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(count)
+    ]
     for process in started:
         assert process.stdout is not None
         for line in process.stdout:
@@ -178,8 +192,9 @@ def workers(url: str, data_dir: str, count: int, slots: int) -> list[subprocess.
     return started
 
 
-def one_throughput(store: SqlStore, url: str, base: str, data_dir: str, count: int, args: argparse.Namespace,
-                   data: bytes) -> float:
+def one_throughput(
+    store: SqlStore, url: str, base: str, data_dir: str, count: int, args: argparse.Namespace, data: bytes
+) -> float:
     prepared = [prepare(store, base, data) for _ in range(args.submissions)]
     ids = [sid for _, sid in prepared]
     pool = workers(url, data_dir, count, args.slots)
@@ -219,8 +234,11 @@ def throughput(label: str, url: str, args: argparse.Namespace, data: bytes) -> N
                 for count in counts if number % 2 == 0 else counts[::-1]:
                     rate = one_throughput(store, url, f"http://127.0.0.1:{port}", data_dir, count, args, data)
                     rates[count].append(rate)
-                    print(f"{label} round {number + 1}: {count} worker processes x {args.slots} slots: "
-                          f"{rate:.1f} submissions/s", flush=True)
+                    print(
+                        f"{label} round {number + 1}: {count} worker processes x {args.slots} slots: "
+                        f"{rate:.1f} submissions/s",
+                        flush=True,
+                    )
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
@@ -228,8 +246,10 @@ def throughput(label: str, url: str, args: argparse.Namespace, data: bytes) -> N
     first = statistics.median(rates[counts[0]])
     for count in counts:
         median = statistics.median(rates[count])
-        print(f"{label}: {count} worker processes: median {median:.1f} committed submissions/s to Published "
-              f"({median / first:.2f}x {counts[0]})")
+        print(
+            f"{label}: {count} worker processes: median {median:.1f} committed submissions/s to Published "
+            f"({median / first:.2f}x {counts[0]})"
+        )
 
 
 def on_backend(backend: str, run: Callable[[str, str], None]) -> None:
@@ -259,8 +279,10 @@ def main() -> None:
     data = archive()
     backends = (args.backends or ("postgres" if args.throughput else "sqlite,postgres")).split(",")
     if args.throughput:
-        print(f"archive: {len(data) / 2**20:.2f} MiB, {args.submissions} submissions per measurement, "
-              f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(
+            f"archive: {len(data) / 2**20:.2f} MiB, {args.submissions} submissions per measurement, "
+            f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
         for backend in backends:
             on_backend(backend, lambda label, url: throughput(label, url, args, data))
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

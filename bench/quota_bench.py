@@ -123,8 +123,11 @@ def run_backend(backend: str, url: str, args: argparse.Namespace) -> list[str]:
     store = open_store(url)
     started = time.perf_counter()
     seeded = _seed(store, args)
-    print(f"[{backend}] seeded {args.groups * args.members_per_group:,} memberships in "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
+    print(
+        f"[{backend}] seeded {args.groups * args.members_per_group:,} memberships in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
     rows = []
     for name, operation in _operations(store, *seeded).items():
         times: dict[str, list[float]] = {"on": [], "off": []}
@@ -146,10 +149,14 @@ def main() -> None:
     parser.add_argument("--members-per-group", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=100)
     args = parser.parse_args()
-    print(f"Python {platform.python_version()}, {platform.system()} {platform.release()}; {args.rounds} rounds",
-          flush=True)
-    table = ["| backend | operation | no quotas ms (median) | default quotas ms (median) | with / without |",
-             "| --- | --- | --- | --- | --- |"]
+    print(
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}; {args.rounds} rounds",
+        flush=True,
+    )
+    table = [
+        "| backend | operation | no quotas ms (median) | default quotas ms (median) | with / without |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     with tempfile.TemporaryDirectory(prefix="quota-bench-") as tmp:
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             if backend == "postgres":

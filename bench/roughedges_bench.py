@@ -64,10 +64,18 @@ def seed(store: SqlStore, key: str) -> tuple[str, str]:
 
 async def call(app: ASGIApp, path: str, token: str) -> int:
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
         "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode())],
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8080),
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8080),
     }
     status = 0
 

@@ -92,15 +92,19 @@ def main() -> None:
         engine = make_engine(url)
         migrate(engine)
         engine.dispose()
-        print(f"{args.processes} processes x {args.threads} threads x {args.writes} write transactions, "
-              f"{args.rounds} interleaved rounds")
+        print(
+            f"{args.processes} processes x {args.threads} threads x {args.writes} write transactions, "
+            f"{args.rounds} interleaved rounds"
+        )
         results: dict[str, list[tuple[float, list[float]]]] = {"flock": [], "busy": []}
         for number in range(args.rounds):
             for mode in ("flock", "busy") if number % 2 == 0 else ("busy", "flock"):
                 rate, latencies = one_round(url, mode, args)
                 results[mode].append((rate, latencies))
-                print(f"round {number + 1} {mode:5}: {rate:7.0f} writes/s  p50 {quantile(latencies, 0.5) * 1e3:6.2f} ms"
-                      f"  p99 {quantile(latencies, 0.99) * 1e3:7.2f} ms  max {max(latencies) * 1e3:7.1f} ms")
+                print(
+                    f"round {number + 1} {mode:5}: {rate:7.0f} writes/s  p50 {quantile(latencies, 0.5) * 1e3:6.2f} ms"
+                    f"  p99 {quantile(latencies, 0.99) * 1e3:7.2f} ms  max {max(latencies) * 1e3:7.1f} ms"
+                )
         summary = {}
         for mode, rounds in results.items():
             every = [x for _, lat in rounds for x in lat]

@@ -46,21 +46,46 @@ ARCHES = ("x64", "x86", "arm64")
 def seed(store: SqlStore, history: int, per_submission: int) -> str:
     """An app whose line published `history` submissions; returns the line's parent key."""
     with store.transaction(write=True) as tx:
-        app = admin.create_app(tx, tenant_id=str(uuid.uuid4()), name="Bench", identity_name="Bench.App",
-                               publisher="CN=Bench", now=NOW, baseline=False)
+        app = admin.create_app(
+            tx,
+            tenant_id=str(uuid.uuid4()),
+            name="Bench",
+            identity_name="Bench.App",
+            publisher="CN=Bench",
+            now=NOW,
+            baseline=False,
+        )
         for n in range(history):
-            identity = Identity(id=ids.new_decimal_id(), tenant_id=app.tenant_id, app_id=app.id, flight_id=None,
-                                origin=Origin.API, upload_blob_id=str(uuid.uuid4()), upload_expires_at=NOW, now=NOW)
+            identity = Identity(
+                id=ids.new_decimal_id(),
+                tenant_id=app.tenant_id,
+                app_id=app.id,
+                flight_id=None,
+                origin=Origin.API,
+                upload_blob_id=str(uuid.uuid4()),
+                upload_expires_at=NOW,
+                now=NOW,
+            )
             packages = [
-                Package(file_name=f"p{i}.msix", file_status=FileStatus.UPLOADED, id=ids.new_decimal_id(),
-                        version=f"1.{n}.{i}.0", architecture=ARCHES[i % len(ARCHES)], languages=["en-us"],
-                        target_device_families=["Windows.Desktop min version 10.0.17763.0"], size=1 << 20,
-                        sha256="0" * 64)
+                Package(
+                    file_name=f"p{i}.msix",
+                    file_status=FileStatus.UPLOADED,
+                    id=ids.new_decimal_id(),
+                    version=f"1.{n}.{i}.0",
+                    architecture=ARCHES[i % len(ARCHES)],
+                    languages=["en-us"],
+                    target_device_families=["Windows.Desktop min version 10.0.17763.0"],
+                    size=1 << 20,
+                    sha256="0" * 64,
+                )
                 for i in range(per_submission)
             ]
             when = NOW + timedelta(minutes=n)
-            tx.add_submission(fresh(identity).model_copy(
-                update={"status": Status.PUBLISHED, "published_at": when, "packages": packages}))
+            tx.add_submission(
+                fresh(identity).model_copy(
+                    update={"status": Status.PUBLISHED, "published_at": when, "packages": packages}
+                )
+            )
     return f"app:{app.id}"
 
 

@@ -54,8 +54,20 @@ from tests.workers.processes import connections_of, established, listening_pids
 @contextlib.contextmanager
 def serving(store: list[str], workers: int, log_path: Path) -> Iterator[tuple[int, int]]:
     port = free_port()
-    command = [*storeflight_command(), "serve", "--host", HOST, "--port", str(port), *store,
-               "--log-level", "warning", "--no-worker", "--workers", str(workers)]
+    command = [
+        *storeflight_command(),
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        *store,
+        "--log-level",
+        "warning",
+        "--no-worker",
+        "--workers",
+        str(workers),
+    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -77,12 +89,19 @@ def scripts(port: int, seeded: dict[str, str]) -> dict[str, tuple[str, str]]:
     """endpoint name -> (Lua, path), the token fetched from `port` (every server shares the signing key)."""
     token = fetch_token(port, seeded)
     app_id = seeded["app_id"]
-    status, flight = request(port, "POST", f"/v1.0/my/applications/{app_id}/flights", token,
-                             body=f'{{"friendlyName": "bench-read", "groupIds": ["{seeded["group_id"]}"]}}')
+    status, flight = request(
+        port,
+        "POST",
+        f"/v1.0/my/applications/{app_id}/flights",
+        token,
+        body=f'{{"friendlyName": "bench-read", "groupIds": ["{seeded["group_id"]}"]}}',
+    )
     if status != 201:
         raise RuntimeError(f"create a flight: HTTP {status}: {flight}")
-    path = (f"/v1.0/my/applications/{app_id}/flights/{flight['flightId']}/submissions/"
-            f"{flight['pendingFlightSubmission']['id']}")
+    path = (
+        f"/v1.0/my/applications/{app_id}/flights/{flight['flightId']}/submissions/"
+        f"{flight['pendingFlightSubmission']['id']}"
+    )
     delivery = delivery_script([f"customer{n}@example.com" for n in range(1000)], app_id, token)
     return {
         "GET submission": (WRK_GET.format(path=path, token=token), path),
@@ -99,14 +118,27 @@ def spread(root: int, port: int) -> list[int]:
     return sorted(counts, reverse=True)
 
 
-def run_wrk(lua: str, path: str, server: tuple[int, int], args: argparse.Namespace,
-            workdir: Path) -> tuple[float, float, float, list[int]]:
+def run_wrk(
+    lua: str, path: str, server: tuple[int, int], args: argparse.Namespace, workdir: Path
+) -> tuple[float, float, float, list[int]]:
     """(requests/s, p50 ms, p99 ms, connections per worker); errors stop the benchmark."""
     port, root = server
     script = workdir / "bench.lua"
     script.write_text(lua + WRK_REPORT)
-    command = ["wrk", "-t", str(args.connections), "-c", str(args.connections), "-d", f"{args.duration:g}s",
-               "--timeout", "30s", "-s", str(script), f"http://{HOST}:{port}{path}"]
+    command = [
+        "wrk",
+        "-t",
+        str(args.connections),
+        "-c",
+        str(args.connections),
+        "-d",
+        f"{args.duration:g}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(script),
+        f"http://{HOST}:{port}{path}",
+    ]
     wrk = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(min(1.0, args.duration / 2))
     shares = spread(root, port)
@@ -122,8 +154,9 @@ def run_wrk(lua: str, path: str, server: tuple[int, int], args: argparse.Namespa
     return data["requests"] / (data["duration_us"] / 1e6), data["p50_us"] / 1000, data["p99_us"] / 1000, shares
 
 
-def measure(ports: dict[int, tuple[int, int]], plan: dict[str, tuple[str, str]], args: argparse.Namespace,
-            workdir: Path) -> dict[tuple[str, int], list[tuple[float, float, float]]]:
+def measure(
+    ports: dict[int, tuple[int, int]], plan: dict[str, tuple[str, str]], args: argparse.Namespace, workdir: Path
+) -> dict[tuple[str, int], list[tuple[float, float, float]]]:
     results: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
     counts = list(ports)
     for number in range(args.rounds):
@@ -132,8 +165,11 @@ def measure(ports: dict[int, tuple[int, int]], plan: dict[str, tuple[str, str]],
             for workers in order:
                 rps, p50, p99, shares = run_wrk(lua, path, ports[workers], args, workdir)
                 results.setdefault((name, workers), []).append((rps, p50, p99))
-                print(f"round {number + 1} {name:15} workers={workers}: {rps:8.0f} req/s  p50 {p50:6.2f} ms  "
-                      f"p99 {p99:7.2f} ms  connections per worker {shares}", flush=True)
+                print(
+                    f"round {number + 1} {name:15} workers={workers}: {rps:8.0f} req/s  p50 {p50:6.2f} ms  "
+                    f"p99 {p99:7.2f} ms  connections per worker {shares}",
+                    flush=True,
+                )
     return results
 
 
@@ -147,8 +183,10 @@ def report(results: dict[tuple[str, int], list[tuple[float, float, float]]], cou
             rounds = results[(name, workers)]
             rps = statistics.median(r for r, _, _ in rounds)
             p99 = statistics.median(p for _, _, p in rounds)
-            print(f"{name:15} workers={workers}: median {rps:8.0f} req/s, p99 {p99:7.2f} ms; "
-                  f"vs workers={base}: {rps / base_rps:.2f}x req/s, p99 {p99 / base_p99:.2f}x")
+            print(
+                f"{name:15} workers={workers}: median {rps:8.0f} req/s, p99 {p99:7.2f} ms; "
+                f"vs workers={base}: {rps / base_rps:.2f}x req/s, p99 {p99 / base_p99:.2f}x"
+            )
 
 
 def main() -> None:
@@ -161,8 +199,10 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
-    print(f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, {wrk_version()}; "
-          f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, {wrk_version()}; "
+        f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     print(f"{args.backend}, wrk {args.connections} connections x {args.duration:g} s, {args.rounds} interleaved rounds")
     with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
         workdir = Path(folder)
