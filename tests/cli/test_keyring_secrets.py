@@ -114,3 +114,13 @@ def test_a_login_process_uses_the_backend_the_environment_names(config_dir: Path
     assert said in result.stdout and "s3cret-value" not in result.stdout + result.stderr
     in_file = _stored(config_dir)["secret"]
     assert in_file == ("s3cret-value" if said == "(mode 0600)" else None)
+
+
+def test_without_the_keyring_library_the_secret_goes_to_the_file(
+    live: LiveServer, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "keyring", None)  # `import keyring` now fails, as where it is missing
+    tenant = new_tenant(live)
+    result = login(tenant)
+    assert result.exit_code == 0, result.output
+    assert "(mode 0600)" in result.stdout and _stored(config_dir)["secret"] == tenant.secret
