@@ -6,6 +6,7 @@ import io
 import time
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from storeflight.cli.worker import GARBAGE_GRACE
 from storeflight.domain.dates import utcnow
 from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import Worker, WorkerSettings
@@ -380,3 +382,18 @@ def test_stored_bytes_move_from_the_archive_to_the_kept_package_on_publishing(
     assert body["status"] == "Published", body["statusDetails"]
     with tenant.server.store.transaction(write=False) as tx:
         assert tx.stored_usage(tenant.tenant_id) == (len(package), 1)  # the archive is freed, the package kept
+
+
+def test_blobs_no_longer_needed_stay_for_the_grace_period(tenant: Tenant, app: str, worker: Worker) -> None:
+    """What serve and worker run with: a backup's blob copy, made after its database copy, finds them all."""
+    patient = Worker(worker.store, worker.blobs, replace(worker.settings, garbage_grace=GARBAGE_GRACE))
+    base, blobs = f"applications/{app}/submissions", tenant.server.state.blobs
+    pending = tenant.http.post(base).json()
+    upload(pending["fileUploadUrl"], zip_of({"a.msix": b"soon deleted"}))
+    uploaded = _archive_of(tenant, pending["id"])
+    assert tenant.http.delete(f"{base}/{pending['id']}").status_code == 204
+    patient.collect_garbage()  # other tests' blobs may be older than the grace: the server is shared
+    assert blobs.properties(uploaded) is not None
+    later = utcnow() + GARBAGE_GRACE + timedelta(seconds=1)
+    assert patient.collect_garbage(now=later) >= 1
+    assert blobs.properties(uploaded) is None

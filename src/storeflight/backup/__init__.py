@@ -29,7 +29,8 @@ def backup(data_dir: Path, target: Path) -> BackupReport:
 
     The database is copied first, with SQLite's online backup (a consistent snapshot while the server keeps
     writing), and the blobs after it: every blob the copied database names was committed before the
-    snapshot, so it is in the copy; blobs committed later are merely extra.
+    snapshot, so it is in the copy; blobs committed later are merely extra. A blob the snapshot names that became
+    unneeded since is still there: pipeline workers delete unneeded blobs only after a grace period (10 minutes).
     """
     source = data_dir / "storeflight.db"
     if not source.is_file():

@@ -88,6 +88,9 @@ MaxExtractedBytes = Annotated[
 DEFAULT_MAX_EXTRACTED = ArchiveLimits().max_extracted_bytes
 
 
+GARBAGE_GRACE = timedelta(minutes=10)  # longer than a backup's blob copy takes (docs/deployment.md)
+
+
 def worker_settings(
     stage_delay: float,
     lease_seconds: float,
@@ -99,6 +102,7 @@ def worker_settings(
         lease=timedelta(seconds=lease_seconds),
         limits=ArchiveLimits(max_extracted_bytes=max_extracted_bytes),
         timing=timing,
+        garbage_grace=GARBAGE_GRACE,
     )
 
 

@@ -48,6 +48,9 @@ class WorkerSettings:
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     report_id_retention: timedelta = timedelta(days=7)  # device report event ids are remembered this long
     prune_every: timedelta = timedelta(minutes=10)  # how often an idle worker forgets older event ids
+    # Blobs stay this long after they are no longer needed, so that a backup's blob copy, made after its
+    # database copy, still finds every blob that copy names (serve and worker: 10 minutes).
+    garbage_grace: timedelta = timedelta(0)
 
 
 class Worker:
@@ -92,12 +95,14 @@ class Worker:
                 self.wake.wait(self.settings.idle_poll)
                 self.wake.clear()
 
-    def collect_garbage(self, batch: int = 100) -> int:
-        """Delete blobs recorded as no longer needed (when idle: never ahead of pipeline work); the number."""
+    def collect_garbage(self, batch: int = 100, now: datetime | None = None) -> int:
+        """Delete blobs recorded as no longer needed for longer than the grace period (when idle: never ahead
+        of pipeline work); the number."""
         deleted = 0
+        before = (now or dates.utcnow()) - self.settings.garbage_grace
         while True:
             with self.store.transaction(write=False) as tx:
-                names = tx.blob_garbage(batch)
+                names = tx.blob_garbage(batch, before)
             if not names:
                 return deleted
             for name in names:

@@ -29,9 +29,12 @@ class GarbageSql:
         except IntegrityError:  # already recorded
             pass
 
-    def blob_garbage(self, limit: int) -> list[str]:
+    def blob_garbage(self, limit: int, discarded_before: datetime | None = None) -> list[str]:
         g = t.blob_garbage
-        return list(self.conn.scalars(select(g.c.name).order_by(g.c.discarded_at, g.c.name).limit(limit)))
+        query = select(g.c.name).order_by(g.c.discarded_at, g.c.name).limit(limit)
+        if discarded_before is not None:
+            query = query.where(g.c.discarded_at < discarded_before)
+        return list(self.conn.scalars(query))
 
     def forget_blobs(self, names: Sequence[str]) -> None:
         if names:

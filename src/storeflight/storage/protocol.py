@@ -99,7 +99,7 @@ class GarbageTx(Protocol):
     def discard_blob(self, name: str, now: datetime) -> None:
         """Record that the blob may be deleted once this transaction commits (recording it twice is fine)."""
 
-    def blob_garbage(self, limit: int) -> list[str]:
+    def blob_garbage(self, limit: int, discarded_before: datetime | None = None) -> list[str]:
         """Up to `limit` recorded blobs, oldest first."""
 
     def forget_blobs(self, names: Sequence[str]) -> None:
