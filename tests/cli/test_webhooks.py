@@ -21,6 +21,8 @@ def test_add_list_show_test_deliveries_and_remove(account: Account) -> None:
         assert [h["id"] for h in run_json("webhooks", "list")] == [hook_id]
         table = run("webhooks", "list")
         assert table.exit_code == 0 and table.stdout.startswith("webhooks\n")
+        assert run_json("webhooks", "disable", hook_id)["enabled"] is False
+        assert run_json("webhooks", "enable", hook_id)["enabled"] is True
         shown = run_json("webhooks", "show", hook_id)
         assert shown["url"] == receiver.url and "secret" not in shown
         queued = run_json("webhooks", "test", hook_id)

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from storeflight.audit.model import Actor, ActorKind
 from storeflight.audit.record import record
+from storeflight.services import admin
 from storeflight.storage.sql import SqlStore
 from storeflight.webhooks import sealing
-from storeflight.webhooks.model import Attempt, DeliveryStatus, EventType, Subscription
+from storeflight.webhooks.model import Attempt, DeliveryStatus, Event, EventType, Subscription
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -105,3 +106,38 @@ def test_without_subscriptions_nothing_is_written(store: SqlStore) -> None:
     sub = subscribe(store, tenant)  # subscribed after the change: it is not sent
     with store.transaction(write=False) as tx:
         assert tx.webhook_deliveries(sub, skip=0, top=10).total == 0
+
+
+def test_a_disabled_subscriptions_deliveries_wait_except_its_ping(store: SqlStore) -> None:
+    tenant = str(uuid.uuid4())
+    sub = subscribe(store, tenant)
+    halt(store, tenant)
+    with store.transaction(write=True) as tx:
+        tx.set_webhook_enabled(sub, False)
+        [off] = [s for s in tx.webhook_subscriptions(tenant) if s.id == sub]
+        assert not off.enabled and not off.wants(EventType.ROLLOUT_HALTED, None)
+        ping = Event(str(uuid.uuid4()), tenant, None, EventType.PING, T0 + timedelta(seconds=5), {})
+        tx.add_webhook_event(ping, [sub])
+
+    def claim(owner: str, minutes: int) -> list[EventType]:
+        now = T0 + timedelta(minutes=minutes)
+        with store.transaction(write=True) as tx:
+            found = tx.claim_webhook_deliveries(now=now, owner=owner, lease_until=now, limit=10)
+        return [c.delivery.event.type for c in found if c.delivery.subscription_id == sub]
+
+    assert claim("w1", 1) == [EventType.PING]  # leased until minute 1 only
+    with store.transaction(write=True) as tx:
+        tx.set_webhook_enabled(sub, True)
+    assert claim("w2", 2) == [EventType.ROLLOUT_HALTED]
+
+
+def test_deleting_an_app_forgets_the_subscriptions_limited_to_it(store: SqlStore) -> None:
+    tenant = str(uuid.uuid4())
+    with store.transaction(write=True) as tx:
+        app = admin.create_app(tx, tenant_id=tenant, name="W", identity_name="W.Gone", publisher="CN=W", now=T0)
+    limited, everything = subscribe(store, tenant, app=app.id), subscribe(store, tenant)
+    with store.transaction(write=True) as tx:
+        tx.delete_app(app.id)
+    with store.transaction(write=False) as tx:
+        assert [s.id for s in tx.webhook_subscriptions(tenant)] == [everything]
+        assert tx.get_webhook(tenant, limited) is None

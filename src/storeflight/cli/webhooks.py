@@ -1,4 +1,4 @@
-"""`storeflight webhooks add|list|show|remove|test|deliveries`: the tenant's webhooks and their delivery log."""
+"""`storeflight webhooks add|list|show|enable|disable|remove|test|deliveries`: webhooks and their deliveries."""
 
 from __future__ import annotations
 
@@ -60,6 +60,24 @@ def show(webhook_id: WebhookArgument, profile: ProfileOption = None, json_output
     """Show one webhook."""
     with session(profile, json_output) as s:
         hook = s.client.webhook(webhook_id)
+        s.out.result(hook, lambda: s.out.fields(f"webhook {webhook_id}", list(hook.items())))
+
+
+@app.command("enable")
+def enable(webhook_id: WebhookArgument, profile: ProfileOption = None, json_output: JsonOption = False) -> None:
+    """Switch a webhook on: new events go to it, and deliveries that waited go out."""
+    _switch(webhook_id, True, profile, json_output)
+
+
+@app.command("disable")
+def disable(webhook_id: WebhookArgument, profile: ProfileOption = None, json_output: JsonOption = False) -> None:
+    """Switch a webhook off: it gets no new events, and its pending deliveries wait."""
+    _switch(webhook_id, False, profile, json_output)
+
+
+def _switch(webhook_id: str, enabled: bool, profile: str | None, json_output: bool) -> None:
+    with session(profile, json_output) as s:
+        hook = s.client.enable_webhook(webhook_id, enabled)
         s.out.result(hook, lambda: s.out.fields(f"webhook {webhook_id}", list(hook.items())))
 
 

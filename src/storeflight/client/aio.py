@@ -416,6 +416,10 @@ class AsyncStoreClient:
         """One webhook (never its secret)."""
         return await self._send(ep.webhook(webhook_id))
 
+    async def enable_webhook(self, webhook_id: str, enabled: bool) -> dict[str, Any]:
+        """Switch a webhook on or off (off: its pending deliveries wait)."""
+        return await self._send(ep.enable_webhook(webhook_id, enabled))
+
     async def delete_webhook(self, webhook_id: str) -> dict[str, Any]:
         """Delete a webhook with its delivery log."""
         return await self._send(ep.delete_webhook(webhook_id))

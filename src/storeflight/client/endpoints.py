@@ -431,6 +431,11 @@ def webhook(webhook_id: str) -> Call[dict[str, Any]]:
     return get(f"webhooks/{_seg(webhook_id)}", _object, "get webhook")
 
 
+def enable_webhook(webhook_id: str, enabled: bool) -> Call[dict[str, Any]]:
+    path = f"webhooks/{_seg(webhook_id)}"
+    return Call("PATCH", path, _object, json={"enabled": enabled}, idempotent=True, what="change webhook")
+
+
 def delete_webhook(webhook_id: str) -> Call[dict[str, Any]]:
     return Call("DELETE", f"webhooks/{_seg(webhook_id)}", _object, idempotent=True, what="delete webhook")
 

@@ -446,6 +446,10 @@ class StoreClient:
         """One webhook (never its secret)."""
         return self._send(ep.webhook(webhook_id))
 
+    def enable_webhook(self, webhook_id: str, enabled: bool) -> dict[str, Any]:
+        """Switch a webhook on or off (off: its pending deliveries wait)."""
+        return self._send(ep.enable_webhook(webhook_id, enabled))
+
     def delete_webhook(self, webhook_id: str) -> dict[str, Any]:
         """Delete a webhook with its delivery log."""
         return self._send(ep.delete_webhook(webhook_id))

@@ -1,14 +1,14 @@
 """Webhook subscriptions over HTTP (storeflight extension, publisher token, each tenant sees only its own):
 
 /v1.0/my/webhooks                       POST creates (the answer holds the signing secret, once), GET lists
-/v1.0/my/webhooks/{webhookId}           GET reads, DELETE removes (with its deliveries)
+/v1.0/my/webhooks/{webhookId}           GET reads, PATCH {enabled} switches, DELETE removes (with its log)
 /v1.0/my/webhooks/{webhookId}/test      POST queues a webhook.ping to it
 /v1.0/my/webhooks/{webhookId}/deliveries  GET the delivery log, newest first, each with its attempts
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,6 +22,7 @@ from storeflight.http.responses import StoreJSONResponse, ok
 from storeflight.webhooks import service
 from storeflight.webhooks.model import MAX_URL, Attempt, Delivery, EventType, Subscription
 
+Model = TypeVar("Model", bound=BaseModel)
 _BASE = "/v1.0/my/webhooks"
 _ONE = _BASE + "/{webhook_id}"
 _PORT = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
@@ -40,6 +41,12 @@ class WebhookSpec(BaseModel):
     )
     applicationId: str = Field("", max_length=16, description="Only this app's events (absent or empty: all).")
     enabled: bool = Field(True, description="A disabled webhook gets no events (its test ping still goes).")
+
+
+@schemas.declare_model
+class WebhookChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    enabled: bool = Field(description="false: no new events, and pending deliveries wait until it is true again.")
 
 
 class _Answer(BaseModel):
@@ -94,6 +101,7 @@ answers.SUCCESS |= {
     (_BASE, "post"): "Webhook",
     (_BASE, "get"): "WebhookPage",
     (_ONE, "get"): "Webhook",
+    (_ONE, "patch"): "Webhook",
     (_ONE, "delete"): "Webhook",
     (_ONE + "/test", "post"): "WebhookTest",
     (_ONE + "/deliveries", "get"): "WebhookDeliveryPage",
@@ -145,14 +153,18 @@ def render_delivery(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-def _spec(body: Any) -> service.Spec:
+def _model(model: type[Model], body: Any) -> Model:
     if not isinstance(body, dict):
         raise InvalidParameterValue("The body must be a JSON object.", target="body")
     try:
-        found = WebhookSpec.model_validate(body)
+        return model.model_validate(body)
     except ValidationError as error:
         problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
         raise InvalidParameterValue("The body is invalid: " + "; ".join(problems), target="body") from None
+
+
+def _spec(body: Any) -> service.Spec:
+    found = _model(WebhookSpec, body)
     return service.spec(found.url, found.eventTypes, found.applicationId, found.enabled)
 
 
@@ -178,6 +190,14 @@ async def list_webhooks(api: ApiDep) -> StoreJSONResponse:
 @router.get("/{webhook_id}", summary="Get a webhook")
 async def get_webhook(webhook_id: str, api: ApiDep) -> StoreJSONResponse:
     return ok(render(await api.read(lambda tx: service.get(tx, api.ctx, webhook_id))))
+
+
+@router.patch("/{webhook_id}", summary="Switch a webhook on or off", openapi_extra=schemas.body(WebhookChange))
+def change_webhook(webhook_id: str, api: ApiDep, body: BodyDep) -> StoreJSONResponse:
+    wanted = _model(WebhookChange, body)
+    with api.tx(write=True) as tx:
+        changed = service.set_enabled(tx, api.ctx, webhook_id, wanted.enabled)
+    return ok(render(changed))
 
 
 @router.delete("/{webhook_id}", summary="Delete a webhook and its delivery log")

@@ -331,6 +331,9 @@ class WebhooksTx(Protocol):
     def get_webhook(self, tenant_id: str, subscription_id: str) -> Subscription | None:
         """The tenant's subscription, or None."""
 
+    def set_webhook_enabled(self, subscription_id: str, enabled: bool) -> None:
+        """Switch a subscription on or off (off: its deliveries wait, except a test ping)."""
+
     def webhook_subscriptions(self, tenant_id: str) -> list[Subscription]:
         """Every subscription of the tenant, oldest first."""
 
@@ -348,7 +351,8 @@ class WebhooksTx(Protocol):
         self, *, now: datetime, owner: str, lease_until: datetime, limit: int
     ) -> list[Claimed]:
         """Lease up to `limit` due deliveries that no live worker holds, at most one per subscription and none
-        of a subscription another delivery of which is leased (best-effort order per subscription)."""
+        of a subscription another delivery of which is leased (best-effort order per subscription); a disabled
+        subscription's deliveries wait, except its test pings."""
 
     def finish_webhook_attempt(
         self, delivery_id: str, *, owner: str, attempt: Attempt, status: DeliveryStatus, next_at: datetime | None

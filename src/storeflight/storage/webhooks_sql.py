@@ -107,6 +107,9 @@ class WebhooksSql:
         row = self.conn.execute(select(s).where(s.c.id == subscription_id, s.c.tenant_id == tenant_id)).first()
         return _subscription(row) if row is not None else None
 
+    def set_webhook_enabled(self, subscription_id: str, enabled: bool) -> None:
+        self.conn.execute(update(s).where(s.c.id == subscription_id).values(enabled=enabled))
+
     def webhook_subscriptions(self, tenant_id: str) -> list[Subscription]:
         rows = self.conn.execute(select(s).where(s.c.tenant_id == tenant_id).order_by(s.c.created_at, s.c.id))
         return [_subscription(row) for row in rows]
@@ -181,7 +184,11 @@ class WebhooksSql:
             .exists()
         )
         free = d.c.lease_until.is_(None) | (d.c.lease_until < now)
-        due = select(d.c.id, d.c.subscription_id).where(d.c.next_attempt_at <= now, free, ~busy)
+        wanted = (
+            select(s.c.id).where(s.c.id == d.c.subscription_id, s.c.enabled).exists()
+            | select(e.c.id).where(e.c.id == d.c.event_id, e.c.type == EventType.PING.value).exists()
+        )
+        due = select(d.c.id, d.c.subscription_id).where(d.c.next_attempt_at <= now, free, ~busy, wanted)
         due = due.order_by(d.c.next_attempt_at, d.c.seq).limit(limit * 4)
         if self.lock_rows:
             due = due.with_for_update(skip_locked=True, of=d)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from storeflight.domain import ids
@@ -68,6 +68,17 @@ def get(tx: Tx, ctx: Context, subscription_id: str) -> Subscription:
 
 def list_all(tx: Tx, ctx: Context) -> list[Subscription]:
     return tx.webhook_subscriptions(ctx.caller.tenant_id)
+
+
+def set_enabled(tx: Tx, ctx: Context, subscription_id: str, enabled: bool) -> Subscription:
+    """Switch a webhook on or off; off, it gets no new events and its pending deliveries wait."""
+    found = get(tx, ctx, subscription_id)
+    if found.enabled == enabled:
+        return found
+    changed = replace(found, enabled=enabled)
+    tx.set_webhook_enabled(found.id, enabled)
+    ctx.record(tx, "webhook.update", RESOURCE, found.id, snapshot(found), snapshot(changed))
+    return changed
 
 
 def delete(tx: Tx, ctx: Context, subscription_id: str) -> Subscription:
