@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from storeflight.audit.model import Actor, ActorKind
 from storeflight.audit.record import record
 from storeflight.services import admin
+from storeflight.storage import tables as t
 from storeflight.storage.sql import SqlStore
 from storeflight.webhooks import sealing
 from storeflight.webhooks.model import Attempt, DeliveryStatus, Event, EventType, Subscription
@@ -141,3 +142,27 @@ def test_deleting_an_app_forgets_the_subscriptions_limited_to_it(store: SqlStore
     with store.transaction(write=False) as tx:
         assert [s.id for s in tx.webhook_subscriptions(tenant)] == [everything]
         assert tx.get_webhook(tenant, limited) is None
+
+
+def test_old_delivered_and_dead_deliveries_are_pruned_with_their_events(store: SqlStore) -> None:
+    tenant = str(uuid.uuid4())
+    sub = subscribe(store, tenant)
+    for minute in (0, 1, 2):
+        halt(store, tenant, at=T0 + timedelta(minutes=minute))
+    with store.transaction(write=False) as tx:
+        first, second, third = sorted(tx.webhook_deliveries(sub, skip=0, top=10).items, key=lambda d: d.created_at)
+    outcomes = {first.id: DeliveryStatus.DELIVERED, second.id: DeliveryStatus.DEAD}
+    for delivery_id, status in outcomes.items():
+        with store.transaction(write=True) as tx:
+            now = T0 + timedelta(hours=1)
+            tx.claim_webhook_deliveries(now=now, owner="w", lease_until=now + timedelta(minutes=1), limit=10)
+            tx.finish_webhook_attempt(
+                delivery_id, owner="w", attempt=Attempt(1, now, 200, None, 1), status=status, next_at=None
+            )
+    with store.transaction(write=True) as tx:
+        assert tx.prune_webhook_deliveries(T0 + timedelta(days=30), 10) >= 2
+    with store.transaction(write=False) as tx:
+        left = tx.webhook_deliveries(sub, skip=0, top=10).items
+        assert [d.id for d in left] == [third.id]  # the pending one stays, however old
+        gone = tx.conn.execute(t.webhook_events.select().where(t.webhook_events.c.id == first.event.id)).first()
+    assert gone is None

@@ -363,6 +363,10 @@ class WebhooksTx(Protocol):
     def webhook_deliveries(self, subscription_id: str, *, skip: int, top: int) -> Page[Delivery]:
         """A page of the subscription's deliveries, newest first, each with its attempts."""
 
+    def prune_webhook_deliveries(self, before: datetime, limit: int) -> int:
+        """Forget up to `limit` delivered or dead deliveries made before `before` (with their attempts, and
+        their events once no delivery names them); how many deliveries were forgotten."""
+
     def forget_app_webhooks(self, app_id: str) -> None:
         """Forget the subscriptions limited to this app (it is being deleted)."""
 

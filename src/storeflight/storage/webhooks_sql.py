@@ -120,6 +120,19 @@ class WebhooksSql:
         self.conn.execute(delete(d).where(d.c.subscription_id == subscription_id))
         self.conn.execute(delete(s).where(s.c.id == subscription_id))
 
+    def prune_webhook_deliveries(self, before: datetime, limit: int) -> int:
+        done = [DeliveryStatus.DELIVERED.value, DeliveryStatus.DEAD.value]
+        old = select(d.c.id, d.c.event_id).where(d.c.status.in_(done), d.c.created_at < before).limit(limit)
+        rows = list(self.conn.execute(old))
+        if not rows:
+            return 0
+        ids, events = [r.id for r in rows], {r.event_id for r in rows}
+        self.conn.execute(delete(a).where(a.c.delivery_id.in_(ids)))
+        self.conn.execute(delete(d).where(d.c.id.in_(ids)))
+        named = select(d.c.event_id).where(d.c.event_id.in_(events))
+        self.conn.execute(delete(e).where(e.c.id.in_(events), e.c.id.not_in(named)))
+        return len(rows)
+
     def forget_app_webhooks(self, app_id: str) -> None:
         for subscription_id in list(self.conn.scalars(select(s.c.id).where(s.c.app_id == app_id))):
             self.delete_webhook(subscription_id)

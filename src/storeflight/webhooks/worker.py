@@ -39,6 +39,8 @@ class WebhookWorkerSettings:
     max_answer: int = 16 * 1024  # bytes of a receiver's answer read at most
     idle: float = 1.0  # seconds to sleep when nothing is due
     backoff: Backoff = field(default_factory=Backoff)
+    keep: timedelta = timedelta(days=30)  # delivered and dead deliveries are forgotten after this long
+    prune_every: float = 3600.0  # seconds between two prunings of the delivery log
 
 
 class WebhookWorker:
@@ -155,8 +157,26 @@ class WebhookWorker:
             self.pool.submit(self._run, one)
         return len(claimed)
 
-    def run_forever(self) -> None:
+    def prune(self, now: datetime | None = None, batch: int = 1000) -> int:
+        """Forget delivered and dead deliveries older than `keep`, in batches; how many were forgotten."""
+        before, forgotten = (now or dates.utcnow()) - self.settings.keep, 0
         while not self.stopping.is_set():
+            with self.store.transaction(write=True) as tx:
+                done = tx.prune_webhook_deliveries(before, batch)
+            forgotten += done
+            if done < batch:
+                break
+        return forgotten
+
+    def run_forever(self) -> None:
+        pruned_at = 0.0
+        while not self.stopping.is_set():
+            if time.monotonic() - pruned_at >= self.settings.prune_every:
+                pruned_at = time.monotonic()
+                try:
+                    self.prune()
+                except Exception:
+                    log.exception("pruning the webhook delivery log failed; it is tried again later")
             try:
                 started = self.dispatch()
             except Exception:
