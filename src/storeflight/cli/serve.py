@@ -47,9 +47,11 @@ from storeflight.http.app import build_state, create_app
 from storeflight.http.connection import uvicorn_options
 from storeflight.http.deps import ServerState
 from storeflight.intercept import INTERCEPTED_HOSTS
+from storeflight.ops import exporter
 from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import Worker, WorkerSettings
 from storeflight.plans.worker import PlanWorker
+from storeflight.storage.protocol import Store
 from storeflight.webhooks.worker import WebhookWorker
 from storeflight.workers.child import warm_in_background
 from storeflight.workers.spec import WorkerSpec
@@ -297,6 +299,7 @@ def serve(
             fg=typer.colors.RED,
             err=True,
         )
+    metrics_endpoint = _metrics(settings)  # before any process is spawned: they inherit its folder
     intercept = prepare_intercept(host, data_dir, intercept_port, tls_port) if intercepting else None
     main_socket = _bind(host, port) if workers > 1 else None  # before migrating: a port in use stops us first
     store = open_store(data_dir, database_url)  # migrated here, once, before any worker starts
@@ -316,7 +319,9 @@ def serve(
         "log_level": log_level.lower(),
         "timeout_graceful_shutdown": 10,
         "log_config": None,  # logging is ours (ops/logs.py): uvicorn's records go through the same handler
-        "access_log": False,  # the request log (ops/requestlog.py) says it, with the route and correlation id
+        # The request log (ops/requestlog.py) says it with the route and correlation id; uvicorn's own lines (raw
+        # paths and queries, scrubbed) come too at debug level only.
+        "access_log": log_level.lower() in ("debug", "trace"),
         "ssl_certfile": str(tls_cert) if tls_cert else None,
         "ssl_keyfile": str(tls_key) if tls_key else None,
     }
@@ -335,13 +340,31 @@ def serve(
         code = _run_workers(spec, workers, main_socket, intercept, pipeline)
     else:
         _run_single(create_app(state), {**options, **uvicorn_options(settings)}, intercept, warm_delivery, state)
+    _stop(pipeline, others, metrics_endpoint, store)
+    if code:
+        raise typer.Exit(code)
+
+
+def _metrics(settings: Settings) -> exporter.Endpoint:
+    try:
+        return exporter.Endpoint(settings)
+    except OSError as error:
+        where = f"{settings.metrics_host}:{settings.metrics_port}"
+        raise typer.BadParameter(f"cannot serve metrics on {where}: {error}") from None
+
+
+def _stop(
+    pipeline: BackgroundWorker | None,
+    others: list[PlanWorker | WebhookWorker],
+    endpoint: exporter.Endpoint,
+    store: Store,
+) -> None:
     if pipeline is not None:
         pipeline.stop()
     for other in others:
         other.stop()
+    endpoint.stop()
     store.close()
-    if code:
-        raise typer.Exit(code)
 
 
 def _background(

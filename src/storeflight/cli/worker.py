@@ -13,11 +13,12 @@ import typer
 
 from storeflight import scratch
 from storeflight.cli.common import DatabaseUrl, DataDir, open_store
-from storeflight.cli.ops_options import LogFormat, configure_logs
+from storeflight.cli.ops_options import LogFormat, MetricsHost, MetricsPort, configure_logs
 from storeflight.cli.rough import RoughEdgesFile, RoughSeed, rough_profile
 from storeflight.config import Settings
 from storeflight.http.app import build_state
 from storeflight.ingest.archive import ArchiveLimits
+from storeflight.ops import exporter
 from storeflight.pipeline.runner import BackgroundWorker
 from storeflight.pipeline.worker import StageTiming, Worker, WorkerSettings
 from storeflight.plans.worker import PlanWorker, PlanWorkerSettings
@@ -118,6 +119,8 @@ def worker(
     azure_container: Annotated[str, typer.Option(envvar="STOREFLIGHT_AZURE_CONTAINER")] = "ingestion",
     log_level: Annotated[str, typer.Option(envvar="STOREFLIGHT_LOG_LEVEL")] = "info",
     log_format: LogFormat = "text",
+    metrics_port: MetricsPort = None,
+    metrics_host: MetricsHost = "127.0.0.1",
     rough_edges: RoughEdgesFile = None,
     rough_seed: RoughSeed = None,
     plan_poll: PlanPoll = 60.0,
@@ -140,7 +143,10 @@ def worker(
         blob_backend=blob_store,
         azure_connection_string=azure_connection_string,
         azure_container=azure_container,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
     )
+    endpoint = exporter.Endpoint(settings)  # the pipeline's metrics and its queue, when asked for
     store = open_store(data_dir, database_url)
     state = build_state(store, settings)
     timing = RoughEdges(profile) if profile is not None else None
@@ -154,4 +160,5 @@ def worker(
     pool.stop(timeout=None)
     plans.stop(timeout=None)
     hooks.stop(timeout=None)
+    endpoint.stop()
     store.close()

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 from storeflight.delivery.snapshot import Snapshot, build_members, build_view
 from storeflight.domain.models import Application
+from storeflight.ops import metrics
 from storeflight.storage.protocol import Store, Tx
 
 log = logging.getLogger("storeflight.delivery")
@@ -101,6 +102,8 @@ class SnapshotCache:
 
     def _refresh_locked(self) -> None:
         self._checked = time.monotonic()
+        if (counted := metrics.ACTIVE) is not None:
+            counted.confirmed()
         with self.store.transaction(write=False) as tx:
             current = tx.delivery_versions(list(self._snapshots))
             for app_id, old in list(self._snapshots.items()):
@@ -114,6 +117,15 @@ class SnapshotCache:
                     self._snapshots[app_id] = self._build(tx, app, versions, previous=old)
 
     def _build(self, tx: Tx, app: Application, versions: tuple[int, int], previous: Snapshot | None) -> Snapshot:
+        started = time.perf_counter()
+        snapshot = self._build_snapshot(tx, app, versions, previous)
+        if (counted := metrics.ACTIVE) is not None:
+            counted.built("first" if previous is None else "refresh", time.perf_counter() - started)
+        return snapshot
+
+    def _build_snapshot(
+        self, tx: Tx, app: Application, versions: tuple[int, int], previous: Snapshot | None
+    ) -> Snapshot:
         view = build_view(tx, app)
         self.builds[app.id] += 1
         if previous is not None and previous.versions[1] == versions[1]:

@@ -20,6 +20,7 @@ from storeflight.http.delivery import decision_body
 from storeflight.http.delivery_query import read_device, read_query
 from storeflight.http.deps import ServerState, public_url, server_state
 from storeflight.http.responses import ok
+from storeflight.ops import metrics
 
 PREFIX = "/devices/v1"
 DEVICE_PARAMETERS = ("deviceFamily", "osVersion", "architecture")  # what a device URL may carry in its query
@@ -78,7 +79,10 @@ async def decided(
         query["osVersion"] = ANY_OS
     device, explain = read_device(query)
     snapshot = await snapshot_of(state, principal)
-    return state, device, explain, decide(snapshot.app, device, snapshot.groups(device.customer_id))
+    found = decide(snapshot.app, device, snapshot.groups(device.customer_id))
+    if (counted := metrics.ACTIVE) is not None:
+        counted.decided(found.reason, "device")
+    return state, device, explain, found
 
 
 async def decision(request: Request, principal: DevicePrincipal) -> Response:

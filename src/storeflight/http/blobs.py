@@ -53,6 +53,7 @@ from storeflight.http.blob_wire import (
 from storeflight.http.body_stream import BodyInterrupted, consume_body
 from storeflight.http.deps import ServerState, server_state
 from storeflight.http.errors import BodyTimeout, PayloadTooLarge
+from storeflight.ops import metrics
 
 log = logging.getLogger("storeflight.http.blobs")
 router = APIRouter(include_in_schema=False)
@@ -226,6 +227,8 @@ async def _put_blob(request: Request, state: ServerState, name: str) -> Response
             raise BlobHttpError(409, "BlobAlreadyExists", "The specified blob already exists.")
         info = await consume_body(request, lambda chunks: state.blobs.put(name, chunks, max_bytes=cap, content_md5=md5))
     await record_upload(state, quota, name, info.size)
+    if (counted := metrics.ACTIVE) is not None:
+        counted.uploaded("put_blob", info.size)
     return Response(status_code=201, headers=blob_headers(info))
 
 
@@ -237,9 +240,11 @@ async def _put_block(request: Request, state: ServerState, name: str) -> Respons
     block = block_id(request.query_params.get("blockid"))
     md5 = content_md5(request)
     cap = _check_length(request, state.settings.max_upload_bytes)  # the quota applies when blocks are committed
-    await consume_body(
+    size = await consume_body(
         request, lambda chunks: state.blobs.put_block(name, block, chunks, max_bytes=cap, content_md5=md5)
     )
+    if (counted := metrics.ACTIVE) is not None:
+        counted.uploaded("put_block", size)
     headers = {"Content-MD5": base64.b64encode(md5).decode()} if md5 else {}
     return Response(status_code=201, headers=headers)
 

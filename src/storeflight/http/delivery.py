@@ -25,6 +25,7 @@ from storeflight.http.delivery_body import answer_bytes
 from storeflight.http.delivery_query import OPENAPI_PARAMETERS, read_device, read_query
 from storeflight.http.deps import Api, authenticate
 from storeflight.http.responses import StoreJSONResponse, ok
+from storeflight.ops import metrics
 from storeflight.services.context import load_app
 
 _URL_LIFETIME = timedelta(hours=1)
@@ -110,6 +111,8 @@ async def delivery(request: Request) -> Response:
     if snapshot is None:  # (re)building can take seconds for a large app: never on the event loop
         snapshot = await run_in_threadpool(_acquire, api, application_id)
     decision = decide(snapshot.app, device, snapshot.groups(device.customer_id))
+    if (counted := metrics.ACTIVE) is not None:
+        counted.decided(decision.reason, "delivery_api")
     app_id, expires = snapshot.app.app_id, _expiry(dates.utcnow())
     if not explain:  # the usual answer: mostly encoded once per decision and hour
         key = (expires, api.public_url, api.state.blobs)

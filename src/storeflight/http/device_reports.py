@@ -26,6 +26,7 @@ from storeflight.http.delivery_query import read_query
 from storeflight.http.deps import ServerState, server_state
 from storeflight.http.errors import PayloadTooLarge
 from storeflight.http.responses import StoreJSONResponse, ok
+from storeflight.ops import metrics
 from storeflight.services.report_writer import ReportWriter
 from storeflight.services.reports import Ingested
 from storeflight.telemetry.events import MAX_BODY_BYTES, read_batch
@@ -98,6 +99,8 @@ async def reports(request: Request, principal: DevicePrincipal) -> StoreJSONResp
             snapshot = await run_in_threadpool(_snapshot, state, principal)
         writer: ReportWriter = request.app.state.report_writer
         result = await run_in_threadpool(writer.write, snapshot, customer, events)
+    if (counted := metrics.ACTIVE) is not None:
+        counted.reported(result.accepted, result.duplicates, len(refused))
     return ok(
         {
             "accepted": result.accepted,

@@ -15,6 +15,7 @@ from storeflight.domain import dates
 from storeflight.http.deps import ServerState, public_url, server_state
 from storeflight.http.errors import BodyTimeout, PayloadTooLarge
 from storeflight.http.responses import StoreJSONResponse
+from storeflight.ops import metrics
 
 router = APIRouter(tags=["token"])
 
@@ -118,7 +119,15 @@ def _check_client(state: ServerState, tenant: str, form: dict[str, str]) -> tupl
     return client.tenant_id, client.client_id
 
 
+def _refused(error: TokenError) -> StoreJSONResponse:
+    if (counted := metrics.ACTIVE) is not None:
+        counted.token(error.error)  # the OAuth error code: a small fixed set
+    return error.response()
+
+
 def _issue(request: Request, state: ServerState, tenant: str, client_id: str) -> tokens.Issued:
+    if (counted := metrics.ACTIVE) is not None:
+        counted.token("issued")
     return tokens.issue(
         state.jwt_key,
         tenant_id=tenant,
@@ -142,7 +151,7 @@ async def token_v1(tenant: str, request: Request) -> StoreJSONResponse:
             )
         tenant_id, client_id = _check_client(state, tenant, form)
     except TokenError as error:
-        return error.response()
+        return _refused(error)
     issued = _issue(request, state, tenant_id, client_id)
     lifetime = str(int((issued.expires_at - issued.issued_at).total_seconds()))
     return StoreJSONResponse(
@@ -169,7 +178,7 @@ async def token_v2(tenant: str, request: Request) -> StoreJSONResponse:
             raise TokenError(400, "invalid_scope", f"AADSTS70011: The scope must be '{tokens.SCOPE}'.")
         tenant_id, client_id = _check_client(state, tenant, form)
     except TokenError as error:
-        return error.response()
+        return _refused(error)
     issued = _issue(request, state, tenant_id, client_id)
     lifetime = int((issued.expires_at - issued.issued_at).total_seconds())
     return StoreJSONResponse(

@@ -70,4 +70,5 @@ def configure(level: str = "info", fmt: str = "text") -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # the request log says it, once, with more
+    if root.level > logging.DEBUG:  # the request log says it, once, with more; uvicorn's lines only at debug
+        logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storeflight.http.middleware import CORRELATION_KEY, TENANT_KEY
+from storeflight.ops import metrics
 
 UNMATCHED = "unmatched"  # the route label of a request no route matched (never its raw path)
 log = logging.getLogger("storeflight.requests")
@@ -81,6 +82,9 @@ class RequestLogMiddleware:
 
 def _finished(scope: Scope, correlation: str, status: int, seconds: float) -> None:
     route = route_template(scope)
+    counted = metrics.ACTIVE
+    if counted is not None:
+        counted.request(route, scope["method"], status, seconds)
     if log.isEnabledFor(logging.INFO):
         method = scope["method"]
         fields = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from storeflight.domain import dates, ids
 from storeflight.domain.lifecycle import TRANSITIONS, Event, Status
 from storeflight.domain.models import Submission
 from storeflight.ingest.archive import ArchiveLimits
+from storeflight.ops import metrics
 from storeflight.pipeline.outcome import fail, wait_until
 from storeflight.pipeline.stages import STAGES, StageInput, StageResult
 from storeflight.storage.protocol import Store, Tx
@@ -74,11 +76,15 @@ class Worker:
         if claimed is None:
             return False
         submission, inp = claimed
-        if inp is None:
-            return True  # an injected fault was applied inside the claim
+        if inp is None:  # an injected fault was applied inside the claim
+            _counted(submission, "failed", None)
+            return True
+        started = time.perf_counter()
         with _Heartbeat(self, submission.id):
             result = self._run(inp)
-        self._finish(submission, result)
+        seconds = time.perf_counter() - started
+        outcome = _outcome(submission, result.submission) if self._finish(submission, result) else "lost_lease"
+        _counted(submission, outcome, seconds)
         return True
 
     def run_forever(self) -> None:
@@ -190,20 +196,31 @@ class Worker:
             return stage(inp)
         except Exception as error:
             if is_out_of_space(error):  # the server's fault, not the package's: try again once space is freed
-                log.warning("no space for %s of %s; retrying later", inp.submission.status, inp.submission.id)
+                log.warning(
+                    "no space for %s of %s; retrying later",
+                    inp.submission.status,
+                    inp.submission.id,
+                    extra=_about(inp.submission),
+                )
                 return StageResult(wait_until(inp.submission, inp.now + self.settings.space_retry))
             # A bug or an unreadable blob: fail visibly instead of retrying forever.
-            log.exception("stage %s failed for submission %s", inp.submission.status, inp.submission.id)
+            log.exception(
+                "stage %s failed for submission %s",
+                inp.submission.status,
+                inp.submission.id,
+                extra=_about(inp.submission),
+            )
             return StageResult(
                 fail(inp.submission, "ServiceError", f"Internal error during {inp.submission.status.value}: {error}")
             )
 
-    def _finish(self, before: Submission, result: StageResult) -> None:
+    def _finish(self, before: Submission, result: StageResult) -> bool:
+        """Save the stage's result; False when the lease was lost meanwhile (nothing saved)."""
         after = result.submission
         with self.store.transaction(write=True) as tx:
             if not tx.finish(after, owner=self.owner):
-                log.warning("lost the lease on %s; another worker owns it now", before.id)
-                return
+                log.warning("lost the lease on %s; another worker owns it now", before.id, extra=_about(before))
+                return False
             for token, body in result.reports:
                 tx.add_report(token, after.id, dates.utcnow(), body)
             _record_kept_packages(tx, before, after)
@@ -214,6 +231,26 @@ class Worker:
             if after.status != before.status:
                 tx.add_event(after.id, dates.utcnow(), before.status.value, after.status.value, self.owner)
                 _record_status(tx, before, after)
+        return True
+
+
+def _about(submission: Submission) -> dict[str, str]:
+    """The log fields of a line about a submission's stage (ops/logs.py)."""
+    return {"submission_id": submission.id, "stage": submission.status.value}
+
+
+def _outcome(before: Submission, after: Submission) -> str:
+    if after.status.value.endswith("Failed"):
+        return "failed"
+    return "advanced" if after.status != before.status else "waiting"
+
+
+def _counted(before: Submission, outcome: str, seconds: float | None) -> None:
+    """One stage done: a log line with the submission id, and its count and time when metrics are on."""
+    fields = {**_about(before), "outcome": outcome}
+    log.info("stage %s of submission %s: %s", before.status.value, before.id, outcome, extra=fields)
+    if (counted := metrics.ACTIVE) is not None:
+        counted.stage(before.status.value, outcome, seconds)
 
 
 def _record_status(tx: Tx, before: Submission, after: Submission, *, reason: str | None = None) -> None:

@@ -18,7 +18,7 @@ import uvicorn
 from storeflight.delivery.cache import SnapshotCache
 from storeflight.http.app import build_state, create_app
 from storeflight.http.connection import uvicorn_options
-from storeflight.ops import logs
+from storeflight.ops import exporter, logs, metrics
 from storeflight.storage.engine import make_engine
 from storeflight.storage.sql import SqlStore
 from storeflight.workers.spec import STARTUP_FAILURE, WorkerSpec
@@ -36,6 +36,8 @@ def run(spec: WorkerSpec, sockets: list[socket.socket]) -> None:
         signal.signal(stop, lambda *_: None)
     level = str(spec.options.get("log_level", "info"))
     logs.configure(level, spec.settings.log_format)
+    if spec.settings.metrics_port is not None:  # the supervisor named the metrics folder in our environment
+        metrics.enable()
     try:
         # The supervisor migrated the database before starting any worker.
         store = SqlStore(make_engine(spec.settings.effective_database_url), audit=spec.settings.audit)
@@ -55,6 +57,7 @@ def run(spec: WorkerSpec, sockets: list[socket.socket]) -> None:
 
         sockets = [bind(*spec.listen, reuse_port=True), *sockets]
     started = _serve(app, spec, sockets, options)
+    exporter.process_gone(os.getpid())
     store.close()
     if not started:
         sys.exit(STARTUP_FAILURE)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
+from storeflight.ops import exporter
 from storeflight.workers import child
 from storeflight.workers.spec import STARTUP_FAILURE, WorkerSpec
 
@@ -58,6 +59,7 @@ class Supervisor:
             if worker.is_alive() or self.stopping.is_set():
                 continue
             worker.join()
+            exporter.process_gone(worker.pid or 0)
             if worker.exitcode == STARTUP_FAILURE:
                 log.error("worker %d could not start: stopping", worker.pid)
                 self.failed = True
@@ -77,3 +79,4 @@ class Supervisor:
                 log.warning("worker %d did not stop in %.0f s: killing it", worker.pid, grace)
                 worker.kill()
                 worker.join()
+            exporter.process_gone(worker.pid or 0)
