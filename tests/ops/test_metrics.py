@@ -86,15 +86,16 @@ def test_without_a_metrics_port_nothing_is_counted(tenant: Tenant) -> None:
     assert metrics.ACTIVE is None
 
 
-def _folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob(f"{exporter.PREFIX}*"))
+def _folder_of(pid: int) -> Path:
+    """The metrics folder the process `pid` writes its values to (its files are named by process id)."""
+    (found,) = {p.parent for p in Path(tempfile.gettempdir()).glob(f"{exporter.PREFIX}*/*_{pid}.db")}
+    return found
 
 
 def test_a_server_sweeps_what_a_killed_one_left_serves_metrics_and_removes_its_own(tmp_path: Path) -> None:
     left = Path(tempfile.mkdtemp(prefix=exporter.PREFIX))  # as a killed server leaves it: no lock held
     (left / "counter_123.db").write_bytes(b"")
     os.utime(left, (time.time() - 5, time.time() - 5))
-    before = _folders() - {left}
     port = free_port()
     server = Server(f"sqlite:///{tmp_path / 'sf.db'}", tmp_path, "--metrics-port", str(port)).start()
     try:
@@ -102,10 +103,11 @@ def test_a_server_sweeps_what_a_killed_one_left_serves_metrics_and_removes_its_o
         assert httpx.get(f"{server.url}/healthz").status_code == 200
         _, samples = scrape(port)
         assert total(samples, "storeflight_http_requests_total", route="/healthz", status="200") >= 1
-        assert len(_folders() - before) == 1  # its own, while it runs
+        assert server.process is not None
+        own = _folder_of(server.process.pid)
     finally:
         server.stop()
-    assert _folders() - before == set()
+    assert not own.exists()
 
 
 def test_a_metrics_port_in_use_stops_serve_with_a_clear_error(tmp_path: Path) -> None:

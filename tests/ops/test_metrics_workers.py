@@ -51,13 +51,26 @@ def _publish(http: httpx.Client, app_id: str, version: str, rollout: float | Non
     return str(sub["id"]), len(data)
 
 
+def started(server: Server, timeout: float = 90) -> Server:
+    """Wait for a spawned server (two workers starting on a busy machine take longer than `Server.start` waits)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.process is not None and server.process.poll() is None, "the server exited"
+        try:
+            if httpx.get(f"{server.url}/healthz").status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("the server did not start")
+
+
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[tuple[Server, int]]:
     if not database_url.startswith("postgresql"):
         pytest.skip("the multi-process scenario runs on PostgreSQL (its single-process twin is in test_metrics.py)")
     port = free_port()
     server = Server(database_url, tmp_path, "--workers", "2", "--metrics-port", str(port), "--stage-delay", "0")
-    server.start()
+    started(server.spawn())
     yield server, port
     server.stop()
 
