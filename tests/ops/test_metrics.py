@@ -20,7 +20,7 @@ from storeflight.domain import dates
 from storeflight.ops import exporter, metrics
 from storeflight.ops.metrics import Metrics
 from tests.cli.test_worker import Server
-from tests.ops.test_metrics_workers import scrape, total
+from tests.ops.test_metrics_workers import scrape_until, total
 from tests.support import Tenant, free_port
 
 
@@ -33,6 +33,7 @@ def counted() -> Iterator[Metrics]:
 
 
 def _value(found: Metrics, name: str, **labels: str) -> float:
+    found.flush()  # the hot paths' counts reach the metrics once a second, or now
     return found.registry.get_sample_value(name, labels) or 0.0
 
 
@@ -101,7 +102,7 @@ def test_a_server_sweeps_what_a_killed_one_left_serves_metrics_and_removes_its_o
     try:
         assert not left.exists()
         assert httpx.get(f"{server.url}/healthz").status_code == 200
-        _, samples = scrape(port)
+        _, samples = scrape_until(port, "storeflight_http_requests_total", 1, route="/healthz", status="200")
         assert total(samples, "storeflight_http_requests_total", route="/healthz", status="200") >= 1
         assert server.process is not None
         own = _folder_of(server.process.pid)
@@ -120,3 +121,18 @@ def test_a_metrics_port_in_use_stops_serve_with_a_clear_error(tmp_path: Path) ->
         done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert f"cannot serve metrics on 127.0.0.1:{port}" in done.stderr
+
+
+def test_requests_counted_in_the_process_land_in_the_right_buckets(counted: Metrics) -> None:
+    for seconds in (0.0004, 0.003, 0.003, 40.0):
+        counted.request("/healthz", "GET", 200, seconds)
+    assert _value(counted, "storeflight_http_requests_total", route="/healthz", method="GET", status="200") == 4
+    bucket = "storeflight_http_request_duration_seconds_bucket"
+    cumulative = {
+        le: _value(counted, bucket, route="/healthz", method="GET", le=le)
+        for le in ("0.0005", "0.0025", "0.005", "30.0", "+Inf")
+    }
+    assert cumulative == {"0.0005": 1, "0.0025": 1, "0.005": 3, "30.0": 3, "+Inf": 4}
+    assert _value(
+        counted, "storeflight_http_request_duration_seconds_sum", route="/healthz", method="GET"
+    ) == pytest.approx(40.0064)

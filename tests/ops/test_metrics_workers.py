@@ -34,6 +34,16 @@ def total(samples: Samples, name: str, **labels: str) -> float:
     return sum(v for found, v in samples.get(name, []) if all(found.get(k) == w for k, w in labels.items()))
 
 
+def scrape_until(port: int, name: str, wanted: float, timeout: float = 10, **labels: str) -> tuple[str, Samples]:
+    """Scrape until `name` reaches `wanted` (the hot paths' counts reach the files once a second)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text, samples = scrape(port)
+        if total(samples, name, **labels) >= wanted or time.monotonic() > deadline:
+            return text, samples
+        time.sleep(0.2)
+
+
 def _publish(http: httpx.Client, app_id: str, version: str, rollout: float | None = None) -> tuple[str, int]:
     """Create, upload through the SAS URL, commit; the submission id and the uploaded size."""
     sub = http.post(f"applications/{app_id}/submissions").json()
@@ -70,9 +80,11 @@ def served(database_url: str, tmp_path: Path) -> Iterator[tuple[Server, int]]:
         pytest.skip("the multi-process scenario runs on PostgreSQL (its single-process twin is in test_metrics.py)")
     port = free_port()
     server = Server(database_url, tmp_path, "--workers", "2", "--metrics-port", str(port), "--stage-delay", "0")
-    started(server.spawn())
-    yield server, port
-    server.stop()
+    try:
+        started(server.spawn())
+        yield server, port
+    finally:
+        server.stop()
 
 
 def _deliveries(server: Server, token: str, app_id: str, count: int) -> None:
@@ -102,9 +114,8 @@ def test_a_release_seen_through_metrics_summed_over_both_workers(served: tuple[S
     form = {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "wrong"}
     refused = httpx.post(f"{server.url}/{'0' * 8}-0000-0000-0000-{'0' * 12}/oauth2/token", data=form)
     assert refused.status_code in (400, 401)
-    text, samples = scrape(port)
-
     route = "/v1.0/my/applications/{application_id}/delivery"
+    text, samples = scrape_until(port, "storeflight_http_requests_total", 1000, route=route, status="200")
     assert total(samples, "storeflight_http_requests_total", route=route, method="GET", status="200") == 1000
     assert total(samples, "storeflight_http_request_duration_seconds_count", route=route, method="GET") == 1000
     decided = {

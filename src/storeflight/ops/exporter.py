@@ -46,7 +46,7 @@ def prepare() -> scratch.LockedFolder:
 
 def process_gone(pid: int) -> None:
     """Forget the live gauges of a process that stopped (its counters still count)."""
-    if metrics.ACTIVE is not None and os.environ.get(ENVIRONMENT):
+    if os.environ.get(ENVIRONMENT):
         mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
@@ -105,6 +105,7 @@ class Endpoint:
         log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
 
     def stop(self) -> None:
+        metrics.disable()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()

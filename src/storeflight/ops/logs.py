@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import UTC, datetime
+import threading
+import time
 
 from storeflight.ops.scrub import ScrubFilter
 
@@ -18,12 +19,26 @@ FORMATS = ("text", "json")
 FIELDS = ("correlation_id", "tenant", "route", "method", "status", "duration_ms", "submission_id", "stage", "outcome")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # made once: json.dumps with options makes one a call
+
+
 class JsonFormatter(logging.Formatter):
     """`{"ts", "level", "logger", "message", <fields>, "exception"}` on one line."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._second, self._prefix = -1, ""
+
+    def _timestamp(self, created: float) -> str:
+        """`2026-12-04T18:50:45.287Z`, the seconds formatted once per second."""
+        second = int(created)
+        if second != self._second:
+            self._second, self._prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{int((created - second) * 1000):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": self._timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -37,7 +52,7 @@ class JsonFormatter(logging.Formatter):
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             line["exception"] = record.exc_text
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _ENCODER.encode(line)
 
 
 class TextFormatter(logging.Formatter):
@@ -53,12 +68,40 @@ class TextFormatter(logging.Formatter):
         return f"{text} {' '.join(extra)}" if extra else text
 
 
+class BufferedStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Standard error through a 64 KiB buffer: written out every `every` seconds by a thread, at once for a
+    warning or worse, and at exit (logging's own shutdown). A line per request then costs no system call."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        stream = open(  # noqa: SIM115 - the handler owns it for the process's lifetime
+            sys.stderr.fileno(), "w", buffering=1 << 16, encoding="utf-8", errors="backslashreplace", closefd=False
+        )
+        super().__init__(stream)
+        self.every = every
+        threading.Thread(target=self._flush_now_and_then, name="storeflight-log-flush", daemon=True).start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.stream.write(self.format(record) + self.terminator)
+            if record.levelno >= logging.WARNING:
+                self.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def _flush_now_and_then(self) -> None:
+        while True:
+            time.sleep(self.every)
+            self.flush()
+
+
 def configure(level: str = "info", fmt: str = "text") -> None:
     """Send every logger's records (uvicorn's too: start it with `log_config=None`) to stderr, scrubbed, in
     `fmt`; replaces whatever handlers the root logger had."""
     if fmt not in FORMATS:
         raise ValueError(f"log format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    handler = logging.StreamHandler(sys.stderr)
+    handler = BufferedStderr()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(ScrubFilter())
     root = logging.getLogger()

@@ -4,39 +4,24 @@ Nothing is counted unless `serve --metrics-port` (or `worker --metrics-port`) tu
 None until `enable()`, and every place that counts checks it first, so a server without metrics pays one
 attribute read. With metrics on, each process writes its values to files in the server's own folder
 (`PROMETHEUS_MULTIPROC_DIR`, see ops/exporter.py), and the exporter sums them over every process, dead ones
-included for counters. Hot paths keep label children bound once per label combination (`_Bound`): a label
-look-up costs more than the increment itself.
+included for counters. The hot paths (requests, delivery decisions) count in the process first and reach the
+files once a second (`tally.py`): a write to those files costs more than the rest of the counting.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
 
 from storeflight.delivery.reasons import Reason
+from storeflight.ops.tally import Tally
 
-C = TypeVar("C")
 REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 BUILD_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 STAGE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # any other: "other"
 _REASONS = {reason.value: reason.name.lower() for reason in Reason}
-
-
-class _Bound(Generic[C]):
-    """Label children of one metric (`make` is its `labels`), bound once per label values (a dict hit after)."""
-
-    def __init__(self, make: Callable[..., C]) -> None:
-        self.make, self.children = make, dict[tuple[str, ...], C]()
-
-    def __call__(self, *labels: str) -> C:
-        child = self.children.get(labels)
-        if child is None:
-            child = self.children[labels] = self.make(*labels)
-        return child
 
 
 class Metrics:
@@ -90,17 +75,17 @@ class Metrics:
             "storeflight_tokens", "Token requests: issued, or the OAuth error they were refused with.", ["outcome"],
             registry=r,
         )  # fmt: skip
-        self._requests = _Bound(self.requests.labels)
-        self._latency = _Bound(self.latency.labels)
-        self._decisions = _Bound(self.decisions.labels)
+        self.tally = Tally(self.requests, self.latency, self.decisions)
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
-        method = method if method in METHODS else "other"
-        self._requests(route, method, str(status)).inc()
-        self._latency(route, method).observe(seconds)
+        self.tally.request(route, method, str(status), seconds)  # the request log bounded the method
 
     def decided(self, reason: str, source: str) -> None:
-        self._decisions(_REASONS.get(reason, "other"), source).inc()
+        self.tally.decided(_REASONS.get(reason, "other"), source)
+
+    def flush(self) -> None:
+        """Add the hot paths' counts (`tally.py`) to the metrics now."""
+        self.tally.flush()
 
     def stage(self, stage: str, outcome: str, seconds: float | None) -> None:
         self.stages.labels(stage, outcome).inc()
@@ -136,10 +121,13 @@ def enable() -> Metrics:
     if ACTIVE is None:
         values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]  # picks the multiprocess files from the environment now
         ACTIVE = Metrics()
+        ACTIVE.tally.start()
     return ACTIVE
 
 
 def disable() -> None:
     """Stop counting in this process (tests)."""
     global ACTIVE  # noqa: PLW0603
+    if ACTIVE is not None:
+        ACTIVE.tally.stop()
     ACTIVE = None

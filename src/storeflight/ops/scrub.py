@@ -12,6 +12,7 @@ import re
 import traceback
 
 REDACTED = "[redacted]"
+SCRUBBED = "scrubbed"  # a record's attribute: True when whoever logged it built it of scrubbed parts only
 _PATTERNS = (
     # a signed URL's signature (Azure SAS and ours), raw or percent-encoded
     (re.compile(r"(?i)((?:\b|%26|&)sig(?:=|%3D))[^&\s\"'<>]+"), r"\1" + REDACTED),
@@ -39,6 +40,8 @@ class ScrubFilter(logging.Filter):
     """Rewrites a record so that nothing secret is left in it; never drops one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.__dict__.get(SCRUBBED) is True:  # built only of safe parts (the request log's lines)
+            return True
         message = record.getMessage()
         cleaned = scrub(message)
         if cleaned is not message or record.args:

@@ -57,6 +57,7 @@ def run(spec: WorkerSpec, sockets: list[socket.socket]) -> None:
 
         sockets = [bind(*spec.listen, reuse_port=True), *sockets]
     started = _serve(app, spec, sockets, options)
+    metrics.disable()  # what the hot paths counted in the last second goes to the files first
     exporter.process_gone(os.getpid())
     store.close()
     if not started:
