@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -166,3 +167,30 @@ def test_old_delivered_and_dead_deliveries_are_pruned_with_their_events(store: S
         assert [d.id for d in left] == [third.id]  # the pending one stays, however old
         gone = tx.conn.execute(t.webhook_events.select().where(t.webhook_events.c.id == first.event.id)).first()
     assert gone is None
+
+
+def test_concurrent_claims_never_lease_one_delivery_twice(store: SqlStore) -> None:
+    tenant = str(uuid.uuid4())
+    subs = {subscribe(store, tenant) for _ in range(12)}
+    for minute in range(3):
+        halt(store, tenant, at=T0 + timedelta(minutes=minute))  # 3 deliveries for each of the 12
+    now, barrier = T0 + timedelta(hours=2), threading.Barrier(3)
+    claimed: dict[str, list[tuple[str, str]]] = {}
+
+    def claim(owner: str) -> None:
+        barrier.wait()
+        for _ in range(5):
+            with store.transaction(write=True) as tx:
+                found = tx.claim_webhook_deliveries(now=now, owner=owner, lease_until=now + timedelta(hours=1), limit=4)
+            for c in found:
+                claimed.setdefault(c.delivery.id, []).append((owner, c.delivery.subscription_id))
+
+    threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    mine = {k: v for k, v in claimed.items() if v[0][1] in subs}
+    assert all(len(owners) == 1 for owners in mine.values())  # no delivery leased by two workers
+    per_subscription = [sub for owners in mine.values() for _, sub in owners]
+    assert len(mine) == 12 and sorted(per_subscription) == sorted(subs)  # one in flight per subscription

@@ -197,21 +197,11 @@ class WebhooksSql:
             .exists()
         )
         free = d.c.lease_until.is_(None) | (d.c.lease_until < now)
-        wanted = (
-            select(s.c.id).where(s.c.id == d.c.subscription_id, s.c.enabled).exists()
-            | select(e.c.id).where(e.c.id == d.c.event_id, e.c.type == EventType.PING.value).exists()
-        )
-        due = select(d.c.id, d.c.subscription_id).where(d.c.next_attempt_at <= now, free, ~busy, wanted)
-        due = due.order_by(d.c.next_attempt_at, d.c.seq).limit(limit * 4)
-        if self.lock_rows:
-            due = due.with_for_update(skip_locked=True, of=d)
-        picked: dict[str, str] = {}
-        for row in self.conn.execute(due):
-            picked.setdefault(row.subscription_id, row.id)
-        ids = list(picked.values())[:limit]
+        ids = self._due_deliveries(now, free & ~busy, limit)
         if not ids:
             return []
-        leased = update(d).where(d.c.id.in_(ids), free).values(lease_owner=owner, lease_until=lease_until)
+        # `busy` again, when leasing: a subscription another worker leased a delivery of since counts as busy
+        leased = update(d).where(d.c.id.in_(ids), free, ~busy).values(lease_owner=owner, lease_until=lease_until)
         self.conn.execute(leased)
         query = (
             select(*_JOINED, s.c.url, s.c.secret)
@@ -219,6 +209,27 @@ class WebhooksSql:
             .where(d.c.id.in_(ids), d.c.lease_owner == owner)
         )
         return [Claimed(_delivery(row), row.url, row.secret) for row in self.conn.execute(query)]
+
+    def _due_deliveries(self, now: datetime, claimable: Any, limit: int) -> list[str]:
+        """The oldest due delivery of up to `limit` subscriptions. On PostgreSQL the deliveries and their
+        subscriptions are locked (skipping those other claims hold), so two workers never both lease a
+        delivery of one subscription."""
+        wanted = (
+            select(s.c.id).where(s.c.id == d.c.subscription_id, s.c.enabled).exists()
+            | select(e.c.id).where(e.c.id == d.c.event_id, e.c.type == EventType.PING.value).exists()
+        )
+        due = select(d.c.id, d.c.subscription_id).where(d.c.next_attempt_at <= now, claimable, wanted)
+        due = due.order_by(d.c.next_attempt_at, d.c.seq).limit(limit * 4)
+        if self.lock_rows:
+            due = due.with_for_update(skip_locked=True, of=d)
+        picked: dict[str, str] = {}
+        for row in self.conn.execute(due):
+            picked.setdefault(row.subscription_id, row.id)
+        if self.lock_rows and picked:
+            mine = select(s.c.id).where(s.c.id.in_(list(picked))).with_for_update(skip_locked=True)
+            held = set(self.conn.scalars(mine))
+            picked = {sub: delivery for sub, delivery in picked.items() if sub in held}
+        return list(picked.values())[:limit]
 
     def finish_webhook_attempt(
         self, delivery_id: str, *, owner: str, attempt: Attempt, status: DeliveryStatus, next_at: datetime | None
