@@ -90,7 +90,7 @@ def test_a_claim_leases_one_delivery_per_subscription_and_an_attempt_releases_it
     assert [(a.number, a.status_code, a.duration_ms) for a in logged.log] == [(1, 500, 12)]
 
 
-def test_deleting_a_subscription_forgets_its_deliveries(store: SqlStore) -> None:
+def test_deleting_a_subscription_forgets_its_deliveries_and_their_events(store: SqlStore) -> None:
     tenant = str(uuid.uuid4())
     sub = subscribe(store, tenant)
     halt(store, tenant)
@@ -100,6 +100,7 @@ def test_deleting_a_subscription_forgets_its_deliveries(store: SqlStore) -> None
     with store.transaction(write=False) as tx:
         assert tx.get_webhook(tenant, sub) is None
         assert tx.webhook_deliveries(sub, skip=0, top=10).total == 0
+        assert tx.conn.execute(t.webhook_events.select().where(t.webhook_events.c.tenant_id == tenant)).first() is None
 
 
 def test_without_subscriptions_nothing_is_written(store: SqlStore) -> None:

@@ -116,9 +116,17 @@ class WebhooksSql:
 
     def delete_webhook(self, subscription_id: str) -> None:
         ids = select(d.c.id).where(d.c.subscription_id == subscription_id).scalar_subquery()
+        events = set(self.conn.scalars(select(d.c.event_id).where(d.c.subscription_id == subscription_id)))
         self.conn.execute(delete(a).where(a.c.delivery_id.in_(ids)))
         self.conn.execute(delete(d).where(d.c.subscription_id == subscription_id))
+        self._forget_unnamed(events)
         self.conn.execute(delete(s).where(s.c.id == subscription_id))
+
+    def _forget_unnamed(self, events: set[str]) -> None:
+        """Forget those of `events` no delivery names any more."""
+        if events:
+            named = select(d.c.event_id).where(d.c.event_id.in_(events))
+            self.conn.execute(delete(e).where(e.c.id.in_(events), e.c.id.not_in(named)))
 
     def prune_webhook_deliveries(self, before: datetime, limit: int) -> int:
         done = [DeliveryStatus.DELIVERED.value, DeliveryStatus.DEAD.value]
@@ -129,8 +137,7 @@ class WebhooksSql:
         ids, events = [r.id for r in rows], {r.event_id for r in rows}
         self.conn.execute(delete(a).where(a.c.delivery_id.in_(ids)))
         self.conn.execute(delete(d).where(d.c.id.in_(ids)))
-        named = select(d.c.event_id).where(d.c.event_id.in_(events))
-        self.conn.execute(delete(e).where(e.c.id.in_(events), e.c.id.not_in(named)))
+        self._forget_unnamed(events)
         return len(rows)
 
     def forget_app_webhooks(self, app_id: str) -> None:
