@@ -115,6 +115,19 @@ def _validate(document: dict[str, Any], path: str, method: str, response: httpx.
     assert not errors, (where, errors, response.text[:2000])
 
 
+def _webhooks(client: httpx.Client, app: str) -> None:
+    """A webhook's whole life: created (its secret shown once), listed, read, switched off, pinged, its
+    deliveries read, deleted."""
+    created = client.post("webhooks", json={"url": "https://hooks.example.invalid/x", "applicationId": app})
+    assert created.status_code == 201 and created.json()["secret"], created.text
+    one = f"webhooks/{created.json()['id']}"
+    assert client.get("webhooks").status_code == 200 and client.get(one).status_code == 200
+    assert client.patch(one, json={"enabled": False}).json()["enabled"] is False
+    assert client.post(f"{one}/test").status_code == 202
+    assert client.get(f"{one}/deliveries").json()["value"]  # the ping waits for the worker
+    assert client.delete(one).status_code == 200
+
+
 def _history(client: httpx.Client) -> None:
     """The audit history of everything above, a page of it and its export."""
     assert client.get("history", params={"top": 2}).status_code == 200
@@ -145,6 +158,7 @@ def test_real_answers_match_the_declared_schemas(tenant: Tenant, recorder: tuple
     _device_reports(tenant, client, app)
     _device_credentials(client, app)
     _approvals(tenant, client, app)
+    _webhooks(client, app)
     _history(client)
     for path, method, response in record.seen:
         _validate(record.document, path, method, response)
