@@ -50,23 +50,37 @@ from storeflight.devices.service import MAX_RATE
 QUERY = "deviceFamily=Windows.Desktop&osVersion=10.0.19045.0&architecture=x64"
 
 # GETs of `base` + a random customer id of `ids`, with one Authorization header (a token or a delivery key).
+# Each wrk thread formats PREPARED requests for random customers once, then cycles through them: formatting a
+# request per request costs wrk's Lua more CPU than the server spends on some answers, on a machine where
+# wrk shares the cores with the server.
 WRK_RANDOM_CUSTOMER = """
 local ids = {{{ids}}}
 local base = "{base}"
 local headers = {{["Authorization"] = "Bearer {bearer}"}}
+local prepared, n = {{}}, 0
 function init(args)
   math.randomseed(os.time() * 1000 + index)
+  for i = 1, {prepared} do
+    prepared[i] = wrk.format("GET", base .. ids[math.random(#ids)], headers)
+  end
 end
 function request()
-  return wrk.format("GET", base .. ids[math.random(#ids)], headers)
+  n = n % #prepared + 1
+  return prepared[n]
 end
 """
+PREPARED = 5000  # requests per wrk thread
 
 
 def delivery_script(ids: list[str], app_id: str, token: str) -> str:
     """The wrk script of the delivery API for random customers of `ids` (already URL-encoded)."""
     base = f"/v1.0/my/applications/{app_id}/delivery?{QUERY}&customerId="
-    return WRK_RANDOM_CUSTOMER.format(ids=", ".join(f'"{c}"' for c in ids), base=base, bearer=token)
+    return random_customer_script(", ".join(f'"{c}"' for c in ids), base, token)
+
+
+def random_customer_script(ids: str, base: str, bearer: str) -> str:
+    """The wrk script of GETs of `base` + one of `ids` (a Lua list's items) with `bearer`."""
+    return WRK_RANDOM_CUSTOMER.format(ids=ids, base=base, bearer=bearer, prepared=PREPARED)
 
 
 WRK_PLAIN = """
@@ -149,7 +163,7 @@ def device_scripts(store: list[str], seeded: Seeded, picks: list[str]) -> list[t
     found = []
     for endpoint in ("decision", "app.appinstaller"):
         base = f"/devices/v1/apps/{seeded.app_id}/{endpoint}?{QUERY}&customerId="
-        script = WRK_RANDOM_CUSTOMER.format(ids=ids, base=base, bearer=created["key"])
+        script = random_customer_script(ids, base, created["key"])
         path = f"/devices/v1/apps/{seeded.app_id}/{endpoint}?{QUERY}&customerId={picks[0]}"
         found.append((f"device {endpoint}", script, path))
     return found
