@@ -15,6 +15,7 @@ from typing import Any
 class Received:
     headers: dict[str, str]
     body: bytes
+    path: str = "/hook"
 
     @property
     def json(self) -> dict[str, Any]:
@@ -36,7 +37,7 @@ class Receiver:
                 body = self.rfile.read(length)
                 time.sleep(outer.delay)
                 with outer.lock:
-                    outer.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
+                    outer.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body, self.path))
                     status = outer.statuses.pop(0) if outer.statuses else 200
                     outer.lock.notify_all()
                 self.send_response(status)
