@@ -16,7 +16,7 @@ from tests.http.test_delivery import app, flight_rollout, worker  # noqa: F401 -
 from tests.support import Tenant, new_tenant
 
 
-def _snapshot(tenant: Tenant, app_id: str) -> Snapshot:
+def snapshot_of(tenant: Tenant, app_id: str) -> Snapshot:
     cache = tenant.server.state.delivery
     cache.refresh()
     ctx = Context(caller=Caller(tenant.tenant_id, tenant.client_id))
@@ -33,7 +33,7 @@ def test_health_of_a_flight_rollout_counts_per_cohort(tenant: Tenant, app: str, 
     members = [f"user{i}@example.com" for i in range(30)]
     url = flight_rollout(tenant, app, worker, members, 50.0)
     flight_id, sub_id = url.split("/")[3], url.split("/")[-1]
-    snapshot = _snapshot(tenant, app)
+    snapshot = snapshot_of(tenant, app)
     expected: dict[str, Counter[str]] = {}
     for i, member in enumerate(members):
         cohort = place(snapshot.app, member, snapshot.groups(member)).cohort.value

@@ -7,15 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from storeflight.audit.record import ADMIN
-from storeflight.delivery.snapshot import Snapshot
 from storeflight.devices import service
 from storeflight.domain import dates
 from storeflight.pipeline.worker import Worker
-from storeflight.services.context import Caller, Context, load_app
 from storeflight.telemetry.cohort import Cohort, place
 from tests.http.test_delivery import app, flight_rollout, worker  # noqa: F401 - fixtures
+from tests.http.test_rollout_health import snapshot_of
 from tests.plans.support import drain
 from tests.support import Tenant
 
@@ -23,14 +23,6 @@ MEMBERS = [f"device{i}@example.com" for i in range(160)]
 LAUNCHES = 100  # per device
 # Crashes per launch only: each device installs once, so update failures would need 400 devices per cohort.
 GUARD = {"metrics": ["crashRate"], "margin": 0.5, "minSample": 400, "thresholds": []}
-
-
-def _snapshot(tenant: Tenant, app_id: str) -> Snapshot:
-    cache = tenant.server.state.delivery
-    cache.refresh()
-    ctx = Context(caller=Caller(tenant.tenant_id, tenant.client_id))
-    with tenant.server.store.transaction(write=False) as tx:
-        return cache.get(tx, tenant.tenant_id, app_id, lambda: load_app(tx, ctx, app_id))
 
 
 def _key(tenant: Tenant, app_id: str) -> str:
@@ -50,7 +42,7 @@ def _events(device: int, version: str, crashes: int) -> list[dict[str, Any]]:
 
 def _report_fleet(tenant: Tenant, app_id: str, rollout_crashes: int, fallback_crashes: int) -> dict[Cohort, int]:
     """Every member reports over the device endpoint on the version delivery gives it; devices per cohort."""
-    snapshot, secret = _snapshot(tenant, app_id), _key(tenant, app_id)
+    snapshot, secret = snapshot_of(tenant, app_id), _key(tenant, app_id)
     url = f"{tenant.server.url}/devices/v1/apps/{app_id}/reports"
     placed: dict[Cohort, int] = {}
     for i, member in enumerate(MEMBERS):
@@ -68,19 +60,22 @@ def _report_fleet(tenant: Tenant, app_id: str, rollout_crashes: int, fallback_cr
     return placed
 
 
-def _attach(tenant: Tenant, url: str) -> None:
+@pytest.fixture
+def planned(tenant: Tenant, app: str, worker: Worker) -> str:  # noqa: F811
+    """A flight submission rolled out to 50% of MEMBERS with a guarded plan attached; its path."""
+    url = flight_rollout(tenant, app, worker, MEMBERS, 50.0)
     steps = [{"percentage": 50, "hold": "guard"}, {"percentage": 100, "hold": "duration", "seconds": 0}]
     answer = tenant.http.put(f"{url}/rolloutplan", json={"steps": steps, "guard": GUARD})
     assert answer.status_code == 201, answer.text
+    return url
 
 
 def test_the_guard_halts_a_release_that_crashes_more_on_device_reports(
     tenant: Tenant,
     app: str,  # noqa: F811
-    worker: Worker,  # noqa: F811
+    planned: str,
 ) -> None:
-    url = flight_rollout(tenant, app, worker, MEMBERS, 50.0)
-    _attach(tenant, url)
+    url = planned
     placed = _report_fleet(tenant, app, rollout_crashes=15, fallback_crashes=5)  # 15% vs 5% of launches
     assert placed[Cohort.ROLLOUT] > 40 and placed[Cohort.FALLBACK] > 40
     drain(tenant.server.store)
@@ -98,10 +93,9 @@ def test_the_guard_halts_a_release_that_crashes_more_on_device_reports(
 def test_the_guard_advances_an_equal_release_once_it_has_enough_reports(
     tenant: Tenant,
     app: str,  # noqa: F811
-    worker: Worker,  # noqa: F811
+    planned: str,
 ) -> None:
-    url = flight_rollout(tenant, app, worker, MEMBERS, 50.0)
-    _attach(tenant, url)
+    url = planned
     drain(tenant.server.store)
     held = tenant.http.get(f"{url}/rolloutplan").json()
     assert (held["status"], held["currentStep"]) == ("running", 0)  # no reports yet: the guard holds
