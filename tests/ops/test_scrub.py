@@ -28,6 +28,7 @@ SECRET = "sfs_Q2xpZW50U2VjcmV0VmFsdWVUaGF0SXNMb25n"
         ("DefaultEndpointsProtocol=http;AccountName=a;AccountKey=c2VjcmV0a2V5;BlobEndpoint=x", "c2VjcmV0a2V5"),
         ("postgresql://storeflight:pa55word@db:5432/sf", "pa55word"),
         ("delivery key sfdk_abcDEF123 and url sfdu_xyz789", "abcDEF123"),
+        ("webhook signed with whsec_c2lnbmluZy1zZWNyZXQ", "c2lnbmluZy1zZWNyZXQ"),
     ],
 )
 def test_every_kind_of_secret_is_redacted(text: str, gone: str) -> None:
@@ -68,6 +69,17 @@ def test_arguments_extra_fields_and_exceptions_are_scrubbed_in_both_formats() ->
         assert SECRET not in line
         assert JWT not in line
         assert "ValueError" in line  # the exception is still there, without its secret
+
+
+def test_a_request_line_is_the_json_the_general_path_writes() -> None:
+    fields = {"correlation_id": "c-1", "tenant": 'a"b', "route": "/x/{id}", "method": "GET", "status": 404,
+              "duration_ms": 0.25}  # fmt: skip
+    record = _record("GET /x/{id} 404 0.2 ms", **fields)
+    general = json.loads(_emit(JsonFormatter(), record))
+    record.__dict__["storeflight_request_line"] = True
+    fast = json.loads(_emit(JsonFormatter(), record))
+    assert fast == general
+    assert fast["tenant"] == 'a"b'
 
 
 def test_json_lines_carry_the_known_fields() -> None:

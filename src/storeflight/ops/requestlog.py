@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storeflight.http.middleware import CORRELATION_KEY, TENANT_KEY
 from storeflight.ops import metrics
+from storeflight.ops.logs import REQUEST_LINE
 from storeflight.ops.metrics import METHODS
 from storeflight.ops.scrub import SCRUBBED, scrub
 
@@ -96,6 +97,7 @@ def _finished(scope: Scope, correlation: str, status: int, seconds: float) -> No
         record.__dict__.update(
             {
                 SCRUBBED: True,  # a route template, a bounded method, numbers, our id and a scrubbed tenant
+                REQUEST_LINE: True,  # ... which are JSON text as they are, but for the tenant
                 "correlation_id": correlation,
                 "tenant": tenant_of(scope),
                 "route": route,

@@ -18,12 +18,13 @@ _PATTERNS = (
     (re.compile(r"(?i)((?:\b|%26|&)sig(?:=|%3D))[^&\s\"'<>]+"), r"\1" + REDACTED),
     (re.compile(r"(?i)(\bbearer\s+)[^\s\"',;]+"), r"\1" + REDACTED),
     (re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),  # a JWT
-    (re.compile(r"\b(sfs|sfdk|sfdu)_[A-Za-z0-9_-]+"), r"\1_" + REDACTED),  # client secrets, device credentials
+    # client secrets, delivery keys, device URL tokens, webhook signing secrets
+    (re.compile(r"\b(sfs|sfdk|sfdu|whsec)_[A-Za-z0-9_-]+"), r"\1_" + REDACTED),
     (re.compile(r"(?i)(client_secret[\"']?\s*[=:]\s*[\"']?)[^&\s\"',}]+"), r"\1" + REDACTED),
     (re.compile(r"(?i)(\b(?:AccountKey|SharedAccessSignature|password)\s*[=:]\s*)[^;&\s\"',]+"), r"\1" + REDACTED),
     (re.compile(r"(://[^/:@\s]+:)[^@/\s]+@"), r"\1" + REDACTED + "@"),  # a password in a URL
 )
-_CLEAN = re.compile(r"(?i)sig|bearer|eyJ|sf(?:s|dk|du)_|secret|accountkey|signature|password|:[^/@\s]+@")
+_CLEAN = re.compile(r"(?i)sig|bearer|eyJ|sf(?:s|dk|du)_|whsec_|secret|accountkey|signature|password|:[^/@\s]+@")
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
