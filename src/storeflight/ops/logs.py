@@ -12,6 +12,7 @@ import logging
 import sys
 import threading
 import time
+from typing import TextIO
 
 from storeflight.ops.scrub import ScrubFilter
 
@@ -88,11 +89,8 @@ class BufferedStderr(logging.StreamHandler):  # type: ignore[type-arg]
     warning or worse, and at exit (logging's own shutdown). A line per request then costs no system call."""
 
     def __init__(self, every: float = 0.2) -> None:
-        stream = open(  # noqa: SIM115 - the handler owns it for the process's lifetime
-            sys.stderr.fileno(), "w", buffering=1 << 16, encoding="utf-8", errors="backslashreplace", closefd=False
-        )
-        super().__init__(stream)
-        self.every = every
+        super().__init__(_buffered(sys.stderr))
+        self.every, self.closed = every, threading.Event()
         threading.Thread(target=self._flush_now_and_then, name="storeflight-log-flush", daemon=True).start()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -106,9 +104,25 @@ class BufferedStderr(logging.StreamHandler):  # type: ignore[type-arg]
             self.handleError(record)
 
     def _flush_now_and_then(self) -> None:
-        while True:
-            time.sleep(self.every)
-            self.flush()
+        """Until the handler is closed, or its stream (a test runner's capture, say) is."""
+        while not self.closed.wait(self.every):
+            try:
+                self.flush()
+            except (OSError, ValueError):
+                return
+
+    def close(self) -> None:
+        self.closed.set()
+        super().close()
+
+
+def _buffered(stream: TextIO) -> TextIO:
+    """`stream`'s file, buffered; `stream` itself when it has no file (a test runner's capture)."""
+    try:
+        number = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return stream
+    return open(number, "w", buffering=1 << 16, encoding="utf-8", errors="backslashreplace", closefd=False)
 
 
 def configure(level: str = "info", fmt: str = "text") -> None:
@@ -122,6 +136,8 @@ def configure(level: str = "info", fmt: str = "text") -> None:
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
+        if isinstance(old, BufferedStderr):
+            old.close()
     root.addHandler(handler)
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # uvicorn's own handlers, if it made them
