@@ -111,12 +111,14 @@ def test_a_server_sweeps_what_a_killed_one_left_serves_metrics_and_removes_its_o
     assert not own.exists()
 
 
-def test_a_metrics_port_in_use_stops_serve_with_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_a_metrics_port_in_use_stops_serve_and_worker_with_a_clear_error(tmp_path: Path, command: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        args = ["serve", "--data-dir", str(tmp_path), "--port", str(free_port()), "--metrics-port", str(port)]
+        serving = ["--port", str(free_port())] if command == "serve" else []
+        args = [command, "--data-dir", str(tmp_path), *serving, "--metrics-port", str(port)]
         command = [sys.executable, "-m", "storeflight", *args]
         done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2

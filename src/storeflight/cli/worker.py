@@ -146,7 +146,10 @@ def worker(
         metrics_port=metrics_port,
         metrics_host=metrics_host,
     )
-    endpoint = exporter.Endpoint(settings)  # the pipeline's metrics and its queue, when asked for
+    try:
+        endpoint = exporter.Endpoint(settings)  # the pipeline's metrics and its queue, when asked for
+    except OSError as error:
+        raise typer.BadParameter(f"cannot serve metrics on {metrics_host}:{metrics_port}: {error}") from None
     store = open_store(data_dir, database_url)
     state = build_state(store, settings)
     timing = RoughEdges(profile) if profile is not None else None

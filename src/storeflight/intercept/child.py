@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import socket
 
 from storeflight.intercept.proxy import InterceptProxy
+from storeflight.ops import logs
 
 PARENT_CHECK = 1.0  # seconds between checks that the server is still there
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parent", type=int, required=True, help="the server's process id")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(args.log_level, "text")  # scrubbed like the server's lines
     host, _, port = args.upstream.rpartition(":")
     sock = socket.socket(fileno=args.fd)
     sock.setblocking(False)
