@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import Row, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -65,16 +65,20 @@ _PG_LOCK_HEAD = (
 )
 
 
-def _move_head(dialect: Any) -> Any:
-    """INSERT the head, or move it to the new last record (one statement)."""
-    upsert = dialect.insert(_H)
-    return upsert.on_conflict_do_update(
-        index_elements=[_H.c.tenant_id], set_={"seq": upsert.excluded.seq, "hash": upsert.excluded.hash}
-    )
-
-
-_PG_MOVE_HEAD, _SQLITE_MOVE_HEAD = _move_head(postgresql), _move_head(sqlite)
+_SQLITE_UPSERT = sqlite.insert(_H)
+_SQLITE_MOVE_HEAD = _SQLITE_UPSERT.on_conflict_do_update(  # INSERT the head, or move it to the new last record
+    index_elements=[_H.c.tenant_id], set_={"seq": _SQLITE_UPSERT.excluded.seq, "hash": _SQLITE_UPSERT.excluded.hash}
+)
 _INSERT_RECORD = insert(t.audit_records)
+_COLUMNS = [c.name for c in t.audit_records.columns]
+_QUOTED = ", ".join(f'"{c}"' for c in _COLUMNS)
+# PostgreSQL: the record and the head's move in one statement (one round trip instead of two).
+_PG_APPEND = text(
+    f"WITH record AS (INSERT INTO audit_records ({_QUOTED}) "
+    f"VALUES ({', '.join(':' + c for c in _COLUMNS)})) "
+    "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (:tenant_id, :seq, :hash) "
+    "ON CONFLICT (tenant_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash"
+)
 
 
 class AuditSql:
@@ -108,9 +112,11 @@ class AuditSql:
             "prev_hash": record.prev_hash,
             "hash": record.hash,
         }
+        if self.lock_rows:
+            self.conn.execute(_PG_APPEND, values)
+            return
         self.conn.execute(_INSERT_RECORD, values)
-        head = _PG_MOVE_HEAD if self.lock_rows else _SQLITE_MOVE_HEAD
-        self.conn.execute(head, {"tenant_id": entry.tenant_id, "seq": record.seq, "hash": record.hash})
+        self.conn.execute(_SQLITE_MOVE_HEAD, {"tenant_id": entry.tenant_id, "seq": record.seq, "hash": record.hash})
 
     def list_audit(self, tenant_id: str, where: AuditFilter, *, skip: int, top: int) -> Page[AuditRecord]:
         a = t.audit_records
