@@ -21,11 +21,13 @@ def test_each_reported_action_maps_to_its_events() -> None:
     assert events.types_of(entry("plan.step")) == (E.PLAN_STEP_ADVANCED, E.ROLLOUT_PERCENTAGE_CHANGED)
     assert events.types_of(entry("pendingchange.reject")) == (E.APPROVAL_REFUSED,)
     assert events.types_of(entry("flight.update")) == ()
-    assert events.types_of(entry("submission.status", None, {"status": "Published"})) == (E.SUBMISSION_PUBLISHED,)
-    assert events.types_of(entry("submission.status", None, {"status": "CertificationFailed"})) == (
-        E.SUBMISSION_FAILED,
-    )
-    assert events.types_of(entry("submission.status", None, {"status": "Certification"})) == ()
+    changed = E.SUBMISSION_STATUS_CHANGED
+    published = entry("submission.status", None, {"status": "Published"})
+    assert events.types_of(published) == (changed, E.SUBMISSION_PUBLISHED)
+    failed = entry("submission.status", None, {"status": "CertificationFailed"})
+    assert events.types_of(failed) == (changed, E.SUBMISSION_FAILED)
+    assert events.types_of(entry("submission.status", None, {"status": "Certification"})) == (changed,)
+    assert events.types_of(entry("submission.commit")) == (changed,)
 
 
 def test_an_abort_that_stopped_the_rollout_is_a_halt_too() -> None:

@@ -26,6 +26,8 @@ _BY_ACTION: dict[str, tuple[E, ...]] = {
     "pendingchange.apply": (E.APPROVAL_APPROVED,),
     "pendingchange.reject": (E.APPROVAL_REFUSED,),
     "pendingchange.expire": (E.APPROVAL_EXPIRED,),
+    "submission.commit": (E.SUBMISSION_STATUS_CHANGED,),
+    "submission.publish": (E.SUBMISSION_STATUS_CHANGED,),
 }
 ACTIONS = frozenset(_BY_ACTION) | {"submission.status"}
 
@@ -43,8 +45,9 @@ def types_of(entry: Entry) -> tuple[E, ...]:
     if entry.action == "submission.status":
         status = _status(entry.after) or ""
         if status == "Published":
-            return (E.SUBMISSION_PUBLISHED,)
-        return (E.SUBMISSION_FAILED,) if status.endswith("Failed") else ()
+            return (E.SUBMISSION_STATUS_CHANGED, E.SUBMISSION_PUBLISHED)
+        failed = (E.SUBMISSION_FAILED,) if status.endswith("Failed") else ()
+        return (E.SUBMISSION_STATUS_CHANGED, *failed)
     found = _BY_ACTION.get(entry.action, ())
     if entry.action == "plan.abort" and _rollout_status(entry.before) != _rollout_status(entry.after):
         found = (*found, E.ROLLOUT_HALTED)  # the abort halted the rollout too

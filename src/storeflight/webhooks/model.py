@@ -26,6 +26,7 @@ class EventType(StrEnum):
     APPROVAL_APPROVED = "approval.approved"
     APPROVAL_REFUSED = "approval.refused"
     APPROVAL_EXPIRED = "approval.expired"
+    SUBMISSION_STATUS_CHANGED = "submission.status_changed"  # every move: the commit, each pipeline stage
     SUBMISSION_PUBLISHED = "submission.published"
     SUBMISSION_FAILED = "submission.failed"
     PING = "webhook.ping"  # only the subscription's own test sends it
