@@ -187,6 +187,31 @@ def _ssl_context(verify: str | bool) -> ssl.SSLContext | bool:
     return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
 
 
+@dataclass(frozen=True)
+class Seeded:
+    """An API client of a new tenant (with its secret) and an app of that tenant."""
+
+    tenant_id: str
+    client_id: str
+    secret: str
+    app_id: str
+
+
+def seed_client_and_app(store: SqlStore, identity_name: str, publisher: str) -> Seeded:
+    """A new tenant's API client and an app with that identity, through the admin use cases."""
+    with store.transaction(write=True) as tx:
+        client, secret = admin.create_client(tx, tenant_id=None, name="t", now=dates.utcnow())
+        app = admin.create_app(
+            tx,
+            tenant_id=client.tenant_id,
+            name="A",
+            identity_name=identity_name,
+            publisher=publisher,
+            now=dates.utcnow(),
+        )
+    return Seeded(client.tenant_id, client.client_id, secret, app.id)
+
+
 def new_tenant(server: LiveServer) -> Tenant:
     with server.store.transaction(write=True) as tx:
         client, secret = admin.create_client(tx, tenant_id=None, name="tests", now=dates.utcnow())
@@ -322,6 +347,8 @@ def _parse_answer(raw: bytes, seconds: float) -> RawAnswer:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return RawAnswer(int(lines[0].split()[1]), headers, body, seconds)
+
+
 @contextmanager
 def small_disk(path: Path, size: str) -> Iterator[Path]:
     """A real, small file system (tmpfs of `size`) at `path`, to fill up; skipped, saying why, where mounting

@@ -18,11 +18,9 @@ from typer.testing import CliRunner
 
 from storeflight.auth.tokens import RESOURCE
 from storeflight.cli.main import app
-from storeflight.domain import dates
-from storeflight.services import admin
 from storeflight.storage.migrate import HEAD_REVISION
 from tests.cli.test_worker import IDENTITY, Server, _commit_one, _wait_status
-from tests.support import open_store
+from tests.support import open_store, seed_client_and_app
 
 runner = CliRunner()
 DEVICE = {"deviceFamily": "Windows.Desktop", "osVersion": "10.0.19045.0", "architecture": "x64"}
@@ -73,23 +71,15 @@ def published(tmp_path: Path) -> Iterator[tuple[Server, dict[str, str]]]:
     server = _serve(data)
     store = open_store(f"sqlite:///{data / 'storeflight.db'}")
     try:
-        with store.transaction(write=True) as tx:
-            client, secret = admin.create_client(tx, tenant_id=None, name="t", now=dates.utcnow())
-            created = admin.create_app(
-                tx,
-                tenant_id=client.tenant_id,
-                name="A",
-                identity_name=IDENTITY.name,
-                publisher=IDENTITY.publisher,
-                now=dates.utcnow(),
-            )
+        seeded = seed_client_and_app(store, IDENTITY.name, IDENTITY.publisher)
     finally:
         store.close()
-    login = {"tenant_id": client.tenant_id, "client_id": client.client_id, "secret": secret, "app_id": created.id}
+    login = {"tenant_id": seeded.tenant_id, "client_id": seeded.client_id, "secret": seeded.secret,
+             "app_id": seeded.app_id}  # fmt: skip
     try:
-        with _login(server, login["tenant_id"], login["client_id"], secret) as http:
-            sid = _commit_one(http, created.id, "1.2.3.0")
-            assert _wait_status(http, created.id, sid, {"Published", "CommitFailed"}, timeout=60) == "Published"
+        with _login(server, login["tenant_id"], login["client_id"], seeded.secret) as http:
+            sid = _commit_one(http, seeded.app_id, "1.2.3.0")
+            assert _wait_status(http, seeded.app_id, sid, {"Published", "CommitFailed"}, timeout=60) == "Published"
         yield server, login
     finally:
         server.stop()

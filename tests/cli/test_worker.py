@@ -15,14 +15,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from storeflight.domain import dates
 from storeflight.scratch import LOCK_NAME, LockedFolder
-from storeflight.services import admin
 from storeflight.storage import tables
 from storeflight.storage.sql import SqlStore
 from tests.ingest.builders import Identity, package_bytes
 from tests.pipeline.test_end_to_end import zip_of
-from tests.support import free_port
+from tests.support import free_port, seed_client_and_app
 from tests.test_scratch import abandoned, age
 
 IDENTITY = Identity()
@@ -77,27 +75,18 @@ class Server:
 
 
 def _client(store: SqlStore, server: Server) -> tuple[httpx.Client, str]:
-    with store.transaction(write=True) as tx:
-        client, secret = admin.create_client(tx, tenant_id=None, name="t", now=dates.utcnow())
-        app = admin.create_app(
-            tx,
-            tenant_id=client.tenant_id,
-            name="A",
-            identity_name=IDENTITY.name,
-            publisher=IDENTITY.publisher,
-            now=dates.utcnow(),
-        )
+    seeded = seed_client_and_app(store, IDENTITY.name, IDENTITY.publisher)
     token = httpx.post(
-        f"{server.url}/{client.tenant_id}/oauth2/token",
+        f"{server.url}/{seeded.tenant_id}/oauth2/token",
         data={
             "grant_type": "client_credentials",
-            "client_id": client.client_id,
-            "client_secret": secret,
+            "client_id": seeded.client_id,
+            "client_secret": seeded.secret,
             "resource": "https://manage.devcenter.microsoft.com",
         },
     ).json()["access_token"]
     http = httpx.Client(base_url=f"{server.url}/v1.0/my/", headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    return http, app.id
+    return http, seeded.app_id
 
 
 def _commit_one(http: httpx.Client, app_id: str, version: str = "1.2.3.0") -> str:

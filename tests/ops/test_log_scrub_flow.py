@@ -12,12 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from storeflight.domain import dates
-from storeflight.services import admin
 from storeflight.storage.sql import SqlStore
 from tests.cli.test_worker import FINAL, IDENTITY, Server, _wait_status
 from tests.ingest.builders import package_bytes
 from tests.pipeline.test_end_to_end import zip_of
+from tests.support import seed_client_and_app
 
 RESOURCE = "https://manage.devcenter.microsoft.com"
 
@@ -38,29 +37,27 @@ class LoggingServer(Server):
 
 def _release(server: Server, store: SqlStore) -> tuple[list[str], str]:
     """Token, create, upload through the SAS URL, commit, Published, delivery; the secrets seen and the app."""
-    with store.transaction(write=True) as tx:
-        client, secret = admin.create_client(tx, tenant_id=None, name="t", now=dates.utcnow())
-        app = admin.create_app(tx, tenant_id=client.tenant_id, name="A", identity_name=IDENTITY.name,
-                               publisher=IDENTITY.publisher, now=dates.utcnow())  # fmt: skip
+    seeded = seed_client_and_app(store, IDENTITY.name, IDENTITY.publisher)
+    client, secret, app_id = seeded, seeded.secret, seeded.app_id
     form = {"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": secret,
             "resource": RESOURCE}  # fmt: skip
     token = httpx.post(f"{server.url}/{client.tenant_id}/oauth2/token", data=form).json()["access_token"]
     wrong = httpx.post(f"{server.url}/{client.tenant_id}/oauth2/token", data={**form, "client_secret": secret[:-2]})
     assert wrong.status_code == 401
     http = httpx.Client(base_url=f"{server.url}/v1.0/my/", headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    sub = http.post(f"applications/{app.id}/submissions").json()
+    sub = http.post(f"applications/{app_id}/submissions").json()
     sub["applicationPackages"] = [{"fileName": "a.msix", "fileStatus": "PendingUpload"}]
-    put = http.put(f"applications/{app.id}/submissions/{sub['id']}", json=sub).json()
+    put = http.put(f"applications/{app_id}/submissions/{sub['id']}", json=sub).json()
     upload = put["fileUploadUrl"]
     data = zip_of({"a.msix": package_bytes(identity=IDENTITY)})
     assert httpx.put(upload, content=data, headers={"x-ms-blob-type": "BlockBlob"}).status_code == 201
-    assert http.post(f"applications/{app.id}/submissions/{sub['id']}/commit").status_code == 200
-    assert _wait_status(http, app.id, str(sub["id"]), FINAL, timeout=60) == "Published"
+    assert http.post(f"applications/{app_id}/submissions/{sub['id']}/commit").status_code == 200
+    assert _wait_status(http, app_id, str(sub["id"]), FINAL, timeout=60) == "Published"
     device = {"customerId": "c@example.com", "deviceFamily": "Windows.Desktop", "osVersion": "10.0.22621.0"}
-    answer = http.get(f"applications/{app.id}/delivery", params=device).json()
+    answer = http.get(f"applications/{app_id}/delivery", params=device).json()
     download = answer["packages"][0]["downloadUrl"]
     signatures = [parse_qs(urlsplit(url).query)["sig"][0] for url in (upload, download)]
-    return [secret, token, *signatures], app.id
+    return [secret, token, *signatures], app_id
 
 
 def test_a_release_logs_no_secret_and_json_lines_carry_their_fields(

@@ -16,12 +16,10 @@ import jwt
 import pytest
 
 from storeflight.auth.tokens import RESOURCE
-from storeflight.domain import dates
-from storeflight.services import admin
 from storeflight.signing import keys
 from storeflight.storage.sql import SqlStore
 from tests.cli.test_worker import IDENTITY, Server
-from tests.support import REQUIRE_PG, open_store, postgres_available, postgres_database
+from tests.support import REQUIRE_PG, open_store, postgres_available, postgres_database, seed_client_and_app
 
 
 @pytest.fixture
@@ -48,17 +46,13 @@ def servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
 
 class Tenant:
     def __init__(self, store: SqlStore) -> None:
-        with store.transaction(write=True) as tx:
-            client, self.secret = admin.create_client(tx, tenant_id=None, name="t", now=dates.utcnow())
-            app = admin.create_app(
-                tx,
-                tenant_id=client.tenant_id,
-                name="A",
-                identity_name=IDENTITY.name,
-                publisher=IDENTITY.publisher,
-                now=dates.utcnow(),
-            )
-        self.tenant_id, self.client_id, self.app_id = client.tenant_id, client.client_id, app.id
+        seeded = seed_client_and_app(store, IDENTITY.name, IDENTITY.publisher)
+        self.tenant_id, self.client_id, self.secret, self.app_id = (
+            seeded.tenant_id,
+            seeded.client_id,
+            seeded.secret,
+            seeded.app_id,
+        )
 
     def token(self, server: Server) -> str:
         form = {
