@@ -8,7 +8,7 @@ import typer
 
 from storeflight.cli.output import JsonOption
 from storeflight.cli.profiles import ProfileOption
-from storeflight.cli.session import session
+from storeflight.cli.session import Session, session
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -59,8 +59,7 @@ def list_webhooks(profile: ProfileOption = None, json_output: JsonOption = False
 def show(webhook_id: WebhookArgument, profile: ProfileOption = None, json_output: JsonOption = False) -> None:
     """Show one webhook."""
     with session(profile, json_output) as s:
-        hook = s.client.webhook(webhook_id)
-        s.out.result(hook, lambda: s.out.fields(f"webhook {webhook_id}", list(hook.items())))
+        _print(s, f"webhook {webhook_id}", s.client.webhook(webhook_id))
 
 
 @app.command("enable")
@@ -77,24 +76,26 @@ def disable(webhook_id: WebhookArgument, profile: ProfileOption = None, json_out
 
 def _switch(webhook_id: str, enabled: bool, profile: str | None, json_output: bool) -> None:
     with session(profile, json_output) as s:
-        hook = s.client.enable_webhook(webhook_id, enabled)
-        s.out.result(hook, lambda: s.out.fields(f"webhook {webhook_id}", list(hook.items())))
+        _print(s, f"webhook {webhook_id}", s.client.enable_webhook(webhook_id, enabled))
 
 
 @app.command("remove")
 def remove(webhook_id: WebhookArgument, profile: ProfileOption = None, json_output: JsonOption = False) -> None:
     """Remove a webhook and its delivery log: events not yet delivered are not sent."""
     with session(profile, json_output) as s:
-        hook = s.client.delete_webhook(webhook_id)
-        s.out.result(hook, lambda: s.out.fields(f"webhook {webhook_id} removed", list(hook.items())))
+        _print(s, f"webhook {webhook_id} removed", s.client.delete_webhook(webhook_id))
 
 
 @app.command("test")
 def test(webhook_id: WebhookArgument, profile: ProfileOption = None, json_output: JsonOption = False) -> None:
     """Send a webhook.ping to the webhook (see `deliveries` for how it went)."""
     with session(profile, json_output) as s:
-        queued = s.client.test_webhook(webhook_id)
-        s.out.result(queued, lambda: s.out.fields(f"webhook {webhook_id}: ping queued", list(queued.items())))
+        _print(s, f"webhook {webhook_id}: ping queued", s.client.test_webhook(webhook_id))
+
+
+def _print(s: Session, title: str, body: dict[str, Any]) -> None:
+    """One object the server answered: JSON with --json, else its fields under `title`."""
+    s.out.result(body, lambda: s.out.fields(title, list(body.items())))
 
 
 @app.command("deliveries")
