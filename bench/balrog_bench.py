@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from delivery_bench import QUERY, WRK_PLAIN, delivery_script, run_wrk, server
 from delivery_seed import seed
-from http_bench import HOST, fetch_token, free_port, request, wrk_version
+from http_bench import HOST, fetch_token, free_port, request, wait_healthy, wrk_version
 
 from storeflight.delivery import Reason
 
@@ -189,6 +189,41 @@ def _row(rules: int, r: int, b: dict[str, float], o: dict[str, float]) -> str:
     )
 
 
+@contextlib.contextmanager
+def granian_server(data: Path, url: str, log: Path) -> Iterator[int]:
+    """storeflight's app under granian (one process, uvloop), for `--server granian` (see server_bench.py)."""
+    port = free_port()
+    env = {**os.environ, "STOREFLIGHT_DATA_DIR": str(data), "STOREFLIGHT_DATABASE_URL": url}
+    command = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--factory",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--log-level",
+        "warning",
+        "--no-ws",
+        "granian_app:app",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=Path(__file__).parent, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(port, process, log)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
 def run(args: argparse.Namespace, work: Path, venv: Path) -> list[str]:
     rng = random.Random(args.seed)
     data = work / "storeflight"
@@ -206,7 +241,11 @@ def run(args: argparse.Namespace, work: Path, venv: Path) -> list[str]:
         rng=rng,
     )
     table = []
-    with server(["--data-dir", str(data), "--database-url", url], work / "storeflight.log") as (port, _):
+    with contextlib.ExitStack() as stack:
+        port, _ = stack.enter_context(server(["--data-dir", str(data), "--database-url", url], work / "sf.log"))
+        if args.server == "granian":  # the same database, now migrated and keyed, served by granian instead
+            stack.close()
+            port = stack.enter_context(granian_server(data, url, work / "sf-granian.log"))
         token = fetch_token(port, seeded.as_http_bench())
         customers = [quote(c) for c in seeded.members]
         print(
@@ -244,6 +283,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="Balrog/storeflight pairs per rule count.")
     parser.add_argument("--customers", type=int, default=10_000, help="Flight members in the wrk list.")
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument(
+        "--server",
+        choices=("uvicorn", "granian"),
+        default="uvicorn",
+        help="The HTTP server under storeflight: `storeflight serve`'s uvicorn, or granian "
+        "(not a dependency: pip install granian) for the comparison in docs/benchmarks.md.",
+    )
     args = parser.parse_args()
     args.rules = [int(x) for x in args.rules.split(",") if x.strip()]
     venv = balrog_venv(Path(args.balrog), Path(args.venv), args.python or python313())
