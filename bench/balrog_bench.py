@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from delivery_bench import QUERY, WRK_PLAIN, delivery_script, run_wrk, server
 from delivery_seed import seed
 from http_bench import HOST, fetch_token, free_port, request, wait_healthy, wrk_version
+from server_bench import granian_command
 
 from storeflight.delivery import Reason
 
@@ -194,26 +195,7 @@ def granian_server(data: Path, url: str, log: Path) -> Iterator[int]:
     """storeflight's app under granian (one process, uvloop), for `--server granian` (see server_bench.py)."""
     port = free_port()
     env = {**os.environ, "STOREFLIGHT_DATA_DIR": str(data), "STOREFLIGHT_DATABASE_URL": url}
-    command = [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "asgi",
-        "--factory",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--loop",
-        "uvloop",
-        "--log-level",
-        "warning",
-        "--no-ws",
-        "granian_app:app",
-    ]
+    command = granian_command("granian_app:app", port, "--factory")
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=Path(__file__).parent, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -81,23 +81,23 @@ def command(server: str, app: str, port: int) -> list[str]:
             "warning",
             "--no-access-log",
         ]
+    return granian_command(target, port)
+
+
+def granian_command(target: str, port: int, *extra: str) -> list[str]:
+    """granian serving the ASGI `target` in one process with uvloop, quietly (balrog_bench.py uses it too)."""
+    options = ["--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     return [
         sys.executable,
         "-m",
         "granian",
-        "--interface",
-        "asgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
+        *options,
         "--loop",
         "uvloop",
         "--log-level",
         "warning",
         "--no-ws",
+        *extra,
         target,
     ]
 
