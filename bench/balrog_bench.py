@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import glob
 import http.client
+import importlib.util
 import os
 import platform
 import random
@@ -273,6 +274,8 @@ def main() -> None:
         "(not a dependency: pip install granian) for the comparison in docs/benchmarks.md.",
     )
     args = parser.parse_args()
+    if args.server == "granian" and importlib.util.find_spec("granian") is None:
+        parser.error("--server granian needs granian in this environment: .venv/bin/pip install granian")
     args.rules = [int(x) for x in args.rules.split(",") if x.strip()]
     venv = balrog_venv(Path(args.balrog), Path(args.venv), args.python or python313())
     print(

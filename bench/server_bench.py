@@ -24,6 +24,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from http_bench import free_port
+
 BODY = b'{"ok":' + b'"' + b"x" * 590 + b'"}'
 APPS = """
 from starlette.applications import Starlette
@@ -53,12 +57,6 @@ async def answer(request):
 
 routed = Starlette(routes=[Route("/answer", answer)])
 """.replace("BODY_LITERAL", repr(BODY))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def command(server: str, app: str, port: int) -> list[str]:
