@@ -3,6 +3,9 @@
 A connection that has not finished sending a request's headers `header_timeout` seconds after it opened (or
 after that request's first byte) is closed; one whose headers grow past `max_header_bytes` gets 431 and is
 closed. Idle keep-alive connections between requests are uvicorn's `timeout_keep_alive`.
+
+Each response's status line and headers go out with its first body bytes in one write (`CoalescingTransport`):
+uvicorn writes them separately, and each write is a system call.
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._reading_headers = False
         self._disarm()
         super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_started:  # the request's cycle (its task has not run yet)
+            cycle.transport = CoalescingTransport(self.transport, self.loop)  # type: ignore[assignment]
 
     def _arm(self) -> None:
         if self._header_deadline is None:
@@ -74,6 +80,43 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._header_deadline = None
         if self._reading_headers and not self.transport.is_closing():
             self.transport.close()
+
+
+class CoalescingTransport:
+    """One response's view of the connection: its head (status line and headers, the first write that is not
+    `100 Continue`) is held until the first body bytes and sent with them, or on its own at the end of the
+    event loop's current step (a HEAD answer, a body that is late): never later. Everything else passes on."""
+
+    _JOIN_BELOW = 64 * 1024  # a larger first body chunk goes in its own write rather than being copied
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport, self._loop = transport, loop
+        self._head: bytes | None = None
+        self._headed = False
+
+    def write(self, data: bytes) -> None:
+        if not self._headed and not data.startswith(b"HTTP/1.1 100 "):
+            self._headed, self._head = True, data
+            self._loop.call_soon(self._flush)
+            return
+        head, self._head = self._head, None
+        if head is not None and len(data) < self._JOIN_BELOW:
+            data = head + data
+        elif head is not None:
+            self._transport.write(head)
+        self._transport.write(data)
+
+    def _flush(self) -> None:
+        head, self._head = self._head, None
+        if head is not None and not self._transport.is_closing():
+            self._transport.write(head)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:  # is_closing, get_extra_info, pause_reading, ...
+        return getattr(self._transport, name)
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
