@@ -59,15 +59,21 @@ class JsonFormatter(logging.Formatter):
         return _ENCODER.encode(line)
 
     def _request_line(self, r: logging.LogRecord) -> str:
+        f = r.__dict__
+        return self.request_line(r.created, r.name, r.msg, f["correlation_id"], f["tenant"], f["route"], f["method"],
+                                 f["status"], f["duration_ms"])  # fmt: skip
+
+    def request_line(
+        self, created: float, logger: str, message: str, correlation: str, tenant: str | None, route: str,
+        method: str, status: int, duration_ms: float,
+    ) -> str:  # fmt: skip
         """The request log's line (the same JSON as `format` would write), put together directly: all its parts
         but the tenant are our own text and numbers, which need no escaping."""
-        tenant = r.__dict__["tenant"]
         who = f', "tenant": {_ENCODER.encode(tenant)}' if tenant is not None else ""
         return (
-            f'{{"ts": "{self._timestamp(r.created)}", "level": "INFO", "logger": "{r.name}", "message": "{r.msg}", '
-            f'"correlation_id": "{r.__dict__["correlation_id"]}"{who}, "route": "{r.__dict__["route"]}", '
-            f'"method": "{r.__dict__["method"]}", "status": {r.__dict__["status"]}, '
-            f'"duration_ms": {r.__dict__["duration_ms"]}}}'
+            f'{{"ts": "{self._timestamp(created)}", "level": "INFO", "logger": "{logger}", "message": "{message}", '
+            f'"correlation_id": "{correlation}"{who}, "route": "{route}", "method": "{method}", "status": {status}, '
+            f'"duration_ms": {duration_ms}}}'
         )
 
 
@@ -103,6 +109,16 @@ class BufferedStderr(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:
             self.handleError(record)
 
+    def write_line(self, line: str) -> None:
+        """`line` as `emit` would write a record's, without a record (the request log's direct path)."""
+        self.acquire()
+        try:
+            self.stream.write(line + self.terminator)
+        except (OSError, ValueError):
+            pass  # a closed stream (a test runner's capture): as emit's handleError would, say nothing more
+        finally:
+            self.release()
+
     def _flush_now_and_then(self) -> None:
         """Until the handler is closed, or its stream (a test runner's capture, say) is."""
         while not self.closed.wait(self.every):
@@ -125,6 +141,26 @@ def _buffered(stream: TextIO) -> TextIO:
     return open(number, "w", buffering=1 << 16, encoding="utf-8", errors="backslashreplace", closefd=False)
 
 
+_DIRECT: list[BufferedStderr] = []  # the JSON handler `configure` installed last, if any
+
+
+def direct_json(logger: logging.Logger) -> tuple[BufferedStderr, JsonFormatter] | None:
+    """The JSON handler `configure` installed, and its formatter, when it is the only handler an INFO record of
+    `logger` reaches (no filter on `logger`, no other handler on the way to the root, which holds just it);
+    None otherwise (a test's capture handler, say): then records go through logging as usual."""
+    if not _DIRECT or logger.filters:
+        return None
+    handler, current = _DIRECT[0], logger
+    while not current.handlers:
+        if not current.propagate or current.parent is None:
+            return None
+        current = current.parent
+    formatter = handler.formatter
+    if current is not logging.root or current.handlers != [handler] or handler.level > logging.INFO:
+        return None
+    return (handler, formatter) if isinstance(formatter, JsonFormatter) else None
+
+
 def configure(level: str = "info", fmt: str = "text") -> None:
     """Send every logger's records (uvicorn's too: start it with `log_config=None`) to stderr, scrubbed, in
     `fmt`; replaces whatever handlers the root logger had."""
@@ -140,6 +176,7 @@ def configure(level: str = "info", fmt: str = "text") -> None:
             old.close()
     root.addHandler(handler)
     root.setLevel(level.upper())
+    _DIRECT[:] = [handler] if fmt == "json" else []
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # uvicorn's own handlers, if it made them
         logger = logging.getLogger(name)
         logger.handlers.clear()

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storeflight.http.middleware import CORRELATION_KEY, TENANT_KEY
 from storeflight.ops import metrics
-from storeflight.ops.logs import REQUEST_LINE
+from storeflight.ops.logs import REQUEST_LINE, direct_json
 from storeflight.ops.metrics import METHODS
 from storeflight.ops.scrub import SCRUBBED, scrub
 
@@ -93,6 +93,14 @@ def _finished(scope: Scope, correlation: str, status: int, seconds: float) -> No
     if counted is not None:
         counted.request(route, method, status, seconds)
     if log.isEnabledFor(logging.INFO):
+        direct = direct_json(log)
+        if direct is not None:  # our JSON handler is the only one: the line without a record (see ops/logs.py)
+            handler, formatter = direct
+            line = formatter.request_line(time.time(), log.name, f"{method} {route} {status} {seconds * 1000:.1f} ms",
+                                          correlation, tenant_of(scope), route, method, status,
+                                          round(seconds * 1000, 2))  # fmt: skip
+            handler.write_line(line)
+            return
         record = _record(f"{method} {route} {status} {seconds * 1000:.1f} ms")
         record.__dict__.update(
             {
